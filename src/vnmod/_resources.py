@@ -1,0 +1,41 @@
+"""Read the data files shipped in ``vnmod/resources`` (once each, cached)."""
+
+from __future__ import annotations
+
+import sys
+from functools import cache
+from importlib import resources
+from typing import Any
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+
+def _path(name: str):
+    return resources.files("vnmod").joinpath("resources", *name.split("/"))
+
+
+@cache
+def read_toml(name: str) -> dict[str, Any]:
+    """Parse ``resources/<name>`` as TOML."""
+    with _path(name).open("rb") as fh:
+        return tomllib.load(fh)
+
+
+@cache
+def read_tsv(name: str) -> tuple[tuple[str, ...], ...]:
+    """Rows of ``resources/<name>``, tab-separated; ``#`` lines and blank lines skipped."""
+    rows = []
+    with _path(name).open(encoding="utf-8") as fh:
+        for line in fh:
+            line = line.rstrip("\n")
+            if line.strip() and not line.lstrip().startswith("#"):
+                rows.append(tuple(line.split("\t")))
+    return tuple(rows)
+
+
+def list_dir(name: str) -> list[str]:
+    """File names in ``resources/<name>``, sorted."""
+    return sorted(p.name for p in _path(name).iterdir())

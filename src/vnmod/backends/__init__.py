@@ -1,0 +1,1 @@
+"""Scorers that turn normalised posts into per-category probabilities."""

@@ -1,0 +1,281 @@
+"""Normalise social-media Vietnamese, keeping a map back to the user's own characters.
+
+Every step rewrites the text through :class:`_Buffer`, which carries, for each character of
+the current text, the span of original characters it came from. Whatever a later component
+finds in the normalised text can therefore be reported in the original.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cached_property, lru_cache
+
+from vnmod._resources import read_toml, read_tsv
+from vnmod.text.vietnamese import has_diacritics, split_tone, strip_diacritics, with_tone
+
+PLACEHOLDERS = ("<url>", "<email>", "<phone>", "<money>")
+
+_LETTER = r"[^\W\d_]"
+_COMBINING = "[\u0300-\u036f\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]"
+
+
+@dataclass(frozen=True)
+class Normalised:
+    """A normalised post and the way back to its original characters.
+
+    Attributes
+    ----------
+    original : str
+        The text as the user gave it.
+    text : str
+        NFC, lowercase, one tone-mark placement, repeats squeezed, obfuscation undone,
+        teencode expanded, links/e-mails/phones/money masked as ``<url>`` ``<email>``
+        ``<phone>`` ``<money>``.
+    starts, ends : tuple of int
+        ``original[starts[i]:ends[i]]`` is where ``text[i]`` came from.
+    unaccented : bool
+        The post was written without diacritics (so diacritic-less lexicon forms may match).
+    obfuscated : tuple of (int, int)
+        Spans of ``text`` produced by undoing leetspeak or separators.
+    """
+
+    original: str
+    text: str
+    starts: tuple[int, ...] = field(repr=False)
+    ends: tuple[int, ...] = field(repr=False)
+    unaccented: bool = False
+    obfuscated: tuple[tuple[int, int], ...] = ()
+
+    def to_original(self, start: int, end: int) -> tuple[int, int]:
+        """Map a span ``[start, end)`` of :attr:`text` to a span of :attr:`original`."""
+        if not 0 <= start < end <= len(self.text):
+            raise ValueError(f"span ({start}, {end}) is outside the normalised text "
+                             f"of length {len(self.text)}")
+        return self.starts[start], self.ends[end - 1]
+
+    @cached_property
+    def ascii(self) -> str:
+        """:attr:`text` without diacritics, same length, same offsets."""
+        return strip_diacritics(self.text)
+
+    def is_obfuscated(self, start: int, end: int) -> bool:
+        """True if ``[start, end)`` overlaps a span that was de-obfuscated."""
+        return any(s < end and start < e for s, e in self.obfuscated)
+
+
+class _Buffer:
+    """Text plus per-character original spans, rewritten by regex substitutions."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.starts = list(range(len(text)))
+        self.ends = list(range(1, len(text) + 1))
+        self.marked: list[tuple[int, int]] = []  # original spans that were de-obfuscated
+
+    def sub(self, pattern: re.Pattern[str], repl: Callable[[re.Match[str]], str | None],
+            *, mark: bool = False) -> None:
+        """Replace each match by ``repl(match)`` (``None`` keeps it), updating the spans."""
+        text, starts, ends = self.text, self.starts, self.ends
+        out: list[str] = []
+        new_starts: list[int] = []
+        new_ends: list[int] = []
+        marked: list[tuple[int, int]] = []
+        pos = 0
+        changed = False
+        for m in pattern.finditer(text):
+            a, b = m.span()
+            new = repl(m)
+            if new is None or new == m.group(0) or a == b:
+                continue
+            changed = True
+            out.append(text[pos:a])
+            new_starts.extend(starts[pos:a])
+            new_ends.extend(ends[pos:a])
+            if len(new) == b - a:
+                new_starts.extend(starts[a:b])
+                new_ends.extend(ends[a:b])
+            else:
+                new_starts.extend([starts[a]] * len(new))
+                new_ends.extend([ends[b - 1]] * len(new))
+            out.append(new)
+            if mark and new:
+                marked.append((starts[a], ends[b - 1]))  # original coordinates
+            pos = b
+        if not changed:
+            return
+        out.append(text[pos:])
+        new_starts.extend(starts[pos:])
+        new_ends.extend(ends[pos:])
+        self.text = "".join(out)
+        self.starts, self.ends = new_starts, new_ends
+        self.marked.extend(marked)
+
+    def freeze(self, original: str, unaccented: bool) -> Normalised:
+        # Marks are original spans, so later rewrites cannot shift them; map them onto the
+        # final text here.
+        final: list[tuple[int, int]] = []
+        if self.marked:
+            for i, (s, e) in enumerate(zip(self.starts, self.ends, strict=True)):
+                if any(a <= s and e <= b for a, b in self.marked):
+                    if final and final[-1][1] == i:
+                        final[-1] = (final[-1][0], i + 1)
+                    else:
+                        final.append((i, i + 1))
+        return Normalised(original, self.text, tuple(self.starts), tuple(self.ends),
+                          unaccented, tuple(final))
+
+
+@lru_cache(maxsize=1)
+def _settings() -> dict:
+    conf = read_toml("normalize.toml")
+    tlds = "|".join(sorted(set(conf["mask"]["tlds"]), key=len, reverse=True))
+    units = sorted(set(conf["mask"]["money_units"]), key=len, reverse=True)
+    spaced = "|".join(re.escape(u) for u in units if u != "k")
+    teencode = {row[0].strip().lower(): row[1].strip() for row in read_tsv("teencode.tsv")
+                if len(row) >= 2 and row[0].strip()}
+    multi = sorted((k for k in teencode if " " in k), key=len, reverse=True)
+    leet = {k: v for k, v in conf["leet"].items() if k != "keep"}
+    return {
+        "invisible": re.compile("[" + "".join(conf["invisible"]) + "]"),
+        "nfkc": re.compile("[" + "".join(f"{chr(a)}-{chr(b)}" for a, b in conf["nfkc_ranges"])
+                           + "]"),
+        "url": re.compile(
+            r"(?:https?://|www\.)[^\s<>\"']+"
+            rf"|(?<![\w@.])[a-z0-9][a-z0-9-]*(?:\.[a-z0-9-]+)*\.(?:{tlds})\b(?:/[^\s<>\"']*)?"
+        ),
+        "email": re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"),
+        "phone": re.compile(
+            r"(?<![\w+])(?:\+84|84|0)[ .-]?[1-9x*](?:[ .-]?[0-9x*]){7,9}(?![\w*])"
+            r"|(?<!\w)1[89]00[ .-]?\d{3,4}(?:[ .-]?\d{1,4})?(?!\w)"
+        ),
+        "money": re.compile(
+            r"(?<![\w.,])\$ ?\d+(?:[.,]\d+)*(?!\w)"
+            rf"|(?<![\w.,])\d+(?:[.,]\d+)*(?:k\d*|\s?(?:{spaced})\d*)(?!\w)"
+        ),
+        "leet_chars": "".join(leet),
+        "leet_token": re.compile(r"[^\s]*[" + re.escape("".join(leet)) + r"][^\s]*"),
+        "leet": str.maketrans(leet),
+        "leet_keep": frozenset(conf["leet"]["keep"]),
+        "teencode": teencode,
+        "teencode_multi": re.compile(r"(?<!\w)(?:" + "|".join(re.escape(k) for k in multi)
+                                     + r")(?!\w)") if multi else None,
+    }
+
+
+_WS = re.compile(r"\s+")
+_CLUSTER = re.compile(rf"(?s).{_COMBINING}+")
+_SEPARATED = re.compile(rf"(?<![\w.*'])({_LETTER})(?:[.\-_*·'~|/+]+{_LETTER}){{1,12}}(?![\w*])")
+_SPACED = re.compile(rf"(?<!\S){_LETTER}(?: {_LETTER}){{2,12}}(?!\S)")
+_REPEAT = re.compile(rf"({_LETTER})\1{{2,}}")
+_TRAILING_VOWEL = re.compile(r"([àáảãạằắẳẵặầấẩẫậèéẻẽẹềếểễệìíỉĩịòóỏõọồốổỗộờớởỡợùúủũụừứửữựỳýỷỹỵ])"
+                             r"([aeiouy])\2*(?!\w)")
+_OLD_TONE = re.compile(r"(?<!q)([ou])([àáảãạèéẻẽẹỳýỷỹỵ])(?!\w)")
+_WORD = re.compile(r"(?<![\w<])[^\W_]+(?![\w>])")
+
+
+def _nfc(buf: _Buffer, s: dict) -> None:
+    buf.sub(s["invisible"], lambda m: "")
+    buf.sub(s["nfkc"], lambda m: unicodedata.normalize("NFKC", m.group(0)))
+    if not unicodedata.is_normalized("NFC", buf.text):
+        buf.sub(_CLUSTER, lambda m: unicodedata.normalize("NFC", m.group(0)))
+
+
+def _lower(buf: _Buffer) -> None:
+    lowered = buf.text.lower()
+    if len(lowered) == len(buf.text):
+        buf.text = lowered
+    else:  # a few letters lowercase to two characters (e.g. 'İ')
+        buf.sub(re.compile(r"[^\W\d_]"), lambda m: m.group(0).lower())
+
+
+def _mask(buf: _Buffer, s: dict) -> None:
+    for name in ("url", "email", "phone", "money"):
+        buf.sub(s[name], lambda m, name=name: f"<{name}>")
+
+
+def _tone(m: re.Match[str]) -> str:
+    """'hoà' -> 'hòa', 'thuý' -> 'thúy': the tone goes on the first vowel of an open oa/oe/uy.
+
+    'quý' is left alone (the regex skips 'u' after 'q', where 'qu' is one consonant).
+    """
+    first, second = m.group(1), m.group(2)
+    plain, tone = split_tone(second)
+    if (first, plain) not in {("o", "a"), ("o", "e"), ("u", "y")}:
+        return m.group(0)
+    return with_tone(first, tone) + plain
+
+
+def _deobfuscate(buf: _Buffer, s: dict) -> None:
+    buf.sub(_SEPARATED, lambda m: re.sub(r"[.\-_*·'~|/+]", "", m.group(0)), mark=True)
+    buf.sub(_SPACED, lambda m: m.group(0).replace(" ", ""), mark=True)
+    chars, table, keep = s["leet_chars"], s["leet"], s["leet_keep"]
+
+    def leet(m: re.Match[str]) -> str | None:
+        tok = m.group(0)
+        if tok in keep or not any(c in chars for c in tok) or tok.startswith("<"):
+            return None
+        out = list(tok)
+        for i, c in enumerate(tok):
+            if c not in chars:
+                continue
+            left = i > 0 and tok[i - 1].isalpha()
+            right = i + 1 < len(tok) and tok[i + 1].isalpha()
+            short_tail = left and i == len(tok) - 1 and len(tok) <= 3
+            if (left and right) or short_tail:
+                out[i] = c.translate(table)
+        return "".join(out)
+
+    buf.sub(s["leet_token"], leet, mark=True)
+
+
+def _squeeze(buf: _Buffer) -> None:
+    buf.sub(_REPEAT, lambda m: m.group(1))
+    buf.sub(_TRAILING_VOWEL,
+            lambda m: m.group(1) if strip_diacritics(m.group(1)) == m.group(2) else None)
+
+
+def _teencode(buf: _Buffer, s: dict) -> None:
+    table = s["teencode"]
+    if s["teencode_multi"] is not None:
+        buf.sub(s["teencode_multi"], lambda m: table[m.group(0)])
+    buf.sub(_WORD, lambda m: table.get(m.group(0)))
+
+
+def _is_unaccented(text: str) -> bool:
+    words = [w for w in _WORD.findall(text) if not w.isdigit()]
+    if len(words) < 3:
+        return bool(words) and not any(has_diacritics(w) for w in words)
+    accented = sum(has_diacritics(w) for w in words)
+    return accented / len(words) < 0.1
+
+
+def normalise(text: str) -> Normalised:
+    """Normalise one post.
+
+    >>> n = normalise("Thuý ơi, ĐM thằng l0n nàyyyy, ib 0776234XXX")
+    >>> n.text
+    'thúy ơi, đụ má thằng lon này, inbox <phone>'
+    >>> s, e = n.to_original(n.text.index("<phone>"), n.text.index("<phone>") + 7)
+    >>> n.original[s:e]
+    '0776234XXX'
+    """
+    if not isinstance(text, str):
+        raise TypeError(f"normalise expects a str, got {type(text).__name__}; "
+                        "use vnmod.load().predict for None/NaN handling")
+    s = _settings()
+    buf = _Buffer(text)
+    _nfc(buf, s)
+    buf.sub(_WS, lambda m: " ")
+    _lower(buf)
+    _mask(buf, s)
+    _deobfuscate(buf, s)
+    _squeeze(buf)
+    buf.sub(_OLD_TONE, _tone)
+    unaccented = _is_unaccented(buf.text)
+    _teencode(buf, s)
+    # Leading/trailing whitespace carries nothing.
+    buf.sub(re.compile(r"^ | $"), lambda m: "")
+    return buf.freeze(text, unaccented)
