@@ -1,0 +1,208 @@
+"""The classifier: normalise once, ask every backend, combine, threshold, explain."""
+
+from __future__ import annotations
+
+import math
+import os
+import warnings
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from vnmod import modeldir
+from vnmod.backends.base import BackendUnavailable
+from vnmod.backends.rules import RulesBackend
+from vnmod.prediction import Evidence, Prediction
+from vnmod.taxonomy import CATEGORIES
+from vnmod.text.normalize import Normalised, normalise
+
+MAX_CHARS = 100_000
+
+
+def _status(item: object) -> str:
+    if item is None:
+        return "missing"
+    if isinstance(item, float) and math.isnan(item):
+        return "missing"
+    if not isinstance(item, str):
+        if type(item).__name__ in {"NAType", "NaTType"}:
+            return "missing"
+        return f"invalid: expected text, got {type(item).__name__}"
+    if not item.strip():
+        return "empty"
+    if len(item) > MAX_CHARS:
+        return "truncated"
+    return "ok"
+
+
+def _as_list(texts: object) -> list[object]:
+    if isinstance(texts, (bytes, bytearray)):
+        raise TypeError("texts must be str or an iterable of str; got bytes. "
+                        "Decode it first, e.g. data.decode('utf-8').")
+    if isinstance(texts, Mapping) or not isinstance(texts, Iterable):
+        raise TypeError(f"texts must be str or an iterable of str (list, tuple, pandas "
+                        f"Series, numpy array); got {type(texts).__name__}")
+    if hasattr(texts, "tolist") and getattr(texts, "ndim", 1) != 1:
+        raise ValueError(f"texts must be one-dimensional; got shape {texts.shape}. "
+                         "Pass one column, e.g. df['text'].")
+    return list(texts.tolist() if hasattr(texts, "tolist") else texts)
+
+
+class Classifier:
+    """Components (rules, linear, PhoBERT) combined with weights, thresholded per category.
+
+    Build one with :func:`vnmod.load`. ``predict`` takes a str (returns one
+    :class:`Prediction`) or an iterable of str (returns a list); ``predict_proba`` always
+    returns an ``(n, 4)`` array, columns in ``vnmod.CATEGORIES`` order.
+    """
+
+    def __init__(self, components: list[tuple[Any, float]], *,
+                 thresholds: Mapping[str, float] | None = None,
+                 manifest: dict[str, Any] | None = None, path: Path | None = None) -> None:
+        if not components:
+            raise ValueError("a Classifier needs at least one component")
+        self.components = components
+        self.manifest = manifest or {}
+        self.path = path
+        self._thresholds = dict.fromkeys(CATEGORIES, 0.5)
+        if thresholds:
+            self.thresholds = thresholds
+
+    # -- thresholds ---------------------------------------------------------------------
+    @property
+    def thresholds(self) -> dict[str, float]:
+        """Per-category decision thresholds; assign a (partial) mapping to change them."""
+        return dict(self._thresholds)
+
+    @thresholds.setter
+    def thresholds(self, values: Mapping[str, float]) -> None:
+        for key, value in values.items():
+            if key not in CATEGORIES:
+                raise ValueError(f"unknown category {key!r} in thresholds; "
+                                 f"valid keys: {list(CATEGORIES)}")
+            if not 0.0 <= float(value) <= 1.0:
+                raise ValueError(f"threshold for {key!r} must lie in [0, 1]; got {value!r}")
+            self._thresholds[key] = float(value)
+
+    @property
+    def component_names(self) -> list[str]:
+        return [c.name for c, _ in self.components]
+
+    # -- scoring ------------------------------------------------------------------------
+    def _score(self, docs: list[Normalised]) -> tuple[np.ndarray, list[list[Evidence]]]:
+        n = len(docs)
+        total = np.zeros((n, len(CATEGORIES)))
+        weight = np.zeros((n, len(CATEGORIES)))
+        evidence: list[list[Evidence]] = [[] for _ in range(n)]
+        if not n:
+            return total, evidence
+        for backend, w in self.components:
+            if hasattr(backend, "analyse"):
+                proba, ev = backend.analyse(docs)
+                for i, items in enumerate(ev):
+                    evidence[i].extend(items)
+            else:
+                proba = backend.predict_proba(docs)
+            known = ~np.isnan(proba)
+            total += np.where(known, proba, 0.0) * w
+            weight += known * w
+        with np.errstate(invalid="ignore", divide="ignore"):
+            combined = np.where(weight > 0, total / np.maximum(weight, 1e-12), 0.0)
+        return combined, evidence
+
+    def _run(self, items: list[object]) -> tuple[np.ndarray, list[list[Evidence]], list[str],
+                                                  list[Normalised | None]]:
+        statuses = [_status(x) for x in items]
+        docs: list[Normalised | None] = [None] * len(items)
+        live = []
+        for i, (x, st) in enumerate(zip(items, statuses, strict=True)):
+            if st in ("ok", "truncated"):
+                docs[i] = normalise(x[:MAX_CHARS])  # type: ignore[index]
+                live.append(i)
+        scores = np.zeros((len(items), len(CATEGORIES)))
+        evidence: list[list[Evidence]] = [[] for _ in items]
+        if live:
+            sub_scores, sub_ev = self._score([docs[i] for i in live])  # type: ignore[misc]
+            scores[live] = sub_scores
+            for j, i in enumerate(live):
+                evidence[i] = sub_ev[j]
+        return scores, evidence, statuses, docs
+
+    def predict_proba(self, texts: str | Iterable[str]) -> np.ndarray:
+        """Combined probabilities, shape ``(n, 4)``; rows of missing/empty texts are 0."""
+        items = [texts] if isinstance(texts, str) else _as_list(texts)
+        return self._run(items)[0]
+
+    def predict(self, texts: str | Iterable[str]) -> Prediction | list[Prediction]:
+        """Labels, scores and evidence: one :class:`Prediction` for a str, else a list."""
+        single = isinstance(texts, str)
+        items = [texts] if single else _as_list(texts)
+        scores, evidence, statuses, _ = self._run(items)
+        names = self.component_names
+        out = []
+        for i, item in enumerate(items):
+            row = scores[i]
+            ok = statuses[i] in ("ok", "truncated")
+            labels = [c for k, c in enumerate(CATEGORIES) if ok and row[k] >= self._thresholds[c]]
+            out.append(Prediction(
+                text=item if isinstance(item, str) else None,
+                labels=labels,
+                scores={c: float(row[k]) for k, c in enumerate(CATEGORIES)},
+                evidence=evidence[i],
+                status=statuses[i],
+                components=names if ok else [],
+            ))
+        return out[0] if single else out
+
+    # -- persistence --------------------------------------------------------------------
+    def save(self, path: str | os.PathLike, *, card: str | None = None,
+             extra: dict[str, Any] | None = None) -> Path:
+        """Write a model directory: manifest, one subfolder per component, model card."""
+        root = Path(path)
+        root.mkdir(parents=True, exist_ok=True)
+        entries = []
+        for backend, w in self.components:
+            sub = root / backend.name
+            config = backend.save(sub)
+            entries.append({"type": backend.name, "path": backend.name, "weight": w,
+                            "config": config})
+        if card is not None:
+            (root / modeldir.MODEL_CARD_NAME).write_text(card, encoding="utf-8")
+        keep = {k: v for k, v in self.manifest.items()
+                if k not in {"components", "thresholds", "files"}}
+        self.manifest = modeldir.write_manifest(
+            root, {**keep, **(extra or {}), "components": entries,
+                   "thresholds": self.thresholds})
+        self.path = root
+        return root
+
+    @classmethod
+    def load(cls, name_or_path: str | os.PathLike | None = None) -> Classifier:
+        """Load a model directory; a component that cannot load is skipped with a warning."""
+        root = modeldir.resolve(name_or_path)
+        manifest = modeldir.read_manifest(root)
+        components: list[tuple[Any, float]] = []
+        for entry in manifest.get("components", []):
+            kind = entry.get("type")
+            backend_cls = modeldir.component_class(kind)
+            sub = modeldir.inside(root, entry.get("path", kind))
+            try:
+                bad = modeldir.verify_files(root, manifest, entry.get("path", kind))
+                if bad:
+                    raise BackendUnavailable(f"files changed or missing since the model was "
+                                             f"saved: {bad}")
+                backend = backend_cls.load(sub, entry.get("config", {}))
+            except BackendUnavailable as exc:
+                if kind == "rules":
+                    raise
+                warnings.warn(f"vnmod: component {kind!r} of model {root.name!r} is not "
+                              f"available ({exc}); predicting without it.",
+                              RuntimeWarning, stacklevel=2)
+                continue
+            components.append((backend, float(entry.get("weight", 1.0))))
+        if not any(isinstance(b, RulesBackend) for b, _ in components):
+            components.append((RulesBackend(), 1.0))
+        return cls(components, thresholds=manifest.get("thresholds"), manifest=manifest,
+                   path=root)

@@ -1,0 +1,119 @@
+"""The ``vnmod`` command: a thin layer over the public API."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+
+import vnmod
+from vnmod.taxonomy import CATEGORIES, directive, load_taxonomy
+
+
+def _model(args: argparse.Namespace) -> vnmod.Classifier:
+    clf = vnmod.load(args.model)
+    if getattr(args, "threshold", None):
+        clf.thresholds = dict(args.threshold)
+    return clf
+
+
+def _threshold(value: str) -> tuple[str, float]:
+    key, sep, num = value.partition("=")
+    if not sep or key not in CATEGORIES:
+        raise argparse.ArgumentTypeError(f"expected CATEGORY=VALUE with CATEGORY in "
+                                         f"{list(CATEGORIES)}, got {value!r}")
+    return key, float(num)
+
+
+def cmd_classify(args: argparse.Namespace) -> int:
+    clf = _model(args)
+    texts = args.text or [line.rstrip("\n") for line in sys.stdin]
+    preds = clf.predict(texts)
+    for p in preds:
+        if args.json:
+            print(json.dumps(p.to_dict(), ensure_ascii=False))
+            continue
+        scores = " ".join(f"{c}={p.scores[c]:.2f}" for c in CATEGORIES)
+        print(f"{p.label}\t{scores}\t{p.text}")
+        for e in p.evidence:
+            print(f"    {e.category:<12} {e.weight:+.1f}  [{e.start}:{e.end}] {e.text!r}"
+                  f"  ({e.rule})")
+    return 0
+
+
+def cmd_score(args: argparse.Namespace) -> int:
+    from vnmod.batch import score_file
+
+    clf = _model(args)
+    report = score_file(clf, args.input, args.output, text_column=args.text_column,
+                        fmt=args.format, chunk_size=args.chunk_size,
+                        progress=None if args.quiet else sys.stderr)
+    print(f"scored {report.rows:,} rows in {report.seconds:.1f}s ({report.rate:,.0f} rows/s): "
+          f"{report.flagged:,} flagged, {report.not_ok:,} with a status other than ok "
+          f"-> {args.output}", file=sys.stderr)
+    return 0
+
+
+def cmd_categories(args: argparse.Namespace) -> int:
+    taxonomy = load_taxonomy()
+    if args.json:
+        out = {k: {"name_vi": c.name_vi, "description": c.description,
+                   "legal_basis": [r.to_dict() for r in c.legal_basis]}
+               for k, c in taxonomy.items()}
+        print(json.dumps(out, ensure_ascii=False, indent=2))
+        return 0
+    print(directive(), end="\n\n")
+    for key, cat in taxonomy.items():
+        print(f"{key}: {cat.name_vi}\n  {cat.description}")
+        for ref in cat.legal_basis:
+            print(f"  - {ref}")
+        print()
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="vnmod", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"vnmod {vnmod.__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def with_model(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--model", help="model directory or shipped model name (default: "
+                                       "vnmod-base)")
+        p.add_argument("--threshold", type=_threshold, action="append", metavar="CAT=VALUE",
+                       help="override a category's threshold, e.g. --threshold insult=0.6")
+
+    p = sub.add_parser("classify", help="classify texts given as arguments (or stdin lines)")
+    p.add_argument("text", nargs="*")
+    p.add_argument("--json", action="store_true", help="one JSON object per text")
+    with_model(p)
+    p.set_defaults(func=cmd_classify)
+
+    p = sub.add_parser("score", help="score a CSV or JSONL file")
+    p.add_argument("input")
+    p.add_argument("-o", "--output", required=True)
+    p.add_argument("--text-column", help="column holding the post (guessed when omitted)")
+    p.add_argument("--format", choices=["csv", "jsonl"], help="default: from the extension")
+    p.add_argument("--chunk-size", type=int, default=2000)
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    with_model(p)
+    p.set_defaults(func=cmd_score)
+
+    p = sub.add_parser("categories", help="the categories and their legal basis")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_categories)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except (ValueError, FileNotFoundError, TypeError) as exc:
+        print(f"vnmod {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,155 @@
+"""Match lexicon rules on normalised posts; every hit becomes located :class:`Evidence`."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from vnmod.prediction import Evidence
+from vnmod.rules.lexicon import Lexicon, Rule, load_lexicon
+from vnmod.taxonomy import CATEGORIES
+from vnmod.text.normalize import Normalised, normalise
+from vnmod.text.vietnamese import has_diacritics, strip_diacritics
+
+_WORDS = re.compile(r"<[a-z]+>|[^\W_]+")
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A rule matched at ``[start, end)`` of the normalised text."""
+
+    rule: Rule
+    start: int
+    end: int
+
+
+def _words(text: str) -> tuple[list[str], list[tuple[int, int]]]:
+    words, spans = [], []
+    for m in _WORDS.finditer(text):
+        words.append(m.group(0))
+        spans.append(m.span())
+    return words, spans
+
+
+def _term_key(term: str) -> tuple[str, ...]:
+    return tuple(_words(normalise(term).text)[0])
+
+
+class RuleEngine:
+    """Find rule hits and turn them into per-category scores.
+
+    A category's score is ``sigmoid(bias + sum of the weights of the rules that hit)``, each
+    rule counted once however often it matches. Cue rules (contact details, selling words)
+    count only when a non-cue rule of the same category hit; negative weights are
+    counter-evidence (news of a crackdown, a warning about a scam).
+    """
+
+    def __init__(self, lexicon: Lexicon | None = None) -> None:
+        self.lexicon = lexicon if lexicon is not None else load_lexicon()
+        self._exact: dict[tuple[str, ...], list[Rule]] = {}
+        self._ascii: dict[tuple[str, ...], list[Rule]] = {}
+        self._patterns: list[tuple[Rule, re.Pattern[str], re.Pattern[str] | None]] = []
+        self._unless: dict[str, tuple[frozenset[str], frozenset[str]]] = {}
+        self.max_words = 1
+        for rule in self.lexicon.rules:
+            self._index(rule)
+
+    def _index(self, rule: Rule) -> None:
+        def words(items: tuple[str, ...]) -> frozenset[str]:
+            out = set()
+            for item in items:
+                for w in _term_key(item):
+                    out.update((w, strip_diacritics(w)))
+            return frozenset(out)
+
+        if rule.unless_next or rule.unless_prev:
+            self._unless[rule.id] = (words(rule.unless_prev), words(rule.unless_next))
+        if rule.kind == "pattern":
+            exact = re.compile(rule.pattern)
+            stripped = None
+            if rule.ascii != "never":
+                stripped = re.compile(strip_diacritics(rule.pattern))
+            self._patterns.append((rule, exact, stripped))
+            return
+        for term in rule.terms:
+            key = _term_key(term)
+            if not key:
+                continue
+            self.max_words = max(self.max_words, len(key))
+            self._exact.setdefault(key, []).append(rule)
+            if rule.ascii != "never":
+                self._ascii.setdefault(tuple(strip_diacritics(w) for w in key), []).append(rule)
+
+    def _ascii_allowed(self, rule: Rule, n_words: int, doc: Normalised, a: int, b: int) -> bool:
+        mode = rule.ascii
+        if mode == "auto":
+            mode = "always" if n_words > 1 else "unaccented"
+        if mode == "always":
+            return True
+        if mode == "unaccented":
+            return doc.unaccented or doc.is_obfuscated(a, b)
+        return False
+
+    def _blocked(self, rule: Rule, words: list[str], i: int, j: int) -> bool:
+        unless = self._unless.get(rule.id)
+        if unless is None:
+            return False
+        prev, nxt = unless
+        if i > 0 and words[i - 1] in prev:
+            return True
+        return j < len(words) and words[j] in nxt
+
+    def hits(self, doc: Normalised) -> list[Hit]:
+        """Every rule hit in ``doc``, in text order."""
+        words, spans = _words(doc.text)
+        found: dict[tuple[str, int, int], Hit] = {}
+        for i in range(len(words)):
+            for n in range(min(self.max_words, len(words) - i), 0, -1):
+                key = tuple(words[i:i + n])
+                a, b = spans[i][0], spans[i + n - 1][1]
+                rules = self._exact.get(key, [])
+                candidates = [(r, False) for r in rules]
+                if not any(has_diacritics(w) for w in key):
+                    candidates += [(r, True) for r in self._ascii.get(key, []) if r not in rules]
+                for rule, via_ascii in candidates:
+                    if via_ascii and not self._ascii_allowed(rule, n, doc, a, b):
+                        continue
+                    if self._blocked(rule, words, i, i + n):
+                        continue
+                    found.setdefault((rule.id, a, b), Hit(rule, a, b))
+        for rule, exact, stripped in self._patterns:
+            for m in exact.finditer(doc.text):
+                if m.end() > m.start():
+                    found.setdefault((rule.id, *m.span()), Hit(rule, *m.span()))
+            if stripped is not None and doc.unaccented:
+                for m in stripped.finditer(doc.ascii):
+                    if m.end() > m.start():
+                        found.setdefault((rule.id, *m.span()), Hit(rule, *m.span()))
+        return sorted(found.values(), key=lambda h: (h.start, h.end, h.rule.id))
+
+    def score(self, hits: Sequence[Hit]) -> tuple[np.ndarray, list[Hit]]:
+        """Per-category scores (``CATEGORIES`` order) and the hits that counted towards them.
+
+        Cue hits without a non-cue positive hit in their category are dropped.
+        """
+        anchored = {h.rule.category for h in hits if h.rule.weight > 0 and not h.rule.cue}
+        counted = [h for h in hits if not h.rule.cue or h.rule.category in anchored]
+        totals = dict.fromkeys(CATEGORIES, 0.0)
+        for rule in {h.rule.id: h.rule for h in counted}.values():
+            totals[rule.category] += rule.weight
+        scores = np.array([1.0 / (1.0 + math.exp(-(self.lexicon.bias[c] + totals[c])))
+                           for c in CATEGORIES])
+        return scores, counted
+
+    def evidence(self, doc: Normalised, hits: Sequence[Hit]) -> list[Evidence]:
+        """Hits as :class:`Evidence` located in the original text."""
+        out = []
+        for h in hits:
+            s, e = doc.to_original(h.start, h.end)
+            out.append(Evidence(s, e, doc.original[s:e], h.rule.category, h.rule.id,
+                                h.rule.weight))
+        return out

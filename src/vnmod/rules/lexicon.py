@@ -1,0 +1,119 @@
+"""Read rule lexicons (TOML files, one per category) into :class:`Rule` objects."""
+
+from __future__ import annotations
+
+import re
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from vnmod._resources import list_dir, read_toml
+from vnmod.taxonomy import CATEGORIES
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+ASCII_MODES = ("auto", "always", "unaccented", "never")
+KINDS = ("term", "pattern")
+_REQUIRED = ("id", "kind", "weight")
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One lexicon entry: whole-word terms or a regex, with a weight for its category."""
+
+    id: str
+    category: str
+    kind: str
+    weight: float
+    terms: tuple[str, ...] = ()
+    pattern: str | None = None
+    ascii: str = "auto"
+    unless_next: tuple[str, ...] = ()
+    unless_prev: tuple[str, ...] = ()
+    cue: bool = False
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    """All rules, with each category's logit bias."""
+
+    rules: tuple[Rule, ...]
+    bias: dict[str, float]
+
+
+def _rule_from_dict(raw: dict[str, Any], category: str, where: str) -> Rule:
+    missing = [k for k in _REQUIRED if k not in raw]
+    if missing:
+        raise ValueError(f"{where}: rule {raw.get('id', '?')!r} lacks {missing}; every rule "
+                         f"needs {list(_REQUIRED)} and `terms` or `pattern`")
+    if raw["kind"] not in KINDS:
+        raise ValueError(f"{where}: rule {raw['id']!r} has kind {raw['kind']!r}; "
+                         f"expected one of {KINDS}")
+    mode = raw.get("ascii", "auto")
+    if mode not in ASCII_MODES:
+        raise ValueError(f"{where}: rule {raw['id']!r} has ascii={mode!r}; "
+                         f"expected one of {ASCII_MODES}")
+    if raw["kind"] == "term" and not raw.get("terms"):
+        raise ValueError(f"{where}: term rule {raw['id']!r} has no `terms`")
+    if raw["kind"] == "pattern":
+        if not raw.get("pattern"):
+            raise ValueError(f"{where}: pattern rule {raw['id']!r} has no `pattern`")
+        try:
+            re.compile(raw["pattern"])
+        except re.error as exc:
+            raise ValueError(f"{where}: rule {raw['id']!r} pattern does not compile: {exc}") \
+                from exc
+    return Rule(
+        id=raw["id"],
+        category=category,
+        kind=raw["kind"],
+        weight=float(raw["weight"]),
+        terms=tuple(raw.get("terms", ())),
+        pattern=raw.get("pattern"),
+        ascii=mode,
+        unless_next=tuple(raw.get("unless_next", ())),
+        unless_prev=tuple(raw.get("unless_prev", ())),
+        cue=bool(raw.get("cue", False)),
+        note=raw.get("note", ""),
+    )
+
+
+def _parse(doc: dict[str, Any], where: str) -> tuple[str, float, list[Rule]]:
+    category = doc.get("category")
+    if category not in CATEGORIES:
+        raise ValueError(f"{where}: category = {category!r}; expected one of {CATEGORIES}")
+    rules = [_rule_from_dict(r, category, where) for r in doc.get("rule", [])]
+    return category, float(doc.get("bias", -4.0)), rules
+
+
+def load_lexicon(directory: str | Path | None = None) -> Lexicon:
+    """Load every ``*.toml`` lexicon in ``directory`` (default: the shipped lexicons)."""
+    docs: list[tuple[dict[str, Any], str]] = []
+    if directory is None:
+        for name in list_dir("lexicons"):
+            if name.endswith(".toml"):
+                docs.append((read_toml(f"lexicons/{name}"), f"vnmod/resources/lexicons/{name}"))
+    else:
+        paths = sorted(Path(directory).glob("*.toml"))
+        if not paths:
+            raise FileNotFoundError(f"no *.toml lexicon files in {directory}")
+        for path in paths:
+            with path.open("rb") as fh:
+                docs.append((tomllib.load(fh), str(path)))
+    rules: list[Rule] = []
+    bias: dict[str, float] = {c: -4.0 for c in CATEGORIES}
+    for doc, where in docs:
+        category, cat_bias, parsed = _parse(doc, where)
+        bias[category] = cat_bias
+        rules.extend(parsed)
+    seen: set[str] = set()
+    for rule in rules:
+        if rule.id in seen:
+            raise ValueError(f"rule id {rule.id!r} is used twice; ids must be unique")
+        seen.add(rule.id)
+    return Lexicon(tuple(rules), bias)
