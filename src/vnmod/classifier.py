@@ -14,6 +14,7 @@ import numpy as np
 from vnmod import modeldir
 from vnmod.backends.base import BackendUnavailable
 from vnmod.backends.rules import RulesBackend
+from vnmod.combine import apply_stack, stack_key, weighted_mean
 from vnmod.prediction import Evidence, Prediction
 from vnmod.taxonomy import CATEGORIES
 from vnmod.text.normalize import Normalised, normalise
@@ -92,25 +93,30 @@ class Classifier:
 
     # -- scoring ------------------------------------------------------------------------
     def _score(self, docs: list[Normalised]) -> tuple[np.ndarray, list[list[Evidence]]]:
-        n = len(docs)
-        total = np.zeros((n, len(CATEGORIES)))
-        weight = np.zeros((n, len(CATEGORIES)))
-        evidence: list[list[Evidence]] = [[] for _ in range(n)]
-        if not n:
-            return total, evidence
-        for backend, w in self.components:
+        evidence: list[list[Evidence]] = [[] for _ in docs]
+        if not docs:
+            return np.zeros((0, len(CATEGORIES))), evidence
+        probas: dict[str, np.ndarray] = {}
+        for backend, _ in self.components:
             if hasattr(backend, "analyse"):
-                proba, ev = backend.analyse(docs)
+                probas[backend.name], ev = backend.analyse(docs)
                 for i, items in enumerate(ev):
                     evidence[i].extend(items)
             else:
-                proba = backend.predict_proba(docs)
-            known = ~np.isnan(proba)
-            total += np.where(known, proba, 0.0) * w
-            weight += known * w
-        with np.errstate(invalid="ignore", divide="ignore"):
-            combined = np.where(weight > 0, total / np.maximum(weight, 1e-12), 0.0)
-        return combined, evidence
+                probas[backend.name] = backend.predict_proba(docs)
+        stack = self.manifest.get("combine", {}).get("stacks", {}).get(stack_key(probas))
+        if stack is not None:
+            return apply_stack(stack, probas), evidence
+        weights = {b.name: w for b, w in self.components}
+        return weighted_mean(probas, weights), evidence
+
+    def _explain(self, doc: Normalised, labels: list[str], evidence: list[Evidence]) -> None:
+        """Add the learned components' top n-grams for flagged categories."""
+        for backend, _ in self.components:
+            if not hasattr(backend, "explain"):
+                continue
+            for cat in labels:
+                evidence.extend(backend.explain(doc, cat))
 
     def _run(self, items: list[object]) -> tuple[np.ndarray, list[list[Evidence]], list[str],
                                                   list[Normalised | None]]:
@@ -139,13 +145,15 @@ class Classifier:
         """Labels, scores and evidence: one :class:`Prediction` for a str, else a list."""
         single = isinstance(texts, str)
         items = [texts] if single else _as_list(texts)
-        scores, evidence, statuses, _ = self._run(items)
+        scores, evidence, statuses, docs = self._run(items)
         names = self.component_names
         out = []
         for i, item in enumerate(items):
             row = scores[i]
             ok = statuses[i] in ("ok", "truncated")
             labels = [c for k, c in enumerate(CATEGORIES) if ok and row[k] >= self._thresholds[c]]
+            if labels and docs[i] is not None:
+                self._explain(docs[i], labels, evidence[i])
             out.append(Prediction(
                 text=item if isinstance(item, str) else None,
                 labels=labels,
@@ -204,5 +212,9 @@ class Classifier:
             components.append((backend, float(entry.get("weight", 1.0))))
         if not any(isinstance(b, RulesBackend) for b, _ in components):
             components.append((RulesBackend(), 1.0))
-        return cls(components, thresholds=manifest.get("thresholds"), manifest=manifest,
-                   path=root)
+        thresholds = manifest.get("thresholds")
+        names = [b.name for b, _ in components]
+        stack = manifest.get("combine", {}).get("stacks", {}).get(stack_key(names))
+        if stack is not None and "thresholds" in stack:
+            thresholds = stack["thresholds"]
+        return cls(components, thresholds=thresholds, manifest=manifest, path=root)

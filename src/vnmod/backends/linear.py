@@ -1,0 +1,211 @@
+"""TF-IDF over words and characters with one logistic regression per category.
+
+Saved without pickle: vocabularies as JSON, idf and weights as ``.npz``. Transforming uses a
+fixed-vocabulary ``CountVectorizer`` plus our own sublinear tf-idf, so a saved model loads
+the same under any scikit-learn version.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+
+from vnmod.backends.base import BackendUnavailable, NotFittedError
+from vnmod.prediction import Evidence
+from vnmod.taxonomy import CATEGORIES
+from vnmod.text.normalize import Normalised
+
+WEIGHTS_NAME = "weights.npz"
+VOCAB_NAME = "vocab_{}.json"
+TOKEN_PATTERN = r"(?u)<[a-z]+>|\b\w+\b"
+
+
+def _vectorizer(kind: str, ngram: tuple[int, int], vocabulary=None, min_df: int = 2,
+                max_features: int | None = None):
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    if kind == "word":
+        return CountVectorizer(analyzer="word", ngram_range=ngram, token_pattern=TOKEN_PATTERN,
+                               lowercase=False, vocabulary=vocabulary, min_df=min_df,
+                               max_features=max_features, dtype=np.float32)
+    return CountVectorizer(analyzer="char_wb", ngram_range=ngram, lowercase=False,
+                           vocabulary=vocabulary, min_df=min_df, max_features=max_features,
+                           dtype=np.float32)
+
+
+def _tfidf(counts: sp.csr_matrix, idf: np.ndarray) -> sp.csr_matrix:
+    x = counts.tocsr(copy=True).astype(np.float32)
+    np.log(x.data, out=x.data)
+    x.data += 1.0
+    x = x @ sp.diags(idf.astype(np.float32))
+    norms = np.sqrt(np.asarray(x.multiply(x).sum(axis=1)).ravel())
+    norms[norms == 0] = 1.0
+    return sp.csr_matrix(sp.diags(1.0 / norms) @ x)
+
+
+class LinearBackend:
+    """Word + character TF-IDF and a logistic regression per category.
+
+    Parameters
+    ----------
+    word_ngram, char_ngram : (int, int)
+        n-gram ranges; ``char_ngram=None`` turns characters off.
+    min_df : int
+        Drop n-grams seen in fewer posts.
+    max_features : int or None
+        Keep at most this many n-grams of each kind (most frequent first).
+    C : float
+        Inverse regularisation strength of the logistic regressions.
+    class_weight : "balanced" or None
+    """
+
+    name = "linear"
+
+    def __init__(self, *, word_ngram: tuple[int, int] = (1, 2),
+                 char_ngram: tuple[int, int] | None = (2, 5), min_df: int = 2,
+                 max_features: int | None = 300_000, C: float = 4.0,
+                 class_weight: str | None = "balanced") -> None:
+        self.word_ngram = tuple(word_ngram)
+        self.char_ngram = tuple(char_ngram) if char_ngram else None
+        self.min_df = min_df
+        self.max_features = max_features
+        self.C = C
+        self.class_weight = class_weight
+
+    # -- features -----------------------------------------------------------------------
+    def _kinds(self) -> list[tuple[str, tuple[int, int]]]:
+        kinds = [("word", self.word_ngram)]
+        if self.char_ngram:
+            kinds.append(("char", self.char_ngram))
+        return kinds
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "idf_"):
+            raise NotFittedError("this LinearBackend is not fitted yet; call fit first "
+                                 "or load a saved model")
+
+    def transform(self, docs: Sequence[Normalised]) -> sp.csr_matrix:
+        """TF-IDF features of normalised posts."""
+        self._check_fitted()
+        texts = [d.text for d in docs]
+        blocks = [_tfidf(self.vectorizers_[k].transform(texts), self.idf_[k])
+                  for k, _ in self._kinds()]
+        return sp.hstack(blocks, format="csr")
+
+    # -- learning -----------------------------------------------------------------------
+    def fit(self, docs: Sequence[Normalised], y: np.ndarray) -> LinearBackend:
+        """Learn vocabularies, idf and one classifier per category.
+
+        ``y`` is ``(n, 4)`` with 1/0 labels and ``nan`` where a post's source says nothing
+        about a category; those cells are left out of that category's training.
+        """
+        from sklearn.linear_model import LogisticRegression
+
+        y = np.asarray(y, dtype=float)
+        if y.shape != (len(docs), len(CATEGORIES)):
+            raise ValueError(f"y must have shape ({len(docs)}, {len(CATEGORIES)}) "
+                             f"(one column per category); got {y.shape}")
+        texts = [d.text for d in docs]
+        self.vectorizers_, self.idf_, self.vocab_ = {}, {}, {}
+        for kind, ngram in self._kinds():
+            vec = _vectorizer(kind, ngram, min_df=self.min_df, max_features=self.max_features)
+            counts = vec.fit_transform(texts)
+            df = np.bincount(counts.indices, minlength=counts.shape[1])
+            idf = np.log((1 + len(texts)) / (1 + df)) + 1.0
+            vocab = sorted(vec.vocabulary_, key=vec.vocabulary_.get)
+            self.vocab_[kind] = vocab
+            self.idf_[kind] = idf.astype(np.float32)
+            self.vectorizers_[kind] = _vectorizer(kind, ngram, vocabulary=vocab)
+        x = self.transform(docs)
+        self.coef_ = np.zeros((len(CATEGORIES), x.shape[1]), dtype=np.float32)
+        self.intercept_ = np.full(len(CATEGORIES), np.nan, dtype=np.float32)
+        for k in range(len(CATEGORIES)):
+            known = ~np.isnan(y[:, k])
+            labels = y[known, k]
+            if known.sum() == 0 or len(np.unique(labels)) < 2:
+                continue  # no signal for this category: the column stays nan
+            model = LogisticRegression(C=self.C, class_weight=self.class_weight,
+                                       max_iter=2000, solver="liblinear")
+            model.fit(x[known], labels)
+            self.coef_[k] = model.coef_[0]
+            self.intercept_[k] = model.intercept_[0]
+        return self
+
+    # -- scoring ------------------------------------------------------------------------
+    def decision_function(self, docs: Sequence[Normalised]) -> np.ndarray:
+        x = self.transform(docs)
+        return np.asarray(x @ self.coef_.T) + self.intercept_
+
+    def predict_proba(self, docs: Sequence[Normalised]) -> np.ndarray:
+        z = self.decision_function(docs)
+        with np.errstate(over="ignore"):
+            return 1.0 / (1.0 + np.exp(-z))
+
+    def explain(self, doc: Normalised, category: str, top: int = 3) -> list[Evidence]:
+        """The word n-grams of ``doc`` that pushed ``category`` up most, located."""
+        self._check_fitted()
+        k = CATEGORIES.index(category)
+        vec = self.vectorizers_["word"]
+        row = _tfidf(vec.transform([doc.text]), self.idf_["word"])
+        contrib = row.data * self.coef_[k, row.indices]
+        order = np.argsort(-contrib)
+        out: list[Evidence] = []
+        vocab = self.vocab_["word"]
+        for j in order[:top]:
+            if contrib[j] <= 0:
+                break
+            term = vocab[row.indices[j]]
+            pos = _find_words(doc.text, term)
+            if pos is None:
+                continue
+            s, e = doc.to_original(*pos)
+            out.append(Evidence(s, e, doc.original[s:e], category, f"linear:{term}",
+                                round(float(contrib[j]), 3), source="linear"))
+        return out
+
+    # -- persistence --------------------------------------------------------------------
+    def save(self, directory: Path) -> dict[str, Any]:
+        self._check_fitted()
+        directory.mkdir(parents=True, exist_ok=True)
+        arrays = {f"idf_{k}": v for k, v in self.idf_.items()}
+        np.savez_compressed(directory / WEIGHTS_NAME, coef=self.coef_.astype(np.float16),
+                            intercept=self.intercept_, **arrays)
+        for kind, vocab in self.vocab_.items():
+            (directory / VOCAB_NAME.format(kind)).write_text(
+                json.dumps(vocab, ensure_ascii=False), encoding="utf-8")
+        return {"word_ngram": list(self.word_ngram),
+                "char_ngram": list(self.char_ngram) if self.char_ngram else None,
+                "min_df": self.min_df, "max_features": self.max_features, "C": self.C,
+                "class_weight": self.class_weight, "n_features": int(self.coef_.shape[1])}
+
+    @classmethod
+    def load(cls, directory: Path, config: dict[str, Any]) -> LinearBackend:
+        params = {k: config[k] for k in ("word_ngram", "char_ngram", "min_df", "max_features",
+                                         "C", "class_weight") if k in config}
+        self = cls(**params)
+        try:
+            with np.load(directory / WEIGHTS_NAME, allow_pickle=False) as data:
+                self.coef_ = data["coef"].astype(np.float32)
+                self.intercept_ = data["intercept"].astype(np.float32)
+                self.idf_ = {k: data[f"idf_{k}"] for k, _ in self._kinds()}
+            self.vocab_, self.vectorizers_ = {}, {}
+            for kind, ngram in self._kinds():
+                vocab = json.loads((directory / VOCAB_NAME.format(kind)).read_text("utf-8"))
+                self.vocab_[kind] = vocab
+                self.vectorizers_[kind] = _vectorizer(kind, ngram, vocabulary=vocab)
+        except (OSError, KeyError, ValueError) as exc:
+            raise BackendUnavailable(f"linear model files in {directory} cannot be read: "
+                                     f"{exc}") from exc
+        return self
+
+
+def _find_words(text: str, term: str) -> tuple[int, int] | None:
+    import re
+
+    m = re.search(r"(?<!\w)" + r"\s+".join(map(re.escape, term.split())) + r"(?!\w)", text)
+    return m.span() if m else None

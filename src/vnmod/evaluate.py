@@ -1,0 +1,76 @@
+"""Score a model on labelled data: per-category precision/recall/F1, macro-F1, ROC-AUC.
+
+``task="vihsd"`` scores the 3-class view papers report on ViHSD: HATE if ``insult``,
+OFFENSIVE if ``offensive`` and not ``insult``, else CLEAN.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from vnmod.classifier import Classifier
+from vnmod.taxonomy import CATEGORIES
+
+VIHSD_CLASSES = ("CLEAN", "OFFENSIVE", "HATE")
+TASKS = ("categories", "vihsd")
+
+
+def _prf(pred: np.ndarray, truth: np.ndarray) -> dict[str, float]:
+    tp = int(np.sum(pred & truth))
+    fp = int(np.sum(pred & ~truth))
+    fn = int(np.sum(~pred & truth))
+    p = tp / (tp + fp) if tp + fp else 0.0
+    r = tp / (tp + fn) if tp + fn else 0.0
+    f1 = 2 * p * r / (p + r) if p + r else 0.0
+    return {"precision": round(p, 4), "recall": round(r, 4), "f1": round(f1, 4),
+            "support": int(truth.sum()), "predicted": int(pred.sum())}
+
+
+def vihsd_classes(labels: np.ndarray) -> np.ndarray:
+    """(n, 4) 0/1 labels -> 0 CLEAN, 1 OFFENSIVE, 2 HATE."""
+    ins = labels[:, CATEGORIES.index("insult")] == 1
+    off = labels[:, CATEGORIES.index("offensive")] == 1
+    return np.where(ins, 2, np.where(off, 1, 0))
+
+
+def evaluate(clf: Classifier, texts: Sequence[str], y: np.ndarray, *,
+             task: str = "categories") -> dict[str, Any]:
+    """Report on ``texts`` with gold labels ``y`` (``(n, 4)``, nan = not annotated)."""
+    from sklearn.metrics import f1_score, roc_auc_score
+
+    if task not in TASKS:
+        raise ValueError(f"task must be one of {TASKS}; got {task!r}")
+    y = np.asarray(y, dtype=float)
+    if y.shape != (len(texts), len(CATEGORIES)):
+        raise ValueError(f"y must have shape ({len(texts)}, {len(CATEGORIES)}); got {y.shape}")
+    proba = clf.predict_proba(list(texts))
+    thresholds = np.array([clf.thresholds[c] for c in CATEGORIES])
+    pred = proba >= thresholds
+    report: dict[str, Any] = {"n": len(texts), "task": task, "thresholds": clf.thresholds,
+                              "components": clf.component_names, "categories": {}}
+    f1s = []
+    for k, cat in enumerate(CATEGORIES):
+        known = ~np.isnan(y[:, k])
+        truth = y[known, k] == 1
+        if not known.any() or not truth.any():
+            continue
+        row = _prf(pred[known, k], truth)
+        if not truth.all():
+            row["roc_auc"] = round(float(roc_auc_score(truth, proba[known, k])), 4)
+        report["categories"][cat] = row
+        f1s.append(row["f1"])
+    report["macro_f1"] = round(float(np.mean(f1s)), 4) if f1s else None
+    if task == "vihsd":
+        gold = vihsd_classes(np.nan_to_num(y))
+        guess = vihsd_classes(pred.astype(int))
+        per_class = f1_score(gold, guess, labels=[0, 1, 2], average=None, zero_division=0)
+        report["vihsd"] = {
+            "macro_f1": round(float(np.mean(per_class)), 4),
+            "accuracy": round(float(np.mean(gold == guess)), 4),
+            "f1": {c: round(float(f), 4) for c, f in zip(VIHSD_CLASSES, per_class,
+                                                          strict=True)},
+        }
+    return report

@@ -1,0 +1,44 @@
+import csv
+import json
+
+from vnmod.cli import main
+
+
+def test_classify_json(capsys):
+    assert main(["classify", "--json", "Nhận làm bằng đại học giả, lh 0912xxx888"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["label"] == "illegal_ads" and out["evidence"]
+
+
+def test_classify_threshold_override(capsys):
+    assert main(["classify", "--json", "--threshold", "illegal_ads=1.0",
+                 "Nhận làm bằng đại học giả, lh 0912xxx888"]) == 0
+    assert json.loads(capsys.readouterr().out)["label"] != "illegal_ads"
+
+
+def test_score_csv_end_to_end(tmp_path, capsys):
+    src, dst = tmp_path / "posts.csv", tmp_path / "scored.csv"
+    src.write_text("id,text\n1,xin chào\n2,\"Nhận làm bằng đại học giả, lh 0912xxx888\"\n",
+                   encoding="utf-8")
+    assert main(["score", str(src), "-o", str(dst), "-q"]) == 0
+    assert "scored 2 rows" in capsys.readouterr().err
+    with open(dst, encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert [r["label"] for r in rows] == ["clean", "illegal_ads"]
+
+
+def test_score_errors_exit_2_with_the_reason(tmp_path, capsys):
+    src = tmp_path / "posts.csv"
+    src.write_text("a,b\n1,2\n", encoding="utf-8")
+    assert main(["score", str(src), "-o", str(tmp_path / "o.csv")]) == 2
+    assert "--text-column" in capsys.readouterr().err
+    assert main(["score", str(tmp_path / "nope.csv"), "-o", str(tmp_path / "o.csv")]) == 2
+
+
+def test_categories_lists_legal_basis(capsys):
+    assert main(["categories"]) == 0
+    out = capsys.readouterr().out
+    assert "Xúc phạm danh dự, nhân phẩm" in out and "Điều 155" in out
+    assert main(["categories", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert list(data) == ["insult", "offensive", "fake_news", "illegal_ads"]

@@ -1,0 +1,94 @@
+import pytest
+
+from vnmod.text.normalize import normalise
+from vnmod.text.vietnamese import strip_diacritics
+
+
+@pytest.mark.parametrize(("raw", "expected"), [
+    ("hoà", "hòa"), ("Thuý", "thúy"), ("khoẻ", "khỏe"), ("thuỷ", "thủy"),
+    ("quý", "quý"), ("hoàng", "hoàng"), ("toán", "toán"),
+    ("Hoa\u0300", "hòa"),  # decomposed input: NFC first, then one tone placement
+])
+def test_tone_marks_have_one_placement(raw, expected):
+    assert normalise(raw).text == expected
+
+
+@pytest.mark.parametrize(("raw", "expected"), [
+    ("ko biết", "không biết"), ("dc ko", "được không"), ("ib mình", "inbox mình"),
+    ("ĐM", "đụ má"), ("vl", "vãi lồn"),
+])
+def test_teencode_expands_whole_tokens(raw, expected):
+    assert normalise(raw).text == expected
+
+
+def test_teencode_leaves_words_that_contain_an_abbreviation():
+    assert normalise("kon khong").text == normalise("kon khong").text.lower()
+    assert "không" not in normalise("koala").text
+
+
+@pytest.mark.parametrize(("raw", "expected"), [
+    ("quáaaa", "quá"), ("đẹppppp", "đẹp"), ("nhiềuuuu", "nhiều"), ("xoong", "xoong"),
+])
+def test_repeats_are_squeezed(raw, expected):
+    assert normalise(raw).text == expected
+
+
+@pytest.mark.parametrize(("raw", "expected"), [
+    ("l0n", "lon"), ("đ1t", "đit"), ("c@c", "cac"), ("d i t", "dit"), ("v-c-l", "vãi cả lồn"),
+    ("m.ạ.i d.â.m", "mại dâm"), ("s\u200bú\u200bng", "súng"), ("ｌｏｎ", "lon"),
+])
+def test_obfuscation_is_undone_and_marked(raw, expected):
+    n = normalise(raw)
+    assert n.text == expected
+    if raw != expected and "\u200b" not in raw and not raw.startswith("ｌ"):
+        assert n.obfuscated, "de-obfuscated spans are marked for the rules"
+
+
+@pytest.mark.parametrize("keep", ["iphone12", "4g", "mp3", "u23", "covid19"])
+def test_ordinary_letter_digit_tokens_are_not_leetspeak(keep):
+    assert normalise(keep).text == keep
+
+
+@pytest.mark.parametrize(("raw", "placeholder", "original"), [
+    ("lh 0776234XXX nhé", "<phone>", "0776234XXX"),
+    ("zalo 09xx.xxx.xxx", "<phone>", "09xx.xxx.xxx"),
+    ("gọi +84 912 345 678", "<phone>", "+84 912 345 678"),
+    ("vào nhacai88.vip chơi", "<url>", "nhacai88.vip"),
+    ("xem https://abc.com/x?y=1 đi", "<url>", "https://abc.com/x?y=1"),
+    ("mail a.b@gmail.com", "<email>", "a.b@gmail.com"),
+    ("giá 2tr5 thôi", "<money>", "2tr5"),
+    ("chỉ 500k", "<money>", "500k"),
+    ("phí 10.000đ", "<money>", "10.000đ"),
+    ("lương 15 triệu", "<money>", "15 triệu"),
+])
+def test_masks_map_back_to_the_original(raw, placeholder, original):
+    n = normalise(raw)
+    i = n.text.index(placeholder)
+    s, e = n.to_original(i, i + len(placeholder))
+    assert raw[s:e] == original
+
+
+def test_offset_map_covers_every_character():
+    raw = "  Thuý ơi ĐM   thằng l0n nàyyyy, ib 0776234XXX  "
+    n = normalise(raw)
+    assert len(n.starts) == len(n.ends) == len(n.text)
+    assert all(0 <= s < e <= len(raw) for s, e in zip(n.starts, n.ends, strict=True))
+    assert n.starts == tuple(sorted(n.starts))
+    i = n.text.index("đụ má")
+    s, e = n.to_original(i, i + len("đụ má"))
+    assert raw[s:e] == "ĐM"
+
+
+def test_unaccented_posts_are_detected():
+    assert normalise("may la thang ngu nhat the gioi").unaccented
+    assert not normalise("mày là thằng ngu nhất thế giới").unaccented
+
+
+def test_strip_diacritics_keeps_length():
+    s = "Đụ má lồn thằng chó Ưng Ý"
+    assert strip_diacritics(s) == "Du ma lon thang cho Ung Y"
+
+
+def test_non_text_is_a_clear_type_error():
+    with pytest.raises(TypeError, match="expects a str"):
+        normalise(None)  # type: ignore[arg-type]
