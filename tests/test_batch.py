@@ -121,7 +121,15 @@ def test_jsonl_keeps_records_and_marks_bad_lines(tmp_path, clf):
 
 
 @pytest.mark.parametrize(("cell", "expected"), [
-    ("=1+1", "'=1+1"), ("+84", "'+84"), ("@x", "'@x"), ("-5", "-5"), ("ok", "ok"),
+    ("=1+1", "'=1+1"), ("+84 912", "'+84 912"), ("+84", "+84"), ("@x", "'@x"), ("-5", "-5"), ("ok", "ok"),
 ])
 def test_defuse(cell, expected):
     assert defuse(cell) == expected
+
+
+def test_two_workers_write_the_same_file_as_one(tmp_path, clf):
+    src = tmp_path / "in.csv"
+    _write_nasty_csv(src)
+    score_file(clf, src, tmp_path / "one.csv", progress=None, chunk_size=2)
+    score_file(clf, src, tmp_path / "two.csv", progress=None, chunk_size=2, workers=2)
+    assert (tmp_path / "one.csv").read_bytes() == (tmp_path / "two.csv").read_bytes()

@@ -53,7 +53,7 @@ def test_component_path_outside_the_directory_is_refused(tmp_path):
 def test_missing_model_names_what_was_tried(tmp_path):
     with pytest.raises(ModelDirError, match="no model 'nope'"):
         vnmod.load("nope")
-    with pytest.raises(ModelDirError, match="has no vnmod.json"):
+    with pytest.raises(ModelDirError, match=r"has no vnmod\.json"):
         vnmod.load(tmp_path)
 
 

@@ -10,10 +10,12 @@ from __future__ import annotations
 import csv
 import io
 import json
+import multiprocessing as mp
 import os
 import sys
 import tempfile
 import time
+from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -94,6 +96,46 @@ def find_text_column(columns: list[str], wanted: str | None) -> int:
                      f"{columns}. Pass one of them with --text-column.")
 
 
+_WORKER_CLF: Classifier | None = None
+
+
+def _predict_fields(texts: list[str | None], bad: list[bool]) -> list[dict[str, Any]]:
+    assert _WORKER_CLF is not None
+    return [result_fields(p, b) for p, b in zip(_WORKER_CLF.predict(texts), bad, strict=True)]
+
+
+class _Scorer:
+    """Turns chunks of texts into result fields, in order, in-process or on a fork pool."""
+
+    def __init__(self, clf: Classifier, workers: int) -> None:
+        global _WORKER_CLF
+        _WORKER_CLF = clf
+        self.pool = None
+        if workers > 1 and "fork" in mp.get_all_start_methods():
+            self.pool = mp.get_context("fork").Pool(workers)
+
+    def map(self, jobs: Iterator[tuple[list[str | None], list[bool], Any]]
+            ) -> Iterator[tuple[list[dict[str, Any]], Any]]:
+        """Yield ``(fields, payload)`` per job, in job order."""
+        if self.pool is None:
+            for texts, bad, payload in jobs:
+                yield _predict_fields(texts, bad), payload
+            return
+        pending: deque = deque()
+        for texts, bad, payload in jobs:
+            pending.append((self.pool.apply_async(_predict_fields, (texts, bad)), payload))
+            while len(pending) > 4:
+                res, pay = pending.popleft()
+                yield res.get(), pay
+        while pending:
+            res, pay = pending.popleft()
+            yield res.get(), pay
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.terminate()
+
+
 class _Progress:
     def __init__(self, total_bytes: int, stream: TextIO | None) -> None:
         self.total, self.stream, self.start, self.last = total_bytes, stream, time.time(), 0.0
@@ -121,7 +163,21 @@ def _chunks(it: Iterator[Any], size: int) -> Iterator[list[Any]]:
         yield chunk
 
 
-def _score_csv(clf: Classifier, fin: TextIO, fout: TextIO, text_column: str | None,
+def _csv_jobs(rows: Iterator[list[str]], idx: int, chunk_size: int):
+    for chunk in _chunks(rows, chunk_size):
+        texts: list[str | None] = []
+        bad: list[bool] = []
+        cleaned = []
+        for row in chunk:
+            pairs = [_clean(c) for c in row]
+            cells = [c for c, _ in pairs]
+            cleaned.append(cells)
+            texts.append(cells[idx] if idx < len(cells) else None)
+            bad.append(any(flag for _, flag in pairs))
+        yield texts, bad, cleaned
+
+
+def _score_csv(scorer: _Scorer, fin: TextIO, fout: TextIO, text_column: str | None,
                chunk_size: int, tick: Callable[[int], None], report: BatchReport) -> None:
     rows = csv.reader(fin)
     try:
@@ -132,33 +188,23 @@ def _score_csv(clf: Classifier, fin: TextIO, fout: TextIO, text_column: str | No
     added = [f"vnmod_{f}" if f in header else f for f in OUTPUT_FIELDS]
     writer = csv.writer(fout)
     writer.writerow([defuse(c) for c in header + added])
-    for chunk in _chunks(rows, chunk_size):
-        texts: list[str | None] = []
-        bad: list[bool] = []
-        cleaned_rows = []
-        for row in chunk:
-            cells, flags = zip(*(_clean(c) for c in row), strict=True) if row else ((), ())
-            cells = list(cells)
-            cleaned_rows.append(cells)
-            texts.append(cells[idx] if idx < len(cells) else None)
-            bad.append(any(flags))
-        preds = clf.predict(texts)
-        for cells, pred, was_bad in zip(cleaned_rows, preds, bad, strict=True):
-            fields = result_fields(pred, was_bad)
+    for results, cleaned in scorer.map(_csv_jobs(rows, idx, chunk_size)):
+        for cells, fields in zip(cleaned, results, strict=True):
             padded = cells + [""] * (len(header) - len(cells))
             writer.writerow([defuse(str(c)) for c in padded + [fields[f] for f in OUTPUT_FIELDS]])
-            _count(report, pred)
+            _count(report, fields)
         tick(report.rows)
 
 
-def _score_jsonl(clf: Classifier, fin: TextIO, fout: TextIO, text_column: str | None,
-                 chunk_size: int, tick: Callable[[int], None], report: BatchReport) -> None:
-    column: str | None = text_column
-    for chunk in _chunks(iter(fin), chunk_size):
+def _jsonl_jobs(lines: Iterator[str], text_column: str | None, chunk_size: int):
+    column = text_column
+    seen = 0
+    for chunk in _chunks(lines, chunk_size):
         records: list[dict[str, Any]] = []
         texts: list[str | None] = []
         problems: list[str | None] = []
-        for n, line in enumerate(chunk):
+        for line in chunk:
+            seen += 1
             line, was_bad = _clean(line.rstrip("\r\n"))
             problem = "invalid UTF-8 bytes replaced" if was_bad else None
             try:
@@ -166,29 +212,35 @@ def _score_jsonl(clf: Classifier, fin: TextIO, fout: TextIO, text_column: str | 
                 if not isinstance(record, dict):
                     raise ValueError("not a JSON object")
             except ValueError as exc:
-                record, problem = {"_raw": line}, f"invalid: line {report.rows + n + 1} is not " \
-                                                 f"a JSON object ({exc})"
+                record = {"_raw": line}
+                problem = f"invalid: line {seen} is not a JSON object ({exc})"
             if column is None and record and "_raw" not in record:
                 column = list(record)[find_text_column(list(record), None)]
             records.append(record)
             texts.append(record.get(column) if column else None)
             problems.append(problem)
-        for record, pred, problem in zip(records, clf.predict(texts), problems, strict=True):
-            fields = result_fields(pred)
+        yield texts, [False] * len(texts), (records, problems)
+
+
+def _score_jsonl(scorer: _Scorer, fin: TextIO, fout: TextIO, text_column: str | None,
+                 chunk_size: int, tick: Callable[[int], None], report: BatchReport) -> None:
+    for results, (records, problems) in scorer.map(_jsonl_jobs(iter(fin), text_column,
+                                                               chunk_size)):
+        for record, fields, problem in zip(records, results, problems, strict=True):
             if problem:
                 fields["status"] = problem if problem.startswith("invalid:") else \
                     f"{fields['status']}; {problem}"
             out = {**record, **{(f"vnmod_{k}" if k in record else k): v
                                 for k, v in fields.items()}}
             fout.write(json.dumps(out, ensure_ascii=False) + "\n")
-            _count(report, pred)
+            _count(report, fields)
         tick(report.rows)
 
 
-def _count(report: BatchReport, pred: Prediction) -> None:
+def _count(report: BatchReport, fields: dict[str, Any]) -> None:
     report.rows += 1
-    report.flagged += bool(pred.labels)
-    report.not_ok += pred.status != "ok"
+    report.flagged += bool(fields["labels"])
+    report.not_ok += fields["status"] != "ok"
 
 
 def _format(path: Path, fmt: str | None) -> str:
@@ -202,11 +254,13 @@ def _format(path: Path, fmt: str | None) -> str:
 
 def score_file(clf: Classifier, input_path: str | os.PathLike, output_path: str | os.PathLike,
                *, text_column: str | None = None, fmt: str | None = None,
-               chunk_size: int = 2000, progress: TextIO | None = sys.stderr) -> BatchReport:
+               chunk_size: int = 2000, workers: int = 1,
+               progress: TextIO | None = sys.stderr) -> BatchReport:
     """Score every row of a CSV/JSONL file into ``output_path`` (same format).
 
     Rows come out in input order with every input column, followed by ``label``, ``labels``,
-    one ``score_<category>`` per category, ``evidence`` (JSON) and ``status``.
+    one ``score_<category>`` per category, ``evidence`` (JSON) and ``status``. ``workers``
+    > 1 scores chunks in that many forked processes (output order is unchanged).
     """
     src, dst = Path(input_path), Path(output_path)
     if not src.is_file():
@@ -219,6 +273,7 @@ def score_file(clf: Classifier, input_path: str | os.PathLike, output_path: str 
     dst.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{dst.name}.", suffix=".tmp", dir=dst.parent)
     start = time.time()
+    scorer = _Scorer(clf, workers)
     try:
         with open(src, "rb") as raw, os.fdopen(fd, "w", encoding="utf-8", newline="") as fout:
             fin = io.TextIOWrapper(raw, encoding="utf-8-sig", errors="surrogateescape",
@@ -228,11 +283,13 @@ def score_file(clf: Classifier, input_path: str | os.PathLike, output_path: str 
                 prog.update(rows, raw.tell())
 
             run = _score_csv if kind == "csv" else _score_jsonl
-            run(clf, fin, fout, text_column, chunk_size, tick, report)
+            run(scorer, fin, fout, text_column, chunk_size, tick, report)
         os.replace(tmp_name, dst)
     except BaseException:
         Path(tmp_name).unlink(missing_ok=True)
         raise
+    finally:
+        scorer.close()
     report.seconds = time.time() - start
     prog.update(report.rows, prog.total, final=True)
     return report

@@ -110,13 +110,17 @@ class Classifier:
         weights = {b.name: w for b, w in self.components}
         return weighted_mean(probas, weights), evidence
 
-    def _explain(self, doc: Normalised, labels: list[str], evidence: list[Evidence]) -> None:
-        """Add the learned components' top n-grams for flagged categories."""
+    def _explain(self, docs: list[Normalised | None], labels: list[list[str]],
+                 evidence: list[list[Evidence]]) -> None:
+        """Add the learned components' top n-grams for each post's flagged categories."""
+        live = [i for i, d in enumerate(docs) if d is not None and labels[i]]
+        if not live:
+            return
         for backend, _ in self.components:
-            if not hasattr(backend, "explain"):
-                continue
-            for cat in labels:
-                evidence.extend(backend.explain(doc, cat))
+            if hasattr(backend, "explain"):
+                extra = backend.explain([docs[i] for i in live], [labels[i] for i in live])
+                for i, items in zip(live, extra, strict=True):
+                    evidence[i].extend(items)
 
     def _run(self, items: list[object]) -> tuple[np.ndarray, list[list[Evidence]], list[str],
                                                   list[Normalised | None]]:
@@ -147,21 +151,15 @@ class Classifier:
         items = [texts] if single else _as_list(texts)
         scores, evidence, statuses, docs = self._run(items)
         names = self.component_names
-        out = []
-        for i, item in enumerate(items):
-            row = scores[i]
-            ok = statuses[i] in ("ok", "truncated")
-            labels = [c for k, c in enumerate(CATEGORIES) if ok and row[k] >= self._thresholds[c]]
-            if labels and docs[i] is not None:
-                self._explain(docs[i], labels, evidence[i])
-            out.append(Prediction(
-                text=item if isinstance(item, str) else None,
-                labels=labels,
-                scores={c: float(row[k]) for k, c in enumerate(CATEGORIES)},
-                evidence=evidence[i],
-                status=statuses[i],
-                components=names if ok else [],
-            ))
+        ok = [st in ("ok", "truncated") for st in statuses]
+        labels = [[c for k, c in enumerate(CATEGORIES) if ok[i] and scores[i, k] >=
+                   self._thresholds[c]] for i in range(len(items))]
+        self._explain(docs, labels, evidence)
+        out = [Prediction(text=item if isinstance(item, str) else None, labels=labels[i],
+                          scores={c: float(scores[i, k]) for k, c in enumerate(CATEGORIES)},
+                          evidence=evidence[i], status=statuses[i],
+                          components=names if ok[i] else [])
+               for i, item in enumerate(items)]
         return out[0] if single else out
 
     # -- persistence --------------------------------------------------------------------

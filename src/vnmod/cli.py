@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 
@@ -47,7 +48,7 @@ def cmd_score(args: argparse.Namespace) -> int:
 
     clf = _model(args)
     report = score_file(clf, args.input, args.output, text_column=args.text_column,
-                        fmt=args.format, chunk_size=args.chunk_size,
+                        fmt=args.format, chunk_size=args.chunk_size, workers=args.workers,
                         progress=None if args.quiet else sys.stderr)
     print(f"scored {report.rows:,} rows in {report.seconds:.1f}s ({report.rate:,.0f} rows/s): "
           f"{report.flagged:,} flagged, {report.not_ok:,} with a status other than ok "
@@ -95,6 +96,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--text-column", help="column holding the post (guessed when omitted)")
     p.add_argument("--format", choices=["csv", "jsonl"], help="default: from the extension")
     p.add_argument("--chunk-size", type=int, default=2000)
+    p.add_argument("--workers", type=int, default=os.cpu_count() or 1,
+                   help="processes scoring chunks in parallel (default: all cores)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     with_model(p)
     p.set_defaults(func=cmd_score)

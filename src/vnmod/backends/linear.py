@@ -39,13 +39,17 @@ def _vectorizer(kind: str, ngram: tuple[int, int], vocabulary=None, min_df: int 
 
 
 def _tfidf(counts: sp.csr_matrix, idf: np.ndarray) -> sp.csr_matrix:
-    x = counts.tocsr(copy=True).astype(np.float32)
+    """Sublinear tf times idf, each row scaled to unit length (as scikit-learn's)."""
+    x = counts.tocsr().astype(np.float32)
     np.log(x.data, out=x.data)
     x.data += 1.0
-    x = x @ sp.diags(idf.astype(np.float32))
-    norms = np.sqrt(np.asarray(x.multiply(x).sum(axis=1)).ravel())
-    norms[norms == 0] = 1.0
-    return sp.csr_matrix(sp.diags(1.0 / norms) @ x)
+    x.data *= idf[x.indices]
+    sq = np.add.reduceat(x.data ** 2, x.indptr[:-1]) if x.nnz else np.zeros(0, np.float32)
+    norms = np.ones(x.shape[0], dtype=np.float32)
+    nonempty = np.diff(x.indptr) > 0
+    norms[nonempty] = np.sqrt(sq[nonempty])
+    x.data /= np.repeat(norms, np.diff(x.indptr))
+    return x
 
 
 class LinearBackend:
@@ -146,26 +150,32 @@ class LinearBackend:
         with np.errstate(over="ignore"):
             return 1.0 / (1.0 + np.exp(-z))
 
-    def explain(self, doc: Normalised, category: str, top: int = 3) -> list[Evidence]:
-        """The word n-grams of ``doc`` that pushed ``category`` up most, located."""
+    def explain(self, docs: Sequence[Normalised], categories: Sequence[Sequence[str]],
+                top: int = 3) -> list[list[Evidence]]:
+        """For each doc, the word n-grams that pushed each of its ``categories`` up most."""
         self._check_fitted()
-        k = CATEGORIES.index(category)
-        vec = self.vectorizers_["word"]
-        row = _tfidf(vec.transform([doc.text]), self.idf_["word"])
-        contrib = row.data * self.coef_[k, row.indices]
-        order = np.argsort(-contrib)
-        out: list[Evidence] = []
+        out: list[list[Evidence]] = [[] for _ in docs]
+        wanted = [i for i, cats in enumerate(categories) if cats]
+        if not wanted:
+            return out
+        rows = _tfidf(self.vectorizers_["word"].transform([docs[i].text for i in wanted]),
+                      self.idf_["word"])
         vocab = self.vocab_["word"]
-        for j in order[:top]:
-            if contrib[j] <= 0:
-                break
-            term = vocab[row.indices[j]]
-            pos = _find_words(doc.text, term)
-            if pos is None:
-                continue
-            s, e = doc.to_original(*pos)
-            out.append(Evidence(s, e, doc.original[s:e], category, f"linear:{term}",
-                                round(float(contrib[j]), 3), source="linear"))
+        for r, i in enumerate(wanted):
+            lo, hi = rows.indptr[r], rows.indptr[r + 1]
+            idx, val = rows.indices[lo:hi], rows.data[lo:hi]
+            for cat in categories[i]:
+                contrib = val * self.coef_[CATEGORIES.index(cat), idx]
+                for j in np.argsort(-contrib)[:top]:
+                    if contrib[j] <= 0:
+                        break
+                    pos = _find_words(docs[i].text, vocab[idx[j]])
+                    if pos is None:
+                        continue
+                    s, e = docs[i].to_original(*pos)
+                    out[i].append(Evidence(s, e, docs[i].original[s:e], cat,
+                                           f"linear:{vocab[idx[j]]}",
+                                           round(float(contrib[j]), 3), source="linear"))
         return out
 
     # -- persistence --------------------------------------------------------------------

@@ -57,6 +57,7 @@ class RuleEngine:
         self.max_words = 1
         for rule in self.lexicon.rules:
             self._index(rule)
+        self._starters = frozenset(k[0] for k in (*self._exact, *self._ascii))
 
     def _index(self, rule: Rule) -> None:
         def words(items: tuple[str, ...]) -> frozenset[str]:
@@ -107,22 +108,28 @@ class RuleEngine:
         """Every rule hit in ``doc``, in text order."""
         words, spans = _words(doc.text)
         found: dict[tuple[str, int, int], Hit] = {}
-        for i in range(len(words)):
+        starters = self._starters
+        for i, word in enumerate(words):
+            if word not in starters:
+                continue
             for n in range(min(self.max_words, len(words) - i), 0, -1):
                 key = tuple(words[i:i + n])
+                exact = self._exact.get(key, ())
+                loose = self._ascii.get(key, ()) if key in self._ascii else ()
+                if not exact and not loose:
+                    continue
                 a, b = spans[i][0], spans[i + n - 1][1]
-                rules = self._exact.get(key, [])
-                candidates = [(r, False) for r in rules]
-                if not any(has_diacritics(w) for w in key):
-                    candidates += [(r, True) for r in self._ascii.get(key, []) if r not in rules]
+                candidates = [(r, False) for r in exact]
+                if loose and not any(has_diacritics(w) for w in key):
+                    candidates += [(r, True) for r in loose if r not in exact]
                 for rule, via_ascii in candidates:
                     if via_ascii and not self._ascii_allowed(rule, n, doc, a, b):
                         continue
                     if self._blocked(rule, words, i, i + n):
                         continue
                     found.setdefault((rule.id, a, b), Hit(rule, a, b))
-        for rule, exact, stripped in self._patterns:
-            for m in exact.finditer(doc.text):
+        for rule, exact_re, stripped in self._patterns:
+            for m in exact_re.finditer(doc.text):
                 if m.end() > m.start():
                     found.setdefault((rule.id, *m.span()), Hit(rule, *m.span()))
             if stripped is not None and doc.unaccented:

@@ -146,7 +146,7 @@ def _settings() -> dict:
             r"(?:https?://|www\.)[^\s<>\"']+"
             rf"|(?<![\w@.])[a-z0-9][a-z0-9-]*(?:\.[a-z0-9-]+)*\.(?:{tlds})\b(?:/[^\s<>\"']*)?"
         ),
-        "email": re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"),
+        "email": re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+"),
         "phone": re.compile(
             r"(?<![\w+])(?:\+84|84|0)[ .-]?[1-9x*](?:[ .-]?[0-9x*]){7,9}(?![\w*])"
             r"|(?<!\w)1[89]00[ .-]?\d{3,4}(?:[ .-]?\d{1,4})?(?!\w)"
@@ -156,7 +156,7 @@ def _settings() -> dict:
             rf"|(?<![\w.,])\d+(?:[.,]\d+)*(?:k\d*|\s?(?:{spaced})\d*)(?!\w)"
         ),
         "leet_chars": "".join(leet),
-        "leet_token": re.compile(r"[^\s]*[" + re.escape("".join(leet)) + r"][^\s]*"),
+        "leet_token": re.compile(r"(?<!\S)\S*[" + re.escape("".join(leet)) + r"]\S*"),
         "leet": str.maketrans(leet),
         "leet_keep": frozenset(conf["leet"]["keep"]),
         "teencode": teencode,
