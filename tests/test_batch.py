@@ -121,7 +121,8 @@ def test_jsonl_keeps_records_and_marks_bad_lines(tmp_path, clf):
 
 
 @pytest.mark.parametrize(("cell", "expected"), [
-    ("=1+1", "'=1+1"), ("+84 912", "'+84 912"), ("+84", "+84"), ("@x", "'@x"), ("-5", "-5"), ("ok", "ok"),
+    ("=1+1", "'=1+1"), ("+84 912", "'+84 912"), ("+84", "+84"), ("@x", "'@x"), ("-5", "-5"),
+    ("ok", "ok"),
 ])
 def test_defuse(cell, expected):
     assert defuse(cell) == expected
