@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 CLEAN = "clean"
@@ -25,7 +25,9 @@ class Evidence:
     source: str = "rules"
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return {"start": self.start, "end": self.end, "text": self.text,
+                "category": self.category, "rule": self.rule, "weight": self.weight,
+                "source": self.source}
 
 
 @dataclass

@@ -41,6 +41,9 @@ class Recipe:
     dev_sources: list[str] = field(default_factory=lambda: ["vnmod_labelled", "vihsd"])
     labelled_files: list[str] = field(default_factory=list)
     unknown: dict[str, list[str]] = field(default_factory=dict)
+    category_sources: dict[str, list[str]] = field(default_factory=dict)
+    dev_from_train: dict[str, float] = field(default_factory=dict)
+    vihsd_thresholds: bool = False
     hate_offensive_unknown: list[str] = field(default_factory=list)
     linear: dict[str, Any] = field(default_factory=dict)
     stack_C: float = 1.0
@@ -66,6 +69,9 @@ def _targets(frame, recipe: Recipe) -> np.ndarray:
         rows = sources == source
         for cat in cats:
             y[rows, CATEGORIES.index(cat)] = np.nan
+    for cat, only in recipe.category_sources.items():
+        # This category is learned from these sources alone.
+        y[~np.isin(sources, only), CATEGORIES.index(cat)] = np.nan
     ins, off = CATEGORIES.index("insult"), CATEGORIES.index("offensive")
     for source in recipe.hate_offensive_unknown:
         # ViHSD-style labels are exclusive (HATE or OFFENSIVE): a hateful post says nothing
@@ -73,6 +79,18 @@ def _targets(frame, recipe: Recipe) -> np.ndarray:
         rows = (sources == source) & (y[:, ins] == 1)
         y[rows, off] = np.nan
     return y
+
+
+def _hold_out(frame, fraction: float, salt: str):
+    """Split rows by a stable hash of their group (or text) into (kept, held out)."""
+    from vnmod.data import split_for_group
+
+    keys = frame["group"].where(frame["group"].notna(), frame["text"]) if "group" in frame \
+        else frame["text"]
+    held = [split_for_group(f"{salt}:{k}", ratios=(1 - fraction, fraction, 0.0)) == "dev"
+            for k in keys]
+    held = np.array(held, dtype=bool)
+    return frame.loc[~held], frame.loc[held]
 
 
 def load_frames(recipe: Recipe):
@@ -84,6 +102,11 @@ def load_frames(recipe: Recipe):
     train = load_training_frame(recipe.sources, recipe.data_dir)
     devs = [load_corpus(name, split="dev", data_dir=None if name == "vnmod_labelled"
                         else recipe.data_dir) for name in recipe.dev_sources]
+    for name, fraction in recipe.dev_from_train.items():
+        rows = train["source"] == name
+        kept, held = _hold_out(train.loc[rows], fraction, name)
+        train = pd.concat([train.loc[~rows], kept], ignore_index=True)
+        devs.append(held.assign(split="dev"))
     dev = pd.concat([d[["text", *CATEGORIES, "source", "split"]] for d in devs],
                     ignore_index=True)
     for path in recipe.labelled_files:
@@ -92,6 +115,26 @@ def load_frames(recipe: Recipe):
         train = pd.concat([train, user.loc[user["split"] != "dev"] if "split" in user
                            else user], ignore_index=True)
     return train, dev
+
+
+def vihsd_thresholds(p: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+    """insult and offensive thresholds maximising ViHSD's 3-class macro-F1 on dev rows."""
+    from sklearn.metrics import f1_score
+
+    from vnmod.evaluate import vihsd_classes
+
+    gold = vihsd_classes(np.nan_to_num(y))
+    ins, off = CATEGORIES.index("insult"), CATEGORIES.index("offensive")
+    grid = np.round(np.arange(0.05, 0.951, 0.01), 2)
+    best, best_f1 = (0.5, 0.5), -1.0
+    for t1 in grid:
+        hate = p[:, ins] >= t1
+        for t2 in grid:
+            guess = np.where(hate, 2, np.where(p[:, off] >= t2, 1, 0))
+            f1 = f1_score(gold, guess, average="macro")
+            if f1 > best_f1:
+                best, best_f1 = (float(t1), float(t2)), f1
+    return best
 
 
 def train(recipe: Recipe, *, output: str | Path | None = None) -> Classifier:
@@ -112,6 +155,10 @@ def train(recipe: Recipe, *, output: str | Path | None = None) -> Classifier:
     clf.manifest = {"combine": {"method": "stack", "stacks": {stack_key(dev_probas): stack}}}
     combined = clf._score(dev_docs)[0]
     thresholds = best_thresholds(combined, y_dev)
+    if recipe.vihsd_thresholds:
+        rows = (dev_df["source"] == "vihsd").to_numpy()
+        thresholds["insult"], thresholds["offensive"] = vihsd_thresholds(combined[rows],
+                                                                         y_dev[rows])
     stack["thresholds"] = thresholds
     clf.thresholds = thresholds
 

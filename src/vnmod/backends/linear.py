@@ -8,7 +8,9 @@ the same under any scikit-learn version.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -44,11 +46,10 @@ def _tfidf(counts: sp.csr_matrix, idf: np.ndarray) -> sp.csr_matrix:
     np.log(x.data, out=x.data)
     x.data += 1.0
     x.data *= idf[x.indices]
-    sq = np.add.reduceat(x.data ** 2, x.indptr[:-1]) if x.nnz else np.zeros(0, np.float32)
-    norms = np.ones(x.shape[0], dtype=np.float32)
-    nonempty = np.diff(x.indptr) > 0
-    norms[nonempty] = np.sqrt(sq[nonempty])
-    x.data /= np.repeat(norms, np.diff(x.indptr))
+    rows = np.repeat(np.arange(x.shape[0]), np.diff(x.indptr))
+    norms = np.sqrt(np.bincount(rows, weights=x.data ** 2, minlength=x.shape[0]))
+    norms[norms == 0] = 1.0
+    x.data /= norms[rows].astype(np.float32)
     return x
 
 
@@ -214,8 +215,11 @@ class LinearBackend:
         return self
 
 
-def _find_words(text: str, term: str) -> tuple[int, int] | None:
-    import re
+@lru_cache(maxsize=8192)
+def _term_regex(term: str) -> re.Pattern[str]:
+    return re.compile(r"(?<!\w)" + r"\s+".join(map(re.escape, term.split())) + r"(?!\w)")
 
-    m = re.search(r"(?<!\w)" + r"\s+".join(map(re.escape, term.split())) + r"(?!\w)", text)
+
+def _find_words(text: str, term: str) -> tuple[int, int] | None:
+    m = _term_regex(term).search(text)
     return m.span() if m else None

@@ -11,6 +11,7 @@ import numpy as np
 
 from vnmod.prediction import Evidence
 from vnmod.rules.lexicon import Lexicon, Rule, load_lexicon
+from vnmod.rules.triggers import first_words
 from vnmod.taxonomy import CATEGORIES
 from vnmod.text.normalize import Normalised, normalise
 from vnmod.text.vietnamese import has_diacritics, strip_diacritics
@@ -39,6 +40,36 @@ def _term_key(term: str) -> tuple[str, ...]:
     return tuple(_words(normalise(term).text)[0])
 
 
+class _Triggers:
+    """Which patterns could match a post, judged from the words they must start with."""
+
+    def __init__(self, patterns: list[str | None]) -> None:
+        self.always: list[int] = []
+        self.by_prefix: dict[str, list[int]] = {}
+        for k, pattern in enumerate(patterns):
+            if pattern is None:
+                continue
+            words = first_words(pattern)
+            if words is None:
+                self.always.append(k)
+                continue
+            for w in words:
+                self.by_prefix.setdefault(w, []).append(k)
+        self.lengths = sorted({len(w) for w in self.by_prefix})
+
+    def candidates(self, words: list[str]) -> list[int]:
+        found = set(self.always)
+        by_prefix = self.by_prefix
+        for word in words:
+            for n in self.lengths:
+                if n > len(word):
+                    break
+                hit = by_prefix.get(word[:n])
+                if hit:
+                    found.update(hit)
+        return sorted(found)
+
+
 class RuleEngine:
     """Find rule hits and turn them into per-category scores.
 
@@ -58,6 +89,9 @@ class RuleEngine:
         for rule in self.lexicon.rules:
             self._index(rule)
         self._starters = frozenset(k[0] for k in (*self._exact, *self._ascii))
+        self._exact_triggers = _Triggers([p.pattern for _, p, _ in self._patterns])
+        self._ascii_triggers = _Triggers([s.pattern if s is not None else None
+                                          for _, _, s in self._patterns])
 
     def _index(self, rule: Rule) -> None:
         def words(items: tuple[str, ...]) -> frozenset[str]:
@@ -128,11 +162,14 @@ class RuleEngine:
                     if self._blocked(rule, words, i, i + n):
                         continue
                     found.setdefault((rule.id, a, b), Hit(rule, a, b))
-        for rule, exact_re, stripped in self._patterns:
+        for k in self._exact_triggers.candidates(words):
+            rule, exact_re, _ = self._patterns[k]
             for m in exact_re.finditer(doc.text):
                 if m.end() > m.start():
                     found.setdefault((rule.id, *m.span()), Hit(rule, *m.span()))
-            if stripped is not None and doc.unaccented:
+        if doc.unaccented:
+            for k in self._ascii_triggers.candidates([strip_diacritics(w) for w in words]):
+                rule, _, stripped = self._patterns[k]
                 for m in stripped.finditer(doc.ascii):
                     if m.end() > m.start():
                         found.setdefault((rule.id, *m.span()), Hit(rule, *m.span()))

@@ -1,0 +1,78 @@
+"""Quality benchmark of a model on the public test sets and the project's own test split.
+
+    python bench/quality.py [--model models/vnmod-base]
+
+Prints a Markdown table and writes bench/results/quality.json. Corpora are read in place
+from $VNMOD_DATA_DIR (default ../shared/data).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+import vnmod
+from vnmod.data import load_corpus, text_key
+from vnmod.evaluate import evaluate
+from vnmod.taxonomy import CATEGORIES
+
+OUT = Path(__file__).parent / "results" / "quality.json"
+
+
+def _y(frame) -> np.ndarray:
+    return np.array(frame[list(CATEGORIES)].to_numpy(dtype=float), copy=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--model", default=None)
+    ap.add_argument("--out", type=Path, default=OUT)
+    args = ap.parse_args(argv)
+    clf = vnmod.load(args.model)
+    results: dict[str, dict] = {}
+
+    vihsd = load_corpus("vihsd")
+    test = vihsd.loc[vihsd["split"] == "test"]
+    train_keys = {text_key(t) for t in vihsd.loc[vihsd["split"] == "train", "text"]}
+    fresh = test.loc[[text_key(t) not in train_keys for t in test["text"]]]
+    for name, frame in (("vihsd_test", test), ("vihsd_test_not_in_train", fresh)):
+        results[name] = evaluate(clf, frame["text"].tolist(), _y(frame), task="vihsd")
+
+    own = load_corpus("vnmod_labelled", split="test")
+    results["vnmod_labelled_test"] = evaluate(clf, own["text"].tolist(), _y(own))
+    smish = load_corpus("vi_smishing", split="test")
+    results["vi_smishing_heldout"] = evaluate(clf, smish["text"].tolist(), _y(smish))
+    reintel = load_corpus("reintel", split="test")
+    y = _y(reintel)
+    y[:, [0, 1, 3]] = np.nan  # ReINTEL labels reliability only
+    results["reintel_test"] = evaluate(clf, reintel["text"].tolist(), y)
+
+    rows = [
+        ("ViHSD test (official), 3-class macro-F1", results["vihsd_test"]["vihsd"]["macro_f1"],
+         ">= 0.66 (PhoBERT-base 0.6501)"),
+        ("ViHSD test minus texts in train, 3-class macro-F1",
+         results["vihsd_test_not_in_train"]["vihsd"]["macro_f1"], ""),
+        ("illegal_ads F1, project test split",
+         results["vnmod_labelled_test"]["categories"]["illegal_ads"]["f1"], ">= 0.90"),
+        ("illegal_ads precision / recall, vi_smishing held-out",
+         "{precision} / {recall}".format(**results["vi_smishing_heldout"]["categories"]
+                                         ["illegal_ads"]), ""),
+        ("fake_news ROC-AUC, ReINTEL test",
+         results["reintel_test"]["categories"]["fake_news"]["roc_auc"], ">= 0.90"),
+    ]
+    print(f"model: {clf.path} (components: {', '.join(clf.component_names)})\n")
+    print("| measure | value | target |\n|---|---|---|")
+    for name, value, target in rows:
+        print(f"| {name} | {value} | {target} |")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps({"model": str(clf.path), "results": results}, indent=2,
+                                   ensure_ascii=False) + "\n", encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

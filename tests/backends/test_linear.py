@@ -1,0 +1,86 @@
+import numpy as np
+import pytest
+
+from vnmod.backends.base import BackendUnavailable, NotFittedError
+from vnmod.backends.linear import LinearBackend, _tfidf
+from vnmod.text.normalize import normalise
+
+POSTS = [
+    ("nhận làm bằng đại học giả lh zalo", [0, 0, 0, 1]),
+    ("bán bằng lái xe không cần thi", [0, 0, 0, 1]),
+    ("cho vay nóng chỉ cần cccd", [0, 0, 0, 1]),
+    ("mày là thằng ngu", [1, 0, 0, 0]),
+    ("thằng này ngu như chó", [1, 0, 0, 0]),
+    ("đụ má nóng vãi", [0, 1, 0, 0]),
+    ("vãi lồn thật sự", [0, 1, 0, 0]),
+    ("hôm nay trời đẹp quá", [0, 0, 0, 0]),
+    ("mình đi du lịch đà lạt", [0, 0, 0, 0]),
+    ("bán rau sạch nhà trồng", [0, 0, 0, 0]),
+    ("công an bắt đường dây làm bằng giả", [0, 0, 0, 0]),
+    ("chúc mừng sinh nhật bạn", [0, 0, 0, 0]),
+]
+
+
+@pytest.fixture(scope="module")
+def fitted():
+    docs = [normalise(t) for t, _ in POSTS]
+    y = np.array([lab for _, lab in POSTS], dtype=float)
+    y[:, 2] = np.nan  # no fake-news labels: that column stays unknown
+    return LinearBackend(min_df=1, C=10.0).fit(docs * 2, np.vstack([y, y]))
+
+
+def test_unfitted_backend_says_call_fit():
+    with pytest.raises(NotFittedError, match="call fit first"):
+        LinearBackend().predict_proba([normalise("xin chào")])
+
+
+def test_unknown_category_column_is_nan(fitted):
+    p = fitted.predict_proba([normalise("nhận làm bằng giả")])
+    assert np.isnan(p[0, 2])
+    assert p[0, 3] > p[0, 0]
+
+
+def test_rows_without_features_at_the_end_of_a_batch(fitted):
+    # An empty last row once broke the row normalisation (reduceat out of bounds).
+    p = fitted.predict_proba([normalise("nhận làm bằng giả"), normalise("😀"), normalise("")])
+    assert p.shape == (3, 4) and np.isfinite(p[:, [0, 1, 3]]).all()
+
+
+def test_tfidf_matches_scikit_learn():
+    from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
+
+    texts = ["a b c a", "b b d", "", "c"]
+    tv = TfidfVectorizer(sublinear_tf=True, token_pattern=r"(?u)\b\w+\b").fit(texts)
+    cv = CountVectorizer(vocabulary=tv.vocabulary_, token_pattern=r"(?u)\b\w+\b")
+    ours = _tfidf(cv.transform(texts), tv.idf_.astype(np.float32)).toarray()
+    assert np.allclose(ours, tv.transform(texts).toarray(), atol=1e-6)
+
+
+def test_save_load_round_trip_without_pickle(fitted, tmp_path):
+    config = fitted.save(tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["vocab_char.json", "vocab_word.json",
+                                                          "weights.npz"]
+    again = LinearBackend.load(tmp_path, config)
+    docs = [normalise(t) for t, _ in POSTS]
+    assert np.allclose(np.nan_to_num(again.predict_proba(docs)),
+                       np.nan_to_num(fitted.predict_proba(docs)), atol=2e-3)
+
+
+def test_explain_locates_terms_in_the_original(fitted):
+    text = "Nhận LÀM BẰNG đại học GIẢ"
+    doc = normalise(text)
+    ev = fitted.explain([doc], [["illegal_ads"]])[0]
+    assert ev and all(text[e.start:e.end] == e.text for e in ev)
+    assert all(e.source == "linear" and e.weight > 0 for e in ev)
+
+
+def test_corrupt_files_raise_backend_unavailable(fitted, tmp_path):
+    config = fitted.save(tmp_path)
+    (tmp_path / "weights.npz").write_bytes(b"not an npz")
+    with pytest.raises(BackendUnavailable, match="cannot be read"):
+        LinearBackend.load(tmp_path, config)
+
+
+def test_wrong_label_shape_is_explained():
+    with pytest.raises(ValueError, match="one column per category"):
+        LinearBackend().fit([normalise("a")], np.zeros((1, 3)))

@@ -1,0 +1,43 @@
+import glob
+import json
+from pathlib import Path
+
+import pytest
+
+from vnmod.rules.engine import RuleEngine
+from vnmod.rules.triggers import first_words
+from vnmod.text.normalize import normalise
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.parametrize(("pattern", "expected"), [
+    (r"\b(?:bán|cung cấp)\s(?:\S+\s){0,3}?ma túy", {"bán", "cung"}),
+    (r"(?<!vé )\btàu\s(?:nhanh|chậm)", {"tàu"}),
+    (r"\bvay\s<money>", {"vay"}),
+    (r"<phone>", None),
+    (r"\b(?:chỉ\s)?\d+\s?%", None),
+    (r"(?:!{3,}|‼)", None),
+])
+def test_first_words(pattern, expected):
+    got = first_words(pattern)
+    assert (None if got is None else set(got)) == expected
+
+
+def test_trigger_filter_finds_exactly_what_searching_every_pattern_finds():
+    engine = RuleEngine()
+    files = glob.glob(str(ROOT / "data" / "labelled" / "*" / "*.jsonl"))
+    texts = [json.loads(line)["text"] for f in files
+             for line in Path(f).read_text(encoding="utf-8").splitlines()]
+    assert len(texts) > 1000
+    pattern_ids = {r.id for r, _, _ in engine._patterns}
+    for text in texts:
+        doc = normalise(text)
+        brute = set()
+        for rule, exact, stripped in engine._patterns:
+            brute.update((rule.id, *m.span()) for m in exact.finditer(doc.text) if m.group())
+            if stripped is not None and doc.unaccented:
+                brute.update((rule.id, *m.span()) for m in stripped.finditer(doc.ascii)
+                             if m.group())
+        got = {(h.rule.id, h.start, h.end) for h in engine.hits(doc) if h.rule.id in pattern_ids}
+        assert got == brute, text
