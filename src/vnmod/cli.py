@@ -73,6 +73,62 @@ def cmd_categories(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_train(args: argparse.Namespace) -> int:
+    import logging
+
+    from vnmod.train import Recipe, train
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    if args.backend == "phobert":
+        from vnmod.train_phobert import train_phobert_from_args
+
+        return train_phobert_from_args(args)
+    recipe = Recipe.from_file(args.config) if args.config else Recipe()
+    if args.source:
+        recipe.sources = args.source
+    if args.labelled:
+        recipe.labelled_files = args.labelled
+    clf = train(recipe, output=args.output)
+    print(f"saved {clf.path}; thresholds {clf.thresholds}", file=sys.stderr)
+    return 0
+
+
+def _eval_data(spec: str):
+    """``corpus[:split]`` (a corpus vnmod knows) or the path of a labelled CSV/JSONL."""
+    from pathlib import Path
+
+    import numpy as np
+
+    from vnmod.data import CORPORA, load_corpus, load_labelled
+
+    name, _, split = spec.partition(":")
+    if name in CORPORA:
+        frame = load_corpus(name, split=split or "test")
+    elif Path(spec).is_file():
+        frame = load_labelled(spec)
+    else:
+        raise ValueError(f"--data {spec!r} is neither a corpus ({', '.join(CORPORA)}, "
+                         "optionally with :split) nor a labelled file")
+    y = np.array(frame[list(CATEGORIES)].to_numpy(dtype=float), copy=True)
+    if name == "reintel":  # labelled for reliability only
+        y[:, [0, 1, 3]] = np.nan
+    return frame["text"].tolist(), y
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from vnmod.evaluate import evaluate
+
+    clf = _model(args)
+    texts, y = _eval_data(args.data)
+    report = evaluate(clf, texts, y, task=args.task)
+    text = json.dumps(report, ensure_ascii=False, indent=2)
+    if args.report:
+        with open(args.report, "w", encoding="utf-8") as fh:
+            fh.write(text + "\n")
+    print(text)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="vnmod", description=__doc__)
     parser.add_argument("--version", action="version", version=f"vnmod {vnmod.__version__}")
@@ -101,6 +157,32 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     with_model(p)
     p.set_defaults(func=cmd_score)
+
+    p = sub.add_parser("train", help="train a model directory from a recipe or flags")
+    p.add_argument("--config", help="recipe TOML (models/recipes/vnmod-base.toml rebuilds "
+                                    "the shipped model)")
+    p.add_argument("--output", "-o", help="model directory to write (default: the recipe's)")
+    p.add_argument("--source", action="append", help="corpus to train on (repeatable)")
+    p.add_argument("--labelled", action="append",
+                   help="your own labelled CSV/JSONL file to add (repeatable)")
+    p.add_argument("--backend", choices=["linear", "phobert"], default="linear")
+    p.add_argument("--base-model", help="PhoBERT checkpoint: vinai/phobert-base or a folder")
+    p.add_argument("--epochs", type=int, default=4)
+    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--lr", type=float, default=3e-5)
+    p.add_argument("--max-length", type=int, default=256)
+    p.add_argument("--seed", type=int, default=13)
+    p.add_argument("--device", help="cpu, cuda (default: cuda when available)")
+    p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("evaluate", help="precision, recall, F1 on labelled data")
+    p.add_argument("--data", required=True,
+                   help="corpus[:split] (e.g. vihsd:test) or a labelled CSV/JSONL file")
+    p.add_argument("--task", choices=["categories", "vihsd"], default="categories",
+                   help="vihsd: the 3-class CLEAN/OFFENSIVE/HATE view")
+    p.add_argument("--report", help="also write the JSON report here")
+    with_model(p)
+    p.set_defaults(func=cmd_evaluate)
 
     p = sub.add_parser("categories", help="the categories and their legal basis")
     p.add_argument("--json", action="store_true")
