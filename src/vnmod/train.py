@@ -44,6 +44,7 @@ class Recipe:
     category_sources: dict[str, list[str]] = field(default_factory=dict)
     dev_from_train: dict[str, float] = field(default_factory=dict)
     vihsd_thresholds: bool = False
+    source_weights: dict[str, float] = field(default_factory=dict)
     hate_offensive_unknown: list[str] = field(default_factory=list)
     linear: dict[str, Any] = field(default_factory=dict)
     stack_C: float = 1.0
@@ -146,7 +147,8 @@ def train(recipe: Recipe, *, output: str | Path | None = None) -> Classifier:
     docs = [normalise(t) for t in train_df["text"]]
     dev_docs = [normalise(t) for t in dev_df["text"]]
 
-    linear = LinearBackend(**recipe.linear).fit(docs, y_train)
+    weights = np.array([recipe.source_weights.get(s, 1.0) for s in train_df["source"]])
+    linear = LinearBackend(**recipe.linear).fit(docs, y_train, sample_weight=weights)
     rules = RulesBackend()
     dev_probas = {"linear": linear.predict_proba(dev_docs),
                   "rules": rules.predict_proba(dev_docs)}

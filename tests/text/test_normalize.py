@@ -14,11 +14,15 @@ def test_tone_marks_have_one_placement(raw, expected):
 
 
 @pytest.mark.parametrize(("raw", "expected"), [
-    ("ko biết", "không biết"), ("dc ko", "được không"), ("ib mình", "inbox mình"),
-    ("ĐM", "đụ má"), ("vl", "vãi lồn"),
+    ("ko biết", "không biết"), ("đi dc ko bạn", "đi được không bạn"), ("ib mình", "inbox mình"),
+    ("ĐM thật", "đụ má thật"), ("vl thật", "vãi lồn thật"),
 ])
 def test_teencode_expands_whole_tokens(raw, expected):
     assert normalise(raw).text == expected
+
+
+def test_teencode_in_unaccented_posts_expands_without_diacritics():
+    assert normalise("ban tk ngan hang gia re").text == "ban tai khoan ngan hang gia re"
 
 
 def test_teencode_leaves_words_that_contain_an_abbreviation():
@@ -28,13 +32,14 @@ def test_teencode_leaves_words_that_contain_an_abbreviation():
 
 @pytest.mark.parametrize(("raw", "expected"), [
     ("quáaaa", "quá"), ("đẹppppp", "đẹp"), ("nhiềuuuu", "nhiều"), ("xoong", "xoong"),
+    ("cứu", "cứu"), ("hữu", "hữu"), ("lồnn", "lồn"), ("boss", "boss"),
 ])
 def test_repeats_are_squeezed(raw, expected):
     assert normalise(raw).text == expected
 
 
 @pytest.mark.parametrize(("raw", "expected"), [
-    ("l0n", "lon"), ("đ1t", "đit"), ("c@c", "cac"), ("d i t", "dit"), ("v-c-l", "vãi cả lồn"),
+    ("l0n", "lon"), ("đ1t", "đit"), ("c@c", "cac"), ("d i t", "dit"), ("v-c-l thật", "vãi cả lồn thật"),
     ("m.ạ.i d.â.m", "mại dâm"), ("s\u200bú\u200bng", "súng"), ("ｌｏｎ", "lon"),
 ])
 def test_obfuscation_is_undone_and_marked(raw, expected):
@@ -44,7 +49,7 @@ def test_obfuscation_is_undone_and_marked(raw, expected):
         assert n.obfuscated, "de-obfuscated spans are marked for the rules"
 
 
-@pytest.mark.parametrize("keep", ["iphone12", "4g", "mp3", "u23", "covid19"])
+@pytest.mark.parametrize("keep", ["iphone12", "4g", "mp3", "u23", "covid19", "x3"])
 def test_ordinary_letter_digit_tokens_are_not_leetspeak(keep):
     assert normalise(keep).text == keep
 

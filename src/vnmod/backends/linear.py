@@ -66,7 +66,10 @@ class LinearBackend:
         Keep at most this many n-grams of each kind (most frequent first).
     C : float
         Inverse regularisation strength of the logistic regressions.
-    class_weight : "balanced" or None
+    class_weight : "balanced", "none" or None
+    char_ascii : bool
+        Character n-grams over the text without diacritics, so that posts written with and
+        without diacritics share features (word n-grams keep the diacritics).
     """
 
     name = "linear"
@@ -74,13 +77,14 @@ class LinearBackend:
     def __init__(self, *, word_ngram: tuple[int, int] = (1, 2),
                  char_ngram: tuple[int, int] | None = (2, 5), min_df: int = 2,
                  max_features: int | None = 300_000, C: float = 4.0,
-                 class_weight: str | None = "balanced") -> None:
+                 class_weight: str | None = "balanced", char_ascii: bool = False) -> None:
         self.word_ngram = tuple(word_ngram)
         self.char_ngram = tuple(char_ngram) if char_ngram else None
         self.min_df = min_df
         self.max_features = max_features
         self.C = C
         self.class_weight = class_weight
+        self.char_ascii = char_ascii
 
     # -- features -----------------------------------------------------------------------
     def _kinds(self) -> list[tuple[str, tuple[int, int]]]:
@@ -97,17 +101,23 @@ class LinearBackend:
     def transform(self, docs: Sequence[Normalised]) -> sp.csr_matrix:
         """TF-IDF features of normalised posts."""
         self._check_fitted()
-        texts = [d.text for d in docs]
-        blocks = [_tfidf(self.vectorizers_[k].transform(texts), self.idf_[k])
+        blocks = [_tfidf(self.vectorizers_[k].transform(self._texts(docs, k)), self.idf_[k])
                   for k, _ in self._kinds()]
         return sp.hstack(blocks, format="csr")
 
+    def _texts(self, docs: Sequence[Normalised], kind: str) -> list[str]:
+        if kind == "char" and self.char_ascii:
+            return [d.ascii for d in docs]
+        return [d.text for d in docs]
+
     # -- learning -----------------------------------------------------------------------
-    def fit(self, docs: Sequence[Normalised], y: np.ndarray) -> LinearBackend:
+    def fit(self, docs: Sequence[Normalised], y: np.ndarray,
+            sample_weight: np.ndarray | None = None) -> LinearBackend:
         """Learn vocabularies, idf and one classifier per category.
 
         ``y`` is ``(n, 4)`` with 1/0 labels and ``nan`` where a post's source says nothing
         about a category; those cells are left out of that category's training.
+        ``sample_weight`` (n,) scales each post's loss (e.g. to weigh hard negatives up).
         """
         from sklearn.linear_model import LogisticRegression
 
@@ -115,18 +125,18 @@ class LinearBackend:
         if y.shape != (len(docs), len(CATEGORIES)):
             raise ValueError(f"y must have shape ({len(docs)}, {len(CATEGORIES)}) "
                              f"(one column per category); got {y.shape}")
-        texts = [d.text for d in docs]
         self.vectorizers_, self.idf_, self.vocab_ = {}, {}, {}
         for kind, ngram in self._kinds():
             vec = _vectorizer(kind, ngram, min_df=self.min_df, max_features=self.max_features)
-            counts = vec.fit_transform(texts)
+            counts = vec.fit_transform(self._texts(docs, kind))
             df = np.bincount(counts.indices, minlength=counts.shape[1])
-            idf = np.log((1 + len(texts)) / (1 + df)) + 1.0
+            idf = np.log((1 + len(docs)) / (1 + df)) + 1.0
             vocab = sorted(vec.vocabulary_, key=vec.vocabulary_.get)
             self.vocab_[kind] = vocab
             self.idf_[kind] = idf.astype(np.float32)
             self.vectorizers_[kind] = _vectorizer(kind, ngram, vocabulary=vocab)
         x = self.transform(docs)
+        class_weight = None if self.class_weight in (None, "none") else self.class_weight
         self.coef_ = np.zeros((len(CATEGORIES), x.shape[1]), dtype=np.float32)
         self.intercept_ = np.full(len(CATEGORIES), np.nan, dtype=np.float32)
         for k in range(len(CATEGORIES)):
@@ -134,9 +144,10 @@ class LinearBackend:
             labels = y[known, k]
             if known.sum() == 0 or len(np.unique(labels)) < 2:
                 continue  # no signal for this category: the column stays nan
-            model = LogisticRegression(C=self.C, class_weight=self.class_weight,
+            model = LogisticRegression(C=self.C, class_weight=class_weight,
                                        max_iter=2000, solver="liblinear")
-            model.fit(x[known], labels)
+            weight = None if sample_weight is None else np.asarray(sample_weight)[known]
+            model.fit(x[known], labels, sample_weight=weight)
             self.coef_[k] = model.coef_[0]
             self.intercept_[k] = model.intercept_[0]
         return self
@@ -192,12 +203,13 @@ class LinearBackend:
         return {"word_ngram": list(self.word_ngram),
                 "char_ngram": list(self.char_ngram) if self.char_ngram else None,
                 "min_df": self.min_df, "max_features": self.max_features, "C": self.C,
-                "class_weight": self.class_weight, "n_features": int(self.coef_.shape[1])}
+                "class_weight": self.class_weight, "char_ascii": self.char_ascii,
+                "n_features": int(self.coef_.shape[1])}
 
     @classmethod
     def load(cls, directory: Path, config: dict[str, Any]) -> LinearBackend:
         params = {k: config[k] for k in ("word_ngram", "char_ngram", "min_df", "max_features",
-                                         "C", "class_weight") if k in config}
+                                         "C", "class_weight", "char_ascii") if k in config}
         self = cls(**params)
         try:
             with np.load(directory / WEIGHTS_NAME, allow_pickle=False) as data:

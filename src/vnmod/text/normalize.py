@@ -160,6 +160,7 @@ def _settings() -> dict:
         "leet": str.maketrans(leet),
         "leet_keep": frozenset(conf["leet"]["keep"]),
         "teencode": teencode,
+        "teencode_ascii": {k: strip_diacritics(v) for k, v in teencode.items()},
         "teencode_multi": re.compile(r"(?<!\w)(?:" + "|".join(re.escape(k) for k in multi)
                                      + r")(?!\w)") if multi else None,
     }
@@ -233,12 +234,19 @@ def _deobfuscate(buf: _Buffer, s: dict) -> None:
 
 def _squeeze(buf: _Buffer) -> None:
     buf.sub(_REPEAT, lambda m: m.group(1))
+    # 'quáa' -> 'quá', but 'cứu' stays: only the tone mark may differ ('ứ' is 'ư', not 'u').
     buf.sub(_TRAILING_VOWEL,
-            lambda m: m.group(1) if strip_diacritics(m.group(1)) == m.group(2) else None)
+            lambda m: m.group(1) if split_tone(m.group(1))[0] == m.group(2) else None)
+    # 'lồnn', 'đẹpp' -> 'lồn', 'đẹp': no Vietnamese word ends in a doubled letter; words
+    # without diacritics ('pass', 'boss') are left alone.
+    buf.sub(_WORD, lambda m: m.group(0)[:-1] if len(m.group(0)) > 2
+            and m.group(0)[-1] == m.group(0)[-2] and has_diacritics(m.group(0)) else None)
 
 
-def _teencode(buf: _Buffer, s: dict) -> None:
-    table = s["teencode"]
+def _teencode(buf: _Buffer, s: dict, unaccented: bool) -> None:
+    """Expand abbreviations; in a post written without diacritics, expand without them too,
+    so that 'ban tk ngan hang' reads 'ban tai khoan ngan hang', not a mix."""
+    table = s["teencode_ascii"] if unaccented else s["teencode"]
     if s["teencode_multi"] is not None:
         buf.sub(s["teencode_multi"], lambda m: table[m.group(0)])
     buf.sub(_WORD, lambda m: table.get(m.group(0)))
@@ -275,7 +283,7 @@ def normalise(text: str) -> Normalised:
     _squeeze(buf)
     buf.sub(_OLD_TONE, _tone)
     unaccented = _is_unaccented(buf.text)
-    _teencode(buf, s)
+    _teencode(buf, s, unaccented)
     # Leading/trailing whitespace carries nothing.
     buf.sub(re.compile(r"^ | $"), lambda m: "")
     return buf.freeze(text, unaccented)
