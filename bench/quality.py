@@ -31,8 +31,17 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--model", default=None)
     ap.add_argument("--out", type=Path, default=OUT)
+    ap.add_argument("--rules-only", action="store_true",
+                    help="score the shipped rules alone (no learned component)")
     args = ap.parse_args(argv)
-    clf = vnmod.load(args.model)
+    if args.rules_only:
+        from vnmod.backends.rules import RulesBackend
+
+        clf = vnmod.Classifier([(RulesBackend(), 1.0)])
+        if args.out == OUT:
+            args.out = OUT.with_name("quality_rules_only.json")
+    else:
+        clf = vnmod.load(args.model)
     results: dict[str, dict] = {}
 
     vihsd = load_corpus("vihsd")
@@ -64,12 +73,13 @@ def main(argv: list[str] | None = None) -> int:
         ("fake_news ROC-AUC, ReINTEL test",
          results["reintel_test"]["categories"]["fake_news"]["roc_auc"], ">= 0.90"),
     ]
-    print(f"model: {clf.path} (components: {', '.join(clf.component_names)})\n")
+    print(f"model: {clf.path or 'rules only'} (components: {', '.join(clf.component_names)})\n")
     print("| measure | value | target |\n|---|---|---|")
     for name, value, target in rows:
         print(f"| {name} | {value} | {target} |")
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps({"model": str(clf.path), "results": results}, indent=2,
+    args.out.write_text(json.dumps({"model": str(clf.path or "rules only"), "results": results},
+                                   indent=2,
                                    ensure_ascii=False) + "\n", encoding="utf-8")
     return 0
 

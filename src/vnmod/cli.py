@@ -79,16 +79,20 @@ def cmd_train(args: argparse.Namespace) -> int:
     from vnmod.train import Recipe, train
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
-    if args.backend == "phobert":
-        from vnmod.train_phobert import train_phobert_from_args
-
-        return train_phobert_from_args(args)
     recipe = Recipe.from_file(args.config) if args.config else Recipe()
     if args.source:
         recipe.sources = args.source
     if args.labelled:
         recipe.labelled_files = args.labelled
-    clf = train(recipe, output=args.output)
+    phobert = None
+    if args.backend == "phobert":
+        if not args.base_model:
+            raise ValueError("--backend phobert needs --base-model vinai/phobert-base or the "
+                             "folder of a downloaded checkpoint (see docs/phobert.md)")
+        phobert = {"base_model": args.base_model, "epochs": args.epochs,
+                   "batch_size": args.batch_size, "lr": args.lr,
+                   "max_length": args.max_length, "seed": args.seed, "device": args.device}
+    clf = train(recipe, output=args.output, phobert=phobert)
     print(f"saved {clf.path}; thresholds {clf.thresholds}", file=sys.stderr)
     return 0
 
@@ -126,6 +130,18 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         with open(args.report, "w", encoding="utf-8") as fh:
             fh.write(text + "\n")
     print(text)
+    return 0
+
+
+def cmd_export_onnx(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from vnmod.backends.phobert_export import export_onnx
+
+    root = Path(args.model_dir)
+    target = root / "phobert" if (root / "phobert").is_dir() else root
+    path = export_onnx(target, args.output, quantize=args.int8)
+    print(f"wrote {path}", file=sys.stderr)
     return 0
 
 
@@ -183,6 +199,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--report", help="also write the JSON report here")
     with_model(p)
     p.set_defaults(func=cmd_evaluate)
+
+    p = sub.add_parser("export-onnx", help="export a model's PhoBERT part to ONNX")
+    p.add_argument("model_dir", help="a model directory with a phobert/ part, or that part")
+    p.add_argument("--output", help="the .onnx file (default: beside the weights)")
+    p.add_argument("--int8", action="store_true", help="also write a dynamic int8 model")
+    p.set_defaults(func=cmd_export_onnx)
 
     p = sub.add_parser("categories", help="the categories and their legal basis")
     p.add_argument("--json", action="store_true")

@@ -6,7 +6,6 @@ The recipe that built the shipped model is ``models/recipes/vnmod-base.toml``;
 
 from __future__ import annotations
 
-import json
 import logging
 import sys
 import time
@@ -19,7 +18,7 @@ import numpy as np
 from vnmod.backends.linear import LinearBackend
 from vnmod.backends.rules import RulesBackend
 from vnmod.classifier import Classifier
-from vnmod.combine import best_thresholds, fit_stack, stack_key
+from vnmod.combine import apply_stack, best_thresholds, fit_stack, stack_key
 from vnmod.taxonomy import CATEGORIES
 from vnmod.text.normalize import normalise
 
@@ -138,9 +137,35 @@ def vihsd_thresholds(p: np.ndarray, y: np.ndarray) -> tuple[float, float]:
     return best
 
 
-def train(recipe: Recipe, *, output: str | Path | None = None) -> Classifier:
-    """Fit the linear backend, the stack over linear + rules, and dev thresholds; save."""
+def _stacks(components: dict[str, Any], dev_probas: dict[str, np.ndarray], y_dev: np.ndarray,
+            dev_rows_vihsd: np.ndarray | None, C: float) -> dict[str, dict[str, Any]]:
+    """A stack (with its thresholds) for every component set the model may be left with:
+    all components, all but PhoBERT (when its weights cannot load), and the rules alone."""
+    names = sorted(components)
+    subsets = [names, [n for n in names if n != "phobert"], ["rules"]]
+    stacks: dict[str, dict[str, Any]] = {}
+    for subset in subsets:
+        key = stack_key(subset)
+        if key in stacks:
+            continue
+        probas = {n: dev_probas[n] for n in subset}
+        stack = fit_stack(probas, y_dev, C=C)
+        combined = apply_stack(stack, probas)
+        thresholds = best_thresholds(combined, y_dev)
+        if dev_rows_vihsd is not None and dev_rows_vihsd.any():
+            thresholds["insult"], thresholds["offensive"] = vihsd_thresholds(
+                combined[dev_rows_vihsd], y_dev[dev_rows_vihsd])
+        stack["thresholds"] = thresholds
+        stacks[key] = stack
+    return stacks
+
+
+def train(recipe: Recipe, *, output: str | Path | None = None,
+          phobert: dict[str, Any] | None = None) -> Classifier:
+    """Fit the linear backend (and PhoBERT when ``phobert`` holds its training options), the
+    stacks over the components, and dev thresholds; save the model directory."""
     t0 = time.time()
+    out = Path(output or recipe.output)
     train_df, dev_df = load_frames(recipe)
     log.info("training rows: %d, dev rows: %d", len(train_df), len(dev_df))
     y_train, y_dev = _targets(train_df, recipe), _targets(dev_df, recipe)
@@ -148,30 +173,26 @@ def train(recipe: Recipe, *, output: str | Path | None = None) -> Classifier:
     dev_docs = [normalise(t) for t in dev_df["text"]]
 
     weights = np.array([recipe.source_weights.get(s, 1.0) for s in train_df["source"]])
-    linear = LinearBackend(**recipe.linear).fit(docs, y_train, sample_weight=weights)
-    rules = RulesBackend()
-    dev_probas = {"linear": linear.predict_proba(dev_docs),
-                  "rules": rules.predict_proba(dev_docs)}
-    stack = fit_stack(dev_probas, y_dev, C=recipe.stack_C)
-    clf = Classifier([(linear, 1.0), (rules, 1.0)])
-    clf.manifest = {"combine": {"method": "stack", "stacks": {stack_key(dev_probas): stack}}}
-    combined = clf._score(dev_docs)[0]
-    thresholds = best_thresholds(combined, y_dev)
-    if recipe.vihsd_thresholds:
-        rows = (dev_df["source"] == "vihsd").to_numpy()
-        thresholds["insult"], thresholds["offensive"] = vihsd_thresholds(combined[rows],
-                                                                         y_dev[rows])
-    stack["thresholds"] = thresholds
-    clf.thresholds = thresholds
+    components: dict[str, Any] = {
+        "linear": LinearBackend(**recipe.linear).fit(docs, y_train, sample_weight=weights),
+        "rules": RulesBackend(),
+    }
+    phobert_metrics = None
+    if phobert is not None:
+        from vnmod.backends.phobert import PhobertBackend
+        from vnmod.backends.phobert_train import train_phobert
 
-    # Without a stack for the rules alone, a model whose linear part fails to load would
-    # mix scales; fit one so that fallback stays calibrated.
-    rules_only = fit_stack({"rules": dev_probas["rules"]}, y_dev, C=recipe.stack_C)
-    rules_only["thresholds"] = best_thresholds(
-        Classifier([(rules, 1.0)], manifest={"combine": {"stacks": {"rules": rules_only}}})
-        ._score(dev_docs)[0], y_dev)
-    clf.manifest["combine"]["stacks"]["rules"] = rules_only
+        phobert_metrics = train_phobert(docs, y_train, dev_docs, y_dev,
+                                        output_dir=out / "phobert", **phobert)
+        components["phobert"] = PhobertBackend.from_pretrained(out / "phobert")
+    dev_probas = {name: b.predict_proba(dev_docs) for name, b in components.items()}
+    vihsd_rows = (dev_df["source"] == "vihsd").to_numpy() if recipe.vihsd_thresholds else None
+    stacks = _stacks(components, dev_probas, y_dev, vihsd_rows, recipe.stack_C)
 
+    order = [n for n in ("phobert", "linear", "rules") if n in components]
+    clf = Classifier([(components[n], 1.0) for n in order],
+                     thresholds=stacks[stack_key(order)]["thresholds"],
+                     manifest={"combine": {"method": "stack", "stacks": stacks}})
     counts = {src: int(n) for src, n in train_df["source"].value_counts().items()}
     extra = {
         "name": recipe.name,
@@ -181,13 +202,9 @@ def train(recipe: Recipe, *, output: str | Path | None = None) -> Classifier:
         "recipe": {k: v for k, v in recipe.__dict__.items() if k != "card"},
         "train_seconds": round(time.time() - t0, 1),
     }
-    out = Path(output or recipe.output)
+    if phobert_metrics is not None:
+        extra["phobert_metrics"] = phobert_metrics
     card = Path(recipe.card).read_text(encoding="utf-8") if recipe.card else None
     clf.save(out, card=card, extra=extra)
     log.info("saved %s in %.0fs", out, time.time() - t0)
     return clf
-
-
-def main_summary(clf: Classifier) -> str:
-    return json.dumps({"path": str(clf.path), "thresholds": clf.thresholds,
-                       "components": clf.component_names}, ensure_ascii=False, indent=2)
