@@ -136,12 +136,24 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 def cmd_export_onnx(args: argparse.Namespace) -> int:
     from pathlib import Path
 
+    from vnmod import modeldir
     from vnmod.backends.phobert_export import export_onnx
 
     root = Path(args.model_dir)
-    target = root / "phobert" if (root / "phobert").is_dir() else root
-    path = export_onnx(target, args.output, quantize=args.int8)
-    print(f"wrote {path}", file=sys.stderr)
+    if not (root / modeldir.MANIFEST_NAME).is_file():  # a bare PhoBERT folder
+        print(f"wrote {export_onnx(root, args.output, quantize=args.int8)}", file=sys.stderr)
+        return 0
+    manifest = modeldir.read_manifest(root)
+    entry = next((c for c in manifest["components"] if c["type"] == "phobert"), None)
+    if entry is None:
+        raise ValueError(f"model {root} has no phobert component to export; its components "
+                         f"are {[c['type'] for c in manifest['components']]}")
+    path = export_onnx(modeldir.inside(root, entry["path"]), args.output, quantize=args.int8)
+    # Serve the export from now on, and re-checksum: the export rewrote PhoBERT's metadata.
+    entry["config"].update(runtime="onnx", quantize="int8" if args.int8 else None)
+    modeldir.write_manifest(root, manifest)
+    print(f"wrote {path}; {root / modeldir.MANIFEST_NAME} now serves it with ONNX Runtime"
+          f"{' (int8)' if args.int8 else ''}", file=sys.stderr)
     return 0
 
 

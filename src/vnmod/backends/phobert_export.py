@@ -1,0 +1,192 @@
+"""ONNX export of a fine-tuned PhoBERT directory, ONNX Runtime inference, fp32 comparison.
+
+``export_onnx`` traces the classifier with dynamic batch and sequence axes (``model.onnx``),
+optionally fuses it with ONNX Runtime's transformer optimizer, and with ``quantize=True`` also
+writes a dynamically quantized ``model.int8.onnx``. The files' sizes and hashes go into
+``vnmod_phobert.json`` so a damaged copy is refused at load time. ONNX Runtime inference
+(:class:`OnnxEngine`) needs neither torch nor transformers.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from vnmod.backends.phobert_checkpoint import (
+    ONNX_HINT,
+    file_record,
+    quiet_progress,
+    read_metadata,
+    require,
+    write_metadata,
+)
+
+OPSET = 17
+
+
+class OnnxEngine:
+    """An ONNX Runtime CPU session returning logits ``(batch, 4)``."""
+
+    def __init__(self, path: str | Path, *, num_threads: int | None = None) -> None:
+        require("onnxruntime", hint=ONNX_HINT)
+        import onnxruntime as ort
+
+        from vnmod.backends.base import BackendUnavailable
+
+        options = ort.SessionOptions()
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        if num_threads:
+            options.intra_op_num_threads = int(num_threads)
+            options.inter_op_num_threads = 1
+        try:
+            self.session = ort.InferenceSession(
+                str(path), options, providers=["CPUExecutionProvider"]
+            )
+        except Exception as exc:
+            raise BackendUnavailable(f"{path} is not a usable ONNX model ({exc})") from exc
+
+    def __call__(self, input_ids: np.ndarray, attention_mask: np.ndarray) -> np.ndarray:
+        feeds = {"input_ids": input_ids.astype(np.int64),
+                 "attention_mask": attention_mask.astype(np.int64)}
+        return self.session.run(["logits"], feeds)[0]
+
+
+def export_onnx(
+    model_dir: str | Path,
+    output: str | Path | None = None,
+    *,
+    quantize: bool = False,
+    optimize: bool = True,
+    opset: int = OPSET,
+) -> Path:
+    """Export a fine-tuned PhoBERT directory to ONNX (the ``vnmod export-onnx`` verb).
+
+    Parameters
+    ----------
+    model_dir : path
+        A directory written by :func:`~vnmod.backends.phobert_train.train_phobert`.
+    output : path, optional
+        The fp32 file; default ``model_dir/model.onnx``. The int8 file is written beside it
+        as ``<stem>.int8.onnx``. Files inside ``model_dir`` are recorded in its metadata.
+    quantize : bool
+        Also write the dynamically quantized (int8 weights, uint8 activations) model.
+    optimize : bool
+        Fuse attention, LayerNorm and GELU with ONNX Runtime's transformer optimizer.
+    opset : int
+        ONNX opset.
+
+    Returns
+    -------
+    Path
+        The int8 file when ``quantize``, else the fp32 file.
+    """
+    require("torch", "transformers")
+    require("onnx", "onnxruntime", hint=ONNX_HINT)
+    import torch
+    from transformers import AutoModelForSequenceClassification
+
+    model_dir = Path(model_dir)
+    meta = read_metadata(model_dir)
+    output = Path(output) if output else model_dir / "model.onnx"
+    with quiet_progress():
+        model = AutoModelForSequenceClassification.from_pretrained(
+            model_dir, attn_implementation="eager"
+        )
+    wrapper = _logits_module(model).eval()  # eval(): export restores the wrapper's mode afterwards
+    ids = torch.tensor([[0, 5, 6, 7, 2], [0, 8, 2, 1, 1]], dtype=torch.long)
+    mask = (ids != 1).long()
+    axes = {"input_ids": {0: "batch", 1: "sequence"},
+            "attention_mask": {0: "batch", 1: "sequence"}, "logits": {0: "batch"}}
+    with tempfile.TemporaryDirectory() as tmp, warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # legacy-exporter and tracer notices
+        raw = Path(tmp) / "raw.onnx"
+        torch.onnx.export(wrapper, (ids, mask), str(raw), dynamo=False, opset_version=opset,
+                          input_names=["input_ids", "attention_mask"],
+                          output_names=["logits"], dynamic_axes=axes)
+        if optimize:
+            _optimize(raw, output, model.config)
+        else:
+            os.replace(raw, output)
+    written = [output]
+    if quantize:
+        from onnxruntime.quantization import QuantType, quantize_dynamic
+
+        int8 = output.with_name(output.name.removesuffix(".onnx") + ".int8.onnx")
+        import logging
+
+        import onnx
+
+        logging.disable(logging.WARNING)  # "consider pre-processing" notice on the root logger
+        try:
+            quantize_dynamic(str(output), str(int8), weight_type=QuantType.QInt8,
+                             extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT})
+        finally:
+            logging.disable(logging.NOTSET)
+        written.append(int8)
+    records = {p.name: file_record(p) for p in written if p.parent.resolve() == model_dir.resolve()}
+    if records:
+        meta.setdefault("files", {}).update(records)
+        meta["onnx"] = {"opset": opset, "optimized": optimize, "files": sorted(records),
+                        "quantization": "dynamic int8 (onnxruntime.quantization)" if quantize
+                        else None}
+        write_metadata(model_dir, meta)
+    return written[-1]
+
+
+def _logits_module(model: Any) -> Any:
+    """Wrap the HF model so the traced graph has plain tensor inputs and one output."""
+    import torch
+
+    class Logits(torch.nn.Module):
+        def __init__(self, inner: Any) -> None:
+            super().__init__()
+            self.inner = inner
+
+        def forward(self, input_ids: Any, attention_mask: Any) -> Any:
+            return self.inner(input_ids=input_ids, attention_mask=attention_mask).logits
+
+    return Logits(model)
+
+
+def _optimize(raw: Path, output: Path, config: Any) -> None:
+    """Fuse the BERT subgraphs (ORT contrib ops; CPU-safe, no fp16)."""
+    from onnxruntime.transformers.optimizer import optimize_model
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        optimized = optimize_model(str(raw), model_type="bert",
+                                   num_heads=config.num_attention_heads,
+                                   hidden_size=config.hidden_size, opt_level=1)
+    optimized.save_model_to_file(str(output))
+
+
+def compare_to_fp32(
+    model_dir: str | Path,
+    segmented_texts: Sequence[str],
+    *,
+    runtime: str,
+    quantize: str | None,
+    num_threads: int | None = None,
+) -> dict[str, Any]:
+    """Compare one runtime/quantization against torch fp32 on the same texts.
+
+    Returns ``max_abs_diff`` (largest probability difference), ``same_labels`` (share of
+    posts whose thresholded labels agree on all four categories) and ``n``.
+    """
+    from vnmod.backends.phobert import PhobertBackend
+
+    reference = PhobertBackend.from_pretrained(model_dir, num_threads=num_threads)
+    other = PhobertBackend.from_pretrained(model_dir, runtime=runtime, quantize=quantize,
+                                           num_threads=num_threads)
+    p_ref = reference.predict_segmented(segmented_texts)
+    p_other = other.predict_segmented(segmented_texts)
+    same = (reference.decide(p_ref) == other.decide(p_other)).all(axis=1)
+    diff = np.nan_to_num(np.abs(p_ref - p_other), nan=0.0)
+    return {"runtime": runtime, "quantize": quantize, "n": len(segmented_texts),
+            "max_abs_diff": float(diff.max(initial=0.0)), "same_labels": float(same.mean())}

@@ -1,0 +1,351 @@
+"""Fine-tune a PhoBERT (RoBERTa) checkpoint as a four-category multi-label classifier.
+
+Sigmoid head with per-category ``pos_weight`` BCE (``nan`` labels are ignored, so corpora that
+label only some categories can be mixed), word-segmented input up to 256 tokens,
+length-bucketed batches, AdamW with linear warmup/decay, early stopping on dev macro-F1,
+per-category thresholds chosen on dev, fixed seeds, ``cuda`` when available.
+"""
+
+from __future__ import annotations
+
+import random
+import shutil
+import time
+from collections.abc import Callable, Sequence
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from vnmod.backends.base import BackendUnavailable
+from vnmod.backends.phobert import run_sorted
+from vnmod.backends.phobert_checkpoint import (
+    META_FORMAT,
+    WEIGHTS_FILE,
+    file_record,
+    library_versions,
+    quiet_progress,
+    require,
+    resolve_checkpoint,
+    write_metadata,
+)
+from vnmod.backends.phobert_tokenizer import (
+    FastPhobertTokenizer,
+    segment_for_phobert,
+    segmentation_settings,
+)
+from vnmod.taxonomy import CATEGORIES
+
+STALE_FILES = ("model.onnx", "model.int8.onnx", "pytorch_model.bin")
+
+
+def prepare_texts(texts: Sequence[Any], *, segmented: bool = False) -> list[str]:
+    """Raw posts (``str``) or ``Normalised`` objects -> normalised, segmented strings.
+
+    With ``segmented=True`` strings are taken as already normalised and segmented.
+    """
+    if segmented:
+        return [t if isinstance(t, str) else t.text for t in texts]
+    from vnmod.text import normalise
+
+    return segment_for_phobert([normalise(t).text if isinstance(t, str) else t.text
+                                for t in texts])
+
+
+def length_batches(lengths: np.ndarray, batch_size: int, rng: np.random.Generator | None = None,
+                   bucket: int = 50) -> list[np.ndarray]:
+    """Batches of similar length: shuffle, sort within chunks of ``bucket`` batches, shuffle.
+
+    Without ``rng`` the order is deterministic and fully sorted by length.
+    """
+    n = len(lengths)
+    if rng is None:
+        order = np.argsort(lengths, kind="stable")
+        return [order[i:i + batch_size] for i in range(0, n, batch_size)]
+    idx = rng.permutation(n)
+    batches = []
+    for start in range(0, n, batch_size * bucket):
+        part = idx[start:start + batch_size * bucket]
+        part = part[np.argsort(lengths[part], kind="stable")]
+        batches += [part[i:i + batch_size] for i in range(0, len(part), batch_size)]
+    return [batches[i] for i in rng.permutation(len(batches))]
+
+
+def f1_report(proba: np.ndarray, y: np.ndarray, thresholds: dict[str, float]) -> dict[str, Any]:
+    """Per-category precision/recall/F1/support and macro-F1 over categories with positives."""
+    per: dict[str, dict[str, float]] = {}
+    for j, cat in enumerate(CATEGORIES):
+        seen = ~np.isnan(y[:, j])
+        truth, pred = y[seen, j] == 1, proba[seen, j] >= thresholds[cat]
+        tp = int((truth & pred).sum())
+        fp, fn = int((~truth & pred).sum()), int((truth & ~pred).sum())
+        p = tp / (tp + fp) if tp + fp else 0.0
+        r = tp / (tp + fn) if tp + fn else 0.0
+        per[cat] = {"precision": p, "recall": r, "f1": 2 * p * r / (p + r) if p + r else 0.0,
+                    "support": int(truth.sum())}
+    scored = [v["f1"] for v in per.values() if v["support"] > 0]
+    return {"macro_f1": float(np.mean(scored)) if scored else 0.0, "per_label": per}
+
+
+def choose_thresholds(proba: np.ndarray, y: np.ndarray) -> dict[str, float]:
+    """Per category, the threshold in 0.05..0.95 maximising F1 on ``y``.
+
+    Among the thresholds with the best F1, the one farthest from any dev probability is
+    taken (then the one closest to 0.5), so small numeric changes (int8, ONNX) do not flip
+    dev decisions and the cut sits in the middle of the gap between classes.
+    """
+    grid = np.round(np.arange(0.05, 0.951, 0.01), 2)
+    out = {}
+    for j, cat in enumerate(CATEGORIES):
+        seen = ~np.isnan(y[:, j]) & ~np.isnan(proba[:, j])
+        truth, p = y[seen, j] == 1, proba[seen, j]
+        if not truth.any():
+            out[cat] = 0.5
+            continue
+        pred = p[None, :] >= grid[:, None]
+        f1 = 2 * (pred & truth).sum(1) / np.maximum(pred.sum(1) + truth.sum(), 1)
+        best = grid[f1 == f1.max()]
+        margin = np.abs(p[None, :] - best[:, None]).min(1)
+        order = np.lexsort((np.abs(best - 0.5), -np.round(margin, 6)))
+        out[cat] = float(best[order[0]])
+    return out
+
+
+def label_summary(y: np.ndarray | None) -> dict[str, Any] | None:
+    """Posts and positives per category (``nan`` = not labelled) for the metadata."""
+    if y is None:
+        return None
+    return {"n": len(y),
+            "positives": {c: int(np.nansum(y[:, j] == 1)) for j, c in enumerate(CATEGORIES)},
+            "labelled": {c: int((~np.isnan(y[:, j])).sum()) for j, c in enumerate(CATEGORIES)}}
+
+
+def _seed_everything(seed: int) -> None:
+    import torch
+
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+    torch.cuda.manual_seed_all(seed)
+
+
+def train_phobert(
+    train_texts: Sequence[Any],
+    y_train: np.ndarray,
+    dev_texts: Sequence[Any] | None = None,
+    y_dev: np.ndarray | None = None,
+    *,
+    base_model: str | Path = "vinai/phobert-base",
+    output_dir: str | Path,
+    epochs: int = 4,
+    batch_size: int = 32,
+    lr: float = 2e-5,
+    max_length: int = 256,
+    seed: int = 13,
+    device: str | None = None,
+    warmup_ratio: float = 0.1,
+    weight_decay: float = 0.01,
+    patience: int = 2,
+    max_pos_weight: float = 50.0,
+    segmented: bool = False,
+    num_threads: int | None = None,
+    data_summary: dict[str, Any] | None = None,
+    log: Callable[[str], None] | None = None,
+) -> dict[str, Any]:
+    """Fine-tune ``base_model`` and save a vnmod PhoBERT directory in ``output_dir``.
+
+    Parameters
+    ----------
+    train_texts, dev_texts : sequence of str or Normalised
+        Raw posts (normalised and segmented here) or ``Normalised`` objects (segmented
+        here); with ``segmented=True``, strings already normalised and segmented.
+    y_train, y_dev : array (n, 4)
+        1/0 per category in ``CATEGORIES`` order; ``nan`` = not labelled (ignored).
+    base_model : str or path
+        ``vinai/phobert-base`` (from the local HF cache only) or a checkpoint directory.
+    output_dir : path
+        Receives ``model.safetensors``, ``config.json``, tokenizer files, ``vnmod_phobert.json``.
+    epochs, batch_size, lr, warmup_ratio, weight_decay : training schedule (AdamW, linear).
+    max_length : int
+        Tokens per post including ``<s>``/``</s>`` (PhoBERT: 256).
+    patience : int
+        Stop after this many epochs without a better dev macro-F1.
+    data_summary : dict, optional
+        What the caller wants recorded about the corpora (names, splits, licences).
+
+    Returns
+    -------
+    dict
+        ``dev`` (macro-F1, per-label scores), ``thresholds``, ``best_epoch``, ``history``,
+        ``step_losses``, ``output_dir``, ``device``, ``seconds``.
+    """
+    require("torch", "transformers")
+    import torch
+    from transformers import AutoModelForSequenceClassification, get_linear_schedule_with_warmup
+
+    say = log or (lambda _msg: None)
+    t0 = time.perf_counter()
+    base_dir = resolve_checkpoint(base_model)
+    try:
+        tokenizer = FastPhobertTokenizer.from_directory(base_dir, max_length)
+    except FileNotFoundError as exc:
+        raise BackendUnavailable(f"{base_dir} has no PhoBERT tokenizer files ({exc}); only "
+                                 "PhoBERT-style checkpoints (vocab.txt + bpe.codes) fit") from exc
+    _seed_everything(seed)
+    if num_threads:
+        torch.set_num_threads(num_threads)
+    dev_name = device or ("cuda" if torch.cuda.is_available() else "cpu")
+    dev = torch.device(dev_name)
+    y_train = np.asarray(y_train, dtype=np.float32)
+    y_dev = None if y_dev is None else np.asarray(y_dev, dtype=np.float32)
+    say("segmenting")
+    x_train = tokenizer.encode(prepare_texts(train_texts, segmented=segmented))
+    x_dev = tokenizer.encode(prepare_texts(dev_texts, segmented=segmented)) if dev_texts else None
+
+    with quiet_progress():
+        model = AutoModelForSequenceClassification.from_pretrained(
+            base_dir, num_labels=len(CATEGORIES), problem_type="multi_label_classification",
+            id2label=dict(enumerate(CATEGORIES)),
+            label2id={c: i for i, c in enumerate(CATEGORIES)}, ignore_mismatched_sizes=True,
+        )
+    if model.config.max_position_embeddings - 2 < max_length:
+        raise ValueError(f"max_length {max_length} exceeds the checkpoint's "
+                         f"{model.config.max_position_embeddings - 2} positions")
+    model.to(dev)
+    pos = np.nansum(y_train == 1, axis=0)
+    neg = np.nansum(y_train == 0, axis=0)
+    pos_weight = np.where(pos > 0, np.clip(neg / np.maximum(pos, 1), 1.0, max_pos_weight), 1.0)
+    pw = torch.tensor(pos_weight, dtype=torch.float32, device=dev)
+    no_decay = ("bias", "LayerNorm.weight", "layer_norm")
+    groups = [
+        {"params": [p for n, p in model.named_parameters() if not any(k in n for k in no_decay)],
+         "weight_decay": weight_decay},
+        {"params": [p for n, p in model.named_parameters() if any(k in n for k in no_decay)],
+         "weight_decay": 0.0},
+    ]
+    optimizer = torch.optim.AdamW(groups, lr=lr)
+    steps_per_epoch = -(-len(x_train) // batch_size)
+    total = max(1, steps_per_epoch * epochs)
+    scheduler = get_linear_schedule_with_warmup(optimizer, int(warmup_ratio * total), total)
+    amp = dev.type == "cuda" and torch.cuda.is_bf16_supported()
+    lengths = np.array([len(s) for s in x_train])
+    rng = np.random.default_rng(seed)
+
+    def loss_fn(rows: np.ndarray, seqs: Sequence[np.ndarray], y: np.ndarray) -> Any:
+        batch = tokenizer.pad([seqs[i] for i in rows])
+        target = torch.from_numpy(y[rows]).to(dev)
+        seen = ~torch.isnan(target)
+        with torch.autocast(device_type=dev.type, dtype=torch.bfloat16, enabled=amp):
+            logits = model(input_ids=torch.from_numpy(batch["input_ids"]).to(dev),
+                           attention_mask=torch.from_numpy(batch["attention_mask"]).to(dev)).logits
+        element = torch.nn.functional.binary_cross_entropy_with_logits(
+            logits.float(), torch.nan_to_num(target), pos_weight=pw, reduction="none")
+        return (element * seen).sum() / seen.sum().clamp(min=1)
+
+    def evaluate() -> tuple[np.ndarray, float]:
+        model.eval()
+        with torch.inference_mode():
+            logits = run_sorted(lambda i, m: model(
+                input_ids=torch.from_numpy(i).to(dev),
+                attention_mask=torch.from_numpy(m).to(dev)).logits.float().cpu().numpy(),
+                tokenizer, x_dev, batch_size * 2)
+            element = torch.nn.functional.binary_cross_entropy_with_logits(
+                torch.from_numpy(logits), torch.from_numpy(np.nan_to_num(y_dev)),
+                reduction="none")
+            seen = torch.from_numpy(~np.isnan(y_dev))
+            loss = float((element * seen).sum() / seen.sum().clamp(min=1))
+        return 1.0 / (1.0 + np.exp(-logits)), loss
+
+    history: list[dict[str, Any]] = []
+    step_losses: list[float] = []
+    best: dict[str, Any] = {"score": (-1.0, 0.0), "epoch": 0, "state": None}
+    stale = 0
+    for epoch in range(1, epochs + 1):
+        model.train()
+        losses = []
+        for rows in length_batches(lengths, batch_size, rng):
+            loss = loss_fn(rows, x_train, y_train)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            optimizer.step()
+            scheduler.step()
+            losses.append(loss.item())
+        step_losses += losses
+        record: dict[str, Any] = {"epoch": epoch, "train_loss": float(np.mean(losses))}
+        if x_dev is not None and y_dev is not None:
+            proba, dev_loss = evaluate()
+            report = f1_report(proba, y_dev, choose_thresholds(proba, y_dev))
+            record.update(dev_loss=dev_loss, dev_macro_f1=report["macro_f1"])
+            score = (report["macro_f1"], -dev_loss)
+        else:
+            score = (float(epoch), 0.0)  # no dev set: keep the last epoch
+        history.append(record)
+        say(f"epoch {epoch}: " + ", ".join(f"{k} {v:.4f}" for k, v in record.items()
+                                           if k != "epoch"))
+        if score > best["score"]:
+            best = {"score": score, "epoch": epoch,
+                    "state": {k: v.detach().to("cpu", copy=True)
+                              for k, v in model.state_dict().items()}}
+            stale = 0
+        else:
+            stale += 1
+            if stale >= patience:
+                say(f"early stop: no dev macro-F1 gain for {patience} epochs")
+                break
+    model.load_state_dict(best["state"])
+    thresholds = {c: 0.5 for c in CATEGORIES}
+    dev_report = None
+    if x_dev is not None and y_dev is not None:
+        proba, dev_loss = evaluate()
+        thresholds = choose_thresholds(proba, y_dev)
+        dev_report = {**f1_report(proba, y_dev, thresholds), "loss": dev_loss}
+
+    metrics = {"dev": dev_report, "thresholds": thresholds, "best_epoch": best["epoch"],
+               "epochs_run": len(history), "history": history, "step_losses": step_losses,
+               "device": dev_name, "seconds": round(time.perf_counter() - t0, 2)}
+    out = _save(model.to("cpu"), tokenizer, base_dir, Path(output_dir), {
+        "labels": list(CATEGORIES),
+        "trained_labels": [c for c, p in zip(CATEGORIES, pos, strict=True) if p > 0],
+        "thresholds": thresholds,
+        "max_length": max_length,
+        "segmentation": segmentation_settings() if not segmented else
+        {**segmentation_settings(), "applied_by": "caller (segmented=True)"},
+        "base_model": str(base_model),
+        "training": {"train": label_summary(y_train), "dev": label_summary(y_dev),
+                     "data": data_summary, "pos_weight": dict(zip(CATEGORIES,
+                                                                  map(float, pos_weight),
+                                                                  strict=True)),
+                     "hyperparameters": {"epochs": epochs, "batch_size": batch_size, "lr": lr,
+                                         "warmup_ratio": warmup_ratio, "seed": seed,
+                                         "weight_decay": weight_decay, "patience": patience,
+                                         "device": dev_name, "bf16": amp}},
+        "metrics": {k: metrics[k] for k in ("dev", "best_epoch", "epochs_run", "history")},
+    })
+    metrics["output_dir"] = str(out)
+    return metrics
+
+
+def _save(model: Any, tokenizer: FastPhobertTokenizer, base_dir: Path, output_dir: Path,
+          meta: dict[str, Any]) -> Path:
+    """``save_pretrained`` (safetensors) + tokenizer files + ``vnmod_phobert.json``."""
+    from transformers import PhobertTokenizer
+
+    output_dir.mkdir(parents=True, exist_ok=True)
+    for name in STALE_FILES:
+        (output_dir / name).unlink(missing_ok=True)
+    with quiet_progress():
+        model.save_pretrained(output_dir, safe_serialization=True)
+    if (base_dir / "vocab.txt").resolve() != (output_dir / "vocab.txt").resolve():
+        for name in ("vocab.txt", "bpe.codes"):
+            shutil.copyfile(base_dir / name, output_dir / name)
+    PhobertTokenizer(str(output_dir / "vocab.txt"), str(output_dir / "bpe.codes"),
+                     model_max_length=meta["max_length"]).save_pretrained(output_dir)
+    tokenizer.save(output_dir)
+    meta = {"format": META_FORMAT, **meta, "versions": library_versions(),
+            "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "files": {name: file_record(output_dir / name)
+                      for name in (WEIGHTS_FILE, "config.json")}}
+    write_metadata(output_dir, meta)
+    return output_dir

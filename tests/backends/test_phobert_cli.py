@@ -1,0 +1,78 @@
+"""The PhoBERT path through the command line: train an ensemble, export it, serve the export."""
+
+from __future__ import annotations
+
+import json
+import warnings
+
+import numpy as np
+import pytest
+
+pytest.importorskip("torch")
+pytest.importorskip("transformers")
+pytest.importorskip("onnxruntime")
+
+
+@pytest.fixture(scope="module")
+def ensemble(tmp_path_factory, tiny_base):
+    """linear + rules + tiny PhoBERT trained on the project's own labelled posts."""
+    from vnmod.cli import main
+
+    recipe = tmp_path_factory.mktemp("recipe") / "tiny.toml"
+    recipe.write_text('name = "tiny"\nsources = ["vnmod_labelled"]\n'
+                      'dev_sources = ["vnmod_labelled"]\n[linear]\nmin_df = 2\n',
+                      encoding="utf-8")
+    out = tmp_path_factory.mktemp("models") / "tiny"
+    code = main(["train", "--config", str(recipe), "-o", str(out), "--backend", "phobert",
+                 "--base-model", str(tiny_base), "--epochs", "1", "--batch-size", "64"])
+    assert code == 0
+    return out
+
+
+def test_train_writes_an_ensemble_with_fallback_stacks(ensemble):
+    import vnmod
+
+    manifest = json.loads((ensemble / "vnmod.json").read_text(encoding="utf-8"))
+    assert [c["type"] for c in manifest["components"]] == ["phobert", "linear", "rules"]
+    assert set(manifest["combine"]["stacks"]) == {"linear+phobert+rules", "linear+rules",
+                                                  "rules"}
+    clf = vnmod.load(ensemble)
+    p = clf.predict("Nhận làm bằng đại học giả, bao công chứng, lh zalo 0912xxx888")
+    assert p.components == ["phobert", "linear", "rules"]
+    assert p.label == "illegal_ads"
+
+
+def test_fallback_uses_the_stack_fitted_without_phobert(ensemble, tmp_path):
+    import shutil
+
+    import vnmod
+
+    copy = shutil.copytree(ensemble, tmp_path / "m")
+    (copy / "phobert" / "model.safetensors").unlink()
+    with warnings.catch_warnings(record=True):
+        warnings.simplefilter("always")
+        clf = vnmod.load(copy)
+    manifest = json.loads((copy / "vnmod.json").read_text(encoding="utf-8"))
+    assert clf.component_names == ["linear", "rules"]
+    assert clf.thresholds == manifest["combine"]["stacks"]["linear+rules"]["thresholds"]
+
+
+def test_export_onnx_then_serve_it(ensemble, tmp_path):
+    import shutil
+
+    import vnmod
+    from vnmod.cli import main
+
+    copy = shutil.copytree(ensemble, tmp_path / "m")
+    texts = ["Nhận làm bằng đại học giả, lh 0912xxx888", "hôm nay trời đẹp quá",
+             "mày là thằng ngu", "vay nóng chỉ cần cccd"]
+    before = vnmod.load(copy).predict_proba(texts)
+    assert main(["export-onnx", str(copy)]) == 0
+    manifest = json.loads((copy / "vnmod.json").read_text(encoding="utf-8"))
+    entry = next(c for c in manifest["components"] if c["type"] == "phobert")
+    assert entry["config"]["runtime"] == "onnx"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the checksums were rewritten: no fallback warning
+        clf = vnmod.load(copy)
+    assert clf.component_names == ["phobert", "linear", "rules"]
+    np.testing.assert_allclose(clf.predict_proba(texts), before, atol=1e-4)

@@ -1,0 +1,51 @@
+"""End to end: a model directory with PhoBERT + rules loads through ``vnmod.load``, and falls
+back to the remaining components, with one warning, when the PhoBERT weights are gone."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+
+pytest.importorskip("torch")
+pytest.importorskip("transformers")
+
+
+@pytest.fixture()
+def saved_model(tiny_model, tmp_path):
+    from vnmod.backends.phobert import PhobertBackend
+    from vnmod.backends.rules import RulesBackend
+    from vnmod.classifier import Classifier
+
+    clf = Classifier([(PhobertBackend.from_pretrained(tiny_model), 1.0), (RulesBackend(), 1.0)])
+    return clf.save(tmp_path / "model")
+
+
+def test_vnmod_load_predicts_with_phobert(saved_model, labelled, tiny_model):
+    import vnmod
+    from vnmod.backends.phobert import PhobertBackend
+
+    texts = labelled[0]
+    clf = vnmod.load(saved_model)
+    assert "phobert" in clf.component_names
+    predictions = clf.predict(texts)
+    assert all("phobert" in p.components for p in predictions)
+    phobert = next(b for b, _ in clf.components if b.name == "phobert")
+    direct = PhobertBackend.from_pretrained(tiny_model)
+    docs = [vnmod.normalise(t) for t in texts]
+    np.testing.assert_allclose(phobert.predict_proba(docs), direct.predict_proba(docs))
+
+
+def test_vnmod_load_falls_back_without_weights(saved_model, labelled):
+    import vnmod
+
+    (saved_model / "phobert" / "model.safetensors").unlink()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        clf = vnmod.load(saved_model)
+    about_phobert = [w for w in caught if "phobert" in str(w.message)]
+    assert len(about_phobert) == 1
+    assert "phobert" not in clf.component_names
+    predictions = clf.predict(labelled[0][:5])
+    assert all("phobert" not in p.components for p in predictions)
