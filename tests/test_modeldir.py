@@ -28,26 +28,26 @@ def test_save_and_reload_round_trip(tmp_path):
     assert again.predict(text).scores == clf.predict(text).scores
 
 
-def test_unknown_component_type_is_refused(tmp_path):
-    clf = Classifier([(RulesBackend(), 1.0)])
-    clf.save(tmp_path / "m")
+def _saved_with(tmp_path, edit):
+    """A rules-only model directory whose manifest ``edit(manifest)`` has changed."""
+    Classifier([(RulesBackend(), 1.0)]).save(tmp_path / "m")
     path = tmp_path / "m" / MANIFEST_NAME
     manifest = json.loads(path.read_text(encoding="utf-8"))
-    manifest["components"][0]["type"] = "os.system"
+    edit(manifest)
     path.write_text(json.dumps(manifest), encoding="utf-8")
+    return tmp_path / "m"
+
+
+def test_unknown_component_type_is_refused(tmp_path):
+    model = _saved_with(tmp_path, lambda m: m["components"][0].update(type="os.system"))
     with pytest.raises(ModelDirError, match="unknown component type"):
-        vnmod.load(tmp_path / "m")
+        vnmod.load(model)
 
 
 def test_component_path_outside_the_directory_is_refused(tmp_path):
-    clf = Classifier([(RulesBackend(), 1.0)])
-    clf.save(tmp_path / "m")
-    path = tmp_path / "m" / MANIFEST_NAME
-    manifest = json.loads(path.read_text(encoding="utf-8"))
-    manifest["components"][0]["path"] = "../../etc"
-    path.write_text(json.dumps(manifest), encoding="utf-8")
+    model = _saved_with(tmp_path, lambda m: m["components"][0].update(path="../../etc"))
     with pytest.raises(ModelDirError, match="outside the model directory"):
-        vnmod.load(tmp_path / "m")
+        vnmod.load(model)
 
 
 def test_missing_model_names_what_was_tried(tmp_path):
@@ -57,18 +57,33 @@ def test_missing_model_names_what_was_tried(tmp_path):
         vnmod.load(tmp_path)
 
 
-def test_newer_format_is_refused_and_newer_version_warns(tmp_path):
-    clf = Classifier([(RulesBackend(), 1.0)])
-    clf.save(tmp_path / "m")
-    path = tmp_path / "m" / MANIFEST_NAME
-    manifest = json.loads(path.read_text(encoding="utf-8"))
-    manifest["vnmod_version"] = "99.0.0"
-    path.write_text(json.dumps(manifest), encoding="utf-8")
+def test_newer_version_warns(tmp_path):
+    model = _saved_with(tmp_path, lambda m: m.update(vnmod_version="99.0.0"))
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        vnmod.load(tmp_path / "m")
+        vnmod.load(model)
     assert any("newer" in str(w.message) for w in caught)
-    manifest["format_version"] = 2
-    path.write_text(json.dumps(manifest), encoding="utf-8")
+
+
+def test_newer_format_is_refused(tmp_path):
+    model = _saved_with(tmp_path, lambda m: m.update(format_version=2))
     with pytest.raises(ModelDirError, match="format_version"):
-        vnmod.load(tmp_path / "m")
+        vnmod.load(model)
+
+
+def test_changed_linear_weights_fall_back_to_the_rules_stack(tmp_path):
+    import numpy as np
+
+    from vnmod.backends.linear import LinearBackend
+    from vnmod.text.normalize import normalise
+
+    docs = [normalise(t) for t in ("làm bằng giả lh zalo", "trời đẹp quá", "vay nóng cccd",
+                                   "đi du lịch vui")]
+    linear = LinearBackend(min_df=1).fit(docs, np.array([[0, 0, 0, 1], [0, 0, 0, 0],
+                                                         [0, 0, 0, 1], [0, 0, 0, 0]]))
+    Classifier([(linear, 1.0), (RulesBackend(), 1.0)]).save(tmp_path / "m")
+    with open(tmp_path / "m" / "linear" / "weights.npz", "ab") as fh:
+        fh.write(b"tampered")
+    with pytest.warns(RuntimeWarning, match="changed or missing"):
+        clf = vnmod.load(tmp_path / "m")
+    assert clf.component_names == ["rules"]

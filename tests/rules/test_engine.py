@@ -1,0 +1,85 @@
+"""The shipped lexicons on the traps the issue names: obfuscations found, hard negatives not."""
+
+import pytest
+
+from vnmod.rules import RuleEngine, load_lexicon
+from vnmod.text.normalize import normalise
+
+
+@pytest.mark.parametrize(("text", "category"), [
+    ("Địt mẹ mày", "offensive"),                         # plain
+    ("đ.m thằng này", "offensive"),                      # separators
+    ("d i t me may", "offensive"),                       # spaced letters, no diacritics
+    ("v-c-l luôn", "offensive"),                         # separators + teencode
+    ("cái l0n gì vậy", "offensive"),                     # leetspeak
+    ("đ1t mẹ", "offensive"),                             # leetspeak
+    ("ĐỊTTTT MẸ", "offensive"),                          # repeats, upper case
+    ("may la thang oc cho", "insult"),                   # no diacritics
+    ("thằng óc chóooo", "insult"),                       # repeats
+    ("nhan lam bang dai hoc gia, lh 09xx.xxx.xxx", "illegal_ads"),  # no diacritics
+    ("n.h.à c.á.i uy tín, nạp 100k tặng 100k", "illegal_ads"),   # separators
+    ("bán s.ú.n.g hơi giá rẻ", "illegal_ads"),           # separators
+    ("TIN NÓNG: Bộ Y tế xác nhận lá ổi chữa khỏi ung thư, chia sẻ gấp", "fake_news"),
+])
+def test_obfuscated_forms_are_still_found(rules_clf, text, category):
+    p = rules_clf.predict(text)
+    assert category in p.labels, (p.scores, [e.rule for e in p.evidence])
+    assert any(e.category == category and e.weight > 0 for e in p.evidence)
+
+
+@pytest.mark.parametrize("text", [
+    "Mùa hè này cả nhà mình đi du lịch Đà Lạt",
+    "Ngành giáo dục cần đổi mới",
+    "Mua thùng 24 lon bia về nhậu",
+    "con chó nhà mình bị ốm mấy hôm nay",
+    "di du lich Da Lat vui qua",                         # 'du' without diacritics
+    "mua 2 lon bia va 1 lon nuoc ngot",                  # 'lon' without diacritics
+    "Câu được con cá độ dài 80cm",
+    "Công an triệt phá đường dây cá độ bóng đá, bắt giữ 12 đối tượng",
+    "Cảnh giác: vay app chỉ cần cccd là bẫy, đừng ai vay nhé",
+    "Nhà mình bán rau sạch, giao trong ngày, liên hệ 0903 123 456",
+    "Vietlott tối nay jackpot 50 tỷ, mua vé ở đại lý xổ số kiến thiết",
+    "Hôm nay mình ngu thật, quên chìa khóa trong xe",
+    "Các bạn học sinh chăm ngoan",
+    "bán buồng chuối và bưởi da xanh",
+])
+def test_hard_negatives_are_not_flagged(rules_clf, text):
+    p = rules_clf.predict(text)
+    assert p.labels == [], (p.scores, [(e.rule, e.text) for e in p.evidence])
+
+
+@pytest.mark.parametrize("text", [
+    "ĐM   thằng l0n này, ib 0776234XXX mua hàng đá",
+    "Nhận LÀM BẰNG ĐẠI HỌC giả 100%, Zalo: 09xx.xxx.xxx",
+    "Thuý ơi, thằng óc chóooo đó lừa đảo, v-c-l",
+    "n.h.à c.á.i\u200b online 🎰 nạp 500k tặng 500k tại nhacai88.vip",
+])
+def test_every_evidence_span_is_the_original_text(rules_clf, text):
+    p = rules_clf.predict(text)
+    assert p.evidence
+    for e in p.evidence:
+        assert text[e.start:e.end] == e.text
+
+
+def test_contact_details_alone_are_not_an_illegal_ad(rules_clf):
+    p = rules_clf.predict("Gọi cho mình số 0912345678 nhé, hoặc zalo cũng được")
+    assert "illegal_ads" not in p.labels
+    assert not [e for e in p.evidence if e.category == "illegal_ads" and e.weight > 0]
+
+
+def test_each_rule_counts_once_however_often_it_matches():
+    engine = RuleEngine()
+    once = engine.score(engine.hits(normalise("đụ má")))[0]
+    many = engine.score(engine.hits(normalise("đụ má đụ má đụ má")))[0]
+    assert once.tolist() == many.tolist()
+
+
+def test_lexicon_errors_name_the_file_and_rule(tmp_path):
+    (tmp_path / "x.toml").write_text('category = "offensive"\n[[rule]]\nid = "a"\n'
+                                     'kind = "pattern"\npattern = "("\nweight = 1\n',
+                                     encoding="utf-8")
+    with pytest.raises(ValueError, match=r"x\.toml.*'a' pattern does not compile"):
+        load_lexicon(tmp_path)
+    (tmp_path / "x.toml").write_text('category = "spam"\n', encoding="utf-8")
+    with pytest.raises(ValueError, match="expected one of"):
+        load_lexicon(tmp_path)
