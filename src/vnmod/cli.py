@@ -197,7 +197,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--base-model", help="PhoBERT checkpoint: vinai/phobert-base or a folder")
     p.add_argument("--epochs", type=int, default=4)
     p.add_argument("--batch-size", type=int, default=32)
-    p.add_argument("--lr", type=float, default=3e-5)
+    p.add_argument("--lr", type=float, default=2e-5)
     p.add_argument("--max-length", type=int, default=256)
     p.add_argument("--seed", type=int, default=13)
     p.add_argument("--device", help="cpu, cuda (default: cuda when available)")
