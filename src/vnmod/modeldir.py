@@ -134,15 +134,18 @@ def _version_tuple(version: str) -> tuple[int, ...]:
     return tuple(parts)
 
 
-def library_versions() -> dict[str, str]:
+def library_versions(names: tuple[str, ...] = ("vnmod", "numpy", "scikit-learn", "underthesea",
+                                               "torch", "transformers")
+                     ) -> dict[str, str | None]:
+    """Installed versions of ``names`` (None when absent), without importing them."""
     from importlib.metadata import PackageNotFoundError, version
 
-    out = {"python": platform.python_version()}
-    for name in ("vnmod", "numpy", "scikit-learn", "underthesea", "torch", "transformers"):
+    out: dict[str, str | None] = {"python": platform.python_version()}
+    for name in names:
         try:
             out[name] = version(name)
         except PackageNotFoundError:
-            continue
+            out[name] = None
     return out
 
 

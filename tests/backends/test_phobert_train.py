@@ -7,7 +7,8 @@ import json
 import numpy as np
 import pytest
 
-from vnmod.backends.phobert_train import choose_thresholds, f1_report, length_batches
+from vnmod.backends.phobert_train import f1_report, length_batches
+from vnmod.combine import best_thresholds
 from vnmod.taxonomy import CATEGORIES
 
 pytest.importorskip("torch")
@@ -80,7 +81,7 @@ def test_thresholds_and_f1():
     y = np.array([[1, 0, np.nan, 0], [0, 0, np.nan, 1], [1, 0, np.nan, 0], [0, 1, np.nan, 0]])
     p = np.array([[0.7, 0.1, 0.9, 0.2], [0.2, 0.1, 0.9, 0.35], [0.8, 0.2, 0.9, 0.3],
                   [0.1, 0.6, 0.9, 0.1]])
-    t = choose_thresholds(p, y)
+    t = best_thresholds(p, y)
     assert t["insult"] == 0.45 and t["fake_news"] == 0.5  # middle of the 0.2..0.7 gap
     assert 0.3 < t["illegal_ads"] <= 0.35
     report = f1_report(p, y, t)

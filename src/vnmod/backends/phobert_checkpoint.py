@@ -10,7 +10,6 @@ size and SHA-256 of every weights file so a truncated or corrupt copy is refused
 
 from __future__ import annotations
 
-import hashlib
 import importlib
 import json
 import os
@@ -88,11 +87,9 @@ def resolve_checkpoint(name_or_dir: str | os.PathLike[str]) -> Path:
 
 def file_record(path: Path) -> dict[str, Any]:
     """Size and SHA-256 of ``path`` (for the metadata's ``files``)."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 22), b""):
-            digest.update(block)
-    return {"bytes": path.stat().st_size, "sha256": digest.hexdigest()}
+    from vnmod.modeldir import sha256
+
+    return {"bytes": path.stat().st_size, "sha256": sha256(path)}
 
 
 def verify_file(directory: Path, meta: dict[str, Any], name: str, *, checksum: bool = True) -> Path:
@@ -147,14 +144,7 @@ def write_metadata(directory: Path, meta: dict[str, Any]) -> Path:
 
 def library_versions() -> dict[str, str | None]:
     """Versions of the libraries a PhoBERT model depends on (without importing them)."""
-    import platform
-    from importlib.metadata import PackageNotFoundError, version
+    from vnmod.modeldir import library_versions as versions
 
-    out: dict[str, str | None] = {"python": platform.python_version()}
-    for dist in ("vnmod", "torch", "transformers", "tokenizers", "safetensors", "onnxruntime",
-                 "underthesea", "numpy"):
-        try:
-            out[dist] = version(dist)
-        except PackageNotFoundError:
-            out[dist] = None
-    return out
+    return versions(("vnmod", "torch", "transformers", "tokenizers", "safetensors",
+                     "onnxruntime", "underthesea", "numpy"))

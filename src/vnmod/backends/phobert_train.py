@@ -35,6 +35,7 @@ from vnmod.backends.phobert_tokenizer import (
     segment_for_phobert,
     segmentation_settings,
 )
+from vnmod.combine import best_thresholds
 from vnmod.taxonomy import CATEGORIES
 
 STALE_FILES = ("model.onnx", "model.int8.onnx", "pytorch_model.bin")
@@ -86,30 +87,6 @@ def f1_report(proba: np.ndarray, y: np.ndarray, thresholds: dict[str, float]) ->
                     "support": int(truth.sum())}
     scored = [v["f1"] for v in per.values() if v["support"] > 0]
     return {"macro_f1": float(np.mean(scored)) if scored else 0.0, "per_label": per}
-
-
-def choose_thresholds(proba: np.ndarray, y: np.ndarray) -> dict[str, float]:
-    """Per category, the threshold in 0.05..0.95 maximising F1 on ``y``.
-
-    Among the thresholds with the best F1, the one farthest from any dev probability is
-    taken (then the one closest to 0.5), so small numeric changes (int8, ONNX) do not flip
-    dev decisions and the cut sits in the middle of the gap between classes.
-    """
-    grid = np.round(np.arange(0.05, 0.951, 0.01), 2)
-    out = {}
-    for j, cat in enumerate(CATEGORIES):
-        seen = ~np.isnan(y[:, j]) & ~np.isnan(proba[:, j])
-        truth, p = y[seen, j] == 1, proba[seen, j]
-        if not truth.any():
-            out[cat] = 0.5
-            continue
-        pred = p[None, :] >= grid[:, None]
-        f1 = 2 * (pred & truth).sum(1) / np.maximum(pred.sum(1) + truth.sum(), 1)
-        best = grid[f1 == f1.max()]
-        margin = np.abs(p[None, :] - best[:, None]).min(1)
-        order = np.lexsort((np.abs(best - 0.5), -np.round(margin, 6)))
-        out[cat] = float(best[order[0]])
-    return out
 
 
 def label_summary(y: np.ndarray | None) -> dict[str, Any] | None:
@@ -276,7 +253,7 @@ def train_phobert(
         record: dict[str, Any] = {"epoch": epoch, "train_loss": float(np.mean(losses))}
         if x_dev is not None and y_dev is not None:
             proba, dev_loss = evaluate()
-            report = f1_report(proba, y_dev, choose_thresholds(proba, y_dev))
+            report = f1_report(proba, y_dev, best_thresholds(proba, y_dev))
             record.update(dev_loss=dev_loss, dev_macro_f1=report["macro_f1"])
             score = (report["macro_f1"], -dev_loss)
         else:
@@ -299,7 +276,7 @@ def train_phobert(
     dev_report = None
     if x_dev is not None and y_dev is not None:
         proba, dev_loss = evaluate()
-        thresholds = choose_thresholds(proba, y_dev)
+        thresholds = best_thresholds(proba, y_dev)
         dev_report = {**f1_report(proba, y_dev, thresholds), "loss": dev_loss}
 
     metrics = {"dev": dev_report, "thresholds": thresholds, "best_epoch": best["epoch"],

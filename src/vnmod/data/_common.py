@@ -14,7 +14,8 @@ import numpy as np
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
-CATEGORIES: tuple[str, ...] = ("insult", "offensive", "fake_news", "illegal_ads")
+from vnmod.taxonomy import CATEGORIES
+
 SPLITS: tuple[str, ...] = ("train", "dev", "test")
 CORE_COLUMNS: tuple[str, ...] = ("text", *CATEGORIES, "source", "split")
 
