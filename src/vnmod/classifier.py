@@ -51,6 +51,11 @@ def _as_list(texts: object) -> list[object]:
     return list(texts.tolist() if hasattr(texts, "tolist") else texts)
 
 
+def _view_names(backend: Any) -> list[str]:
+    """The probability views a backend contributes to the stack (usually just its name)."""
+    return list(getattr(backend, "view_names", [backend.name]))
+
+
 class Classifier:
     """Components (rules, linear, PhoBERT) combined with weights, thresholded per category.
 
@@ -98,7 +103,9 @@ class Classifier:
             return np.zeros((0, len(CATEGORIES))), evidence
         probas: dict[str, np.ndarray] = {}
         for backend, _ in self.components:
-            if hasattr(backend, "analyse"):
+            if hasattr(backend, "views"):
+                probas.update(backend.views(docs))
+            elif hasattr(backend, "analyse"):
                 probas[backend.name], ev = backend.analyse(docs)
                 for i, items in enumerate(ev):
                     evidence[i].extend(items)
@@ -107,7 +114,7 @@ class Classifier:
         stack = self.manifest.get("combine", {}).get("stacks", {}).get(stack_key(probas))
         if stack is not None:
             return apply_stack(stack, probas), evidence
-        weights = {b.name: w for b, w in self.components}
+        weights = {name: w for b, w in self.components for name in _view_names(b)}
         return weighted_mean(probas, weights), evidence
 
     def _explain(self, docs: list[Normalised | None], labels: list[list[str]],
@@ -211,7 +218,7 @@ class Classifier:
         if not any(isinstance(b, RulesBackend) for b, _ in components):
             components.append((RulesBackend(), 1.0))
         thresholds = manifest.get("thresholds")
-        names = [b.name for b, _ in components]
+        names = [name for b, _ in components for name in _view_names(b)]
         stack = manifest.get("combine", {}).get("stacks", {}).get(stack_key(names))
         if stack is not None and "thresholds" in stack:
             thresholds = stack["thresholds"]

@@ -44,6 +44,7 @@ class Recipe:
     dev_from_train: dict[str, float] = field(default_factory=dict)
     vihsd_thresholds: bool = False
     source_weights: dict[str, float] = field(default_factory=dict)
+    neighbour_sources: list[str] = field(default_factory=list)
     hate_offensive_unknown: list[str] = field(default_factory=list)
     linear: dict[str, Any] = field(default_factory=dict)
     stack_C: float = 1.0
@@ -141,7 +142,7 @@ def _stacks(components: dict[str, Any], dev_probas: dict[str, np.ndarray], y_dev
             dev_rows_vihsd: np.ndarray | None, C: float) -> dict[str, dict[str, Any]]:
     """A stack (with its thresholds) for every component set the model may be left with:
     all components, all but PhoBERT (when its weights cannot load), and the rules alone."""
-    names = sorted(components)
+    names = sorted(dev_probas)
     subsets = [names, [n for n in names if n != "phobert"], ["rules"]]
     stacks: dict[str, dict[str, Any]] = {}
     for subset in subsets:
@@ -173,8 +174,11 @@ def train(recipe: Recipe, *, output: str | Path | None = None,
     dev_docs = [normalise(t) for t in dev_df["text"]]
 
     weights = np.array([recipe.source_weights.get(s, 1.0) for s in train_df["source"]])
+    neighbour_rows = np.isin(train_df["source"], recipe.neighbour_sources) \
+        if recipe.neighbour_sources else None
     components: dict[str, Any] = {
-        "linear": LinearBackend(**recipe.linear).fit(docs, y_train, sample_weight=weights),
+        "linear": LinearBackend(**recipe.linear).fit(docs, y_train, sample_weight=weights,
+                                                     neighbour_rows=neighbour_rows),
         "rules": RulesBackend(),
     }
     phobert_metrics = None
@@ -185,13 +189,18 @@ def train(recipe: Recipe, *, output: str | Path | None = None,
         phobert_metrics = train_phobert(docs, y_train, dev_docs, y_dev,
                                         output_dir=out / "phobert", **phobert)
         components["phobert"] = PhobertBackend.from_pretrained(out / "phobert")
-    dev_probas = {name: b.predict_proba(dev_docs) for name, b in components.items()}
+    dev_probas: dict[str, np.ndarray] = {}
+    for name, backend in components.items():
+        if hasattr(backend, "views"):
+            dev_probas.update(backend.views(dev_docs))
+        else:
+            dev_probas[name] = backend.predict_proba(dev_docs)
     vihsd_rows = (dev_df["source"] == "vihsd").to_numpy() if recipe.vihsd_thresholds else None
     stacks = _stacks(components, dev_probas, y_dev, vihsd_rows, recipe.stack_C)
 
     order = [n for n in ("phobert", "linear", "rules") if n in components]
     clf = Classifier([(components[n], 1.0) for n in order],
-                     thresholds=stacks[stack_key(order)]["thresholds"],
+                     thresholds=stacks[stack_key(list(dev_probas))]["thresholds"],
                      manifest={"combine": {"method": "stack", "stacks": stacks}})
     counts = {src: int(n) for src, n in train_df["source"].value_counts().items()}
     extra = {

@@ -84,3 +84,28 @@ def test_corrupt_files_raise_backend_unavailable(fitted, tmp_path):
 def test_wrong_label_shape_is_explained():
     with pytest.raises(ValueError, match="one column per category"):
         LinearBackend().fit([normalise("a")], np.zeros((1, 3)))
+
+
+@pytest.fixture(scope="module")
+def with_neighbours():
+    docs = [normalise(t) for t, _ in POSTS]
+    y = np.array([lab for _, lab in POSTS], dtype=float)
+    return LinearBackend(min_df=1, neighbours_k=3, neighbours_max_df=5).fit(docs, y), docs
+
+
+def test_neighbour_view_follows_the_closest_labelled_posts(with_neighbours):
+    model, _ = with_neighbours
+    views = model.views([normalise("mày là thằng ngu như chó"),
+                         normalise("hôm nay trời đẹp, đi du lịch đà lạt")])
+    assert set(views) == {"linear", "linear_nn"} == set(model.view_names)
+    nn = views["linear_nn"]
+    assert nn[0, 0] > 0.5 > nn[1, 0]  # insult: the two insulting posts are the neighbours
+    assert np.isnan(nn[:, 2:]).all()  # only insult/offensive are scored by neighbours
+    assert np.all((nn[:, :2] > 0) & (nn[:, :2] < 1)), "shrunk away from certainty"
+
+
+def test_neighbours_survive_save_and_load(with_neighbours, tmp_path):
+    model, docs = with_neighbours
+    again = LinearBackend.load(tmp_path, model.save(tmp_path))
+    a, b = model.views(docs), again.views(docs)
+    assert np.allclose(np.nan_to_num(a["linear_nn"]), np.nan_to_num(b["linear_nn"]), atol=2e-3)

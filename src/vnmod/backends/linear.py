@@ -18,6 +18,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from vnmod.backends.base import BackendUnavailable, NotFittedError
+from vnmod.backends.neighbours import Neighbours
 from vnmod.prediction import Evidence
 from vnmod.taxonomy import CATEGORIES
 from vnmod.text.normalize import Normalised
@@ -70,14 +71,25 @@ class LinearBackend:
     char_ascii : bool
         Character n-grams over the text without diacritics, so that posts written with and
         without diacritics share features (word n-grams keep the diacritics).
+    neighbours_k : int
+        If > 0, also keep the training posts given as ``neighbour_rows`` to ``fit`` and score
+        ``neighbours_categories`` by their ``k`` nearest neighbours (a second view, see
+        :meth:`views`); ``neighbours_max_df`` keeps only features rarer than that.
     """
+
+    @property
+    def view_names(self) -> list[str]:
+        """Names of the probability views :meth:`views` returns."""
+        return ["linear", "linear_nn"] if self.neighbours_k > 0 else ["linear"]
 
     name = "linear"
 
     def __init__(self, *, word_ngram: tuple[int, int] = (1, 2),
                  char_ngram: tuple[int, int] | None = (2, 5), min_df: int = 2,
                  max_features: int | None = 300_000, C: float = 4.0,
-                 class_weight: str | None = "balanced", char_ascii: bool = False) -> None:
+                 class_weight: str | None = "balanced", char_ascii: bool = False,
+                 neighbours_k: int = 0, neighbours_max_df: int = 200,
+                 neighbours_categories: Sequence[str] = ("insult", "offensive")) -> None:
         self.word_ngram = tuple(word_ngram)
         self.char_ngram = tuple(char_ngram) if char_ngram else None
         self.min_df = min_df
@@ -85,6 +97,9 @@ class LinearBackend:
         self.C = C
         self.class_weight = class_weight
         self.char_ascii = char_ascii
+        self.neighbours_k = neighbours_k
+        self.neighbours_max_df = neighbours_max_df
+        self.neighbours_categories = tuple(neighbours_categories)
 
     # -- features -----------------------------------------------------------------------
     def _kinds(self) -> list[tuple[str, tuple[int, int]]]:
@@ -112,12 +127,14 @@ class LinearBackend:
 
     # -- learning -----------------------------------------------------------------------
     def fit(self, docs: Sequence[Normalised], y: np.ndarray,
-            sample_weight: np.ndarray | None = None) -> LinearBackend:
+            sample_weight: np.ndarray | None = None,
+            neighbour_rows: np.ndarray | None = None) -> LinearBackend:
         """Learn vocabularies, idf and one classifier per category.
 
         ``y`` is ``(n, 4)`` with 1/0 labels and ``nan`` where a post's source says nothing
         about a category; those cells are left out of that category's training.
         ``sample_weight`` (n,) scales each post's loss (e.g. to weigh hard negatives up).
+        ``neighbour_rows`` (n,) bool: the posts the neighbour view may return (default all).
         """
         from sklearn.linear_model import LogisticRegression
 
@@ -150,6 +167,13 @@ class LinearBackend:
             model.fit(x[known], labels, sample_weight=weight)
             self.coef_[k] = model.coef_[0]
             self.intercept_[k] = model.intercept_[0]
+        if self.neighbours_k > 0:
+            rows = np.ones(len(docs), bool) if neighbour_rows is None else neighbour_rows
+            labels = np.full_like(y, np.nan)
+            for cat in self.neighbours_categories:
+                labels[:, CATEGORIES.index(cat)] = y[:, CATEGORIES.index(cat)]
+            self.neighbours_ = Neighbours(k=self.neighbours_k, max_df=self.neighbours_max_df
+                                          ).fit(x[rows], labels[rows])
         return self
 
     # -- scoring ------------------------------------------------------------------------
@@ -158,9 +182,18 @@ class LinearBackend:
         return np.asarray(x @ self.coef_.T) + self.intercept_
 
     def predict_proba(self, docs: Sequence[Normalised]) -> np.ndarray:
-        z = self.decision_function(docs)
+        return self.views(docs)["linear"]
+
+    def views(self, docs: Sequence[Normalised]) -> dict[str, np.ndarray]:
+        """``{"linear": (n, 4)}``, plus ``"linear_nn"`` (neighbour scores) when kept; one
+        transform serves both."""
+        x = self.transform(docs)
+        z = np.asarray(x @ self.coef_.T) + self.intercept_
         with np.errstate(over="ignore"):
-            return 1.0 / (1.0 + np.exp(-z))
+            out = {"linear": 1.0 / (1.0 + np.exp(-z))}
+        if self.neighbours_k > 0:
+            out["linear_nn"] = self.neighbours_.scores(x)
+        return out
 
     def explain(self, docs: Sequence[Normalised], categories: Sequence[Sequence[str]],
                 top: int = 3) -> list[list[Evidence]]:
@@ -195,6 +228,8 @@ class LinearBackend:
         self._check_fitted()
         directory.mkdir(parents=True, exist_ok=True)
         arrays = {f"idf_{k}": v for k, v in self.idf_.items()}
+        if self.neighbours_k > 0:
+            arrays.update(self.neighbours_.arrays())
         np.savez_compressed(directory / WEIGHTS_NAME, coef=self.coef_.astype(np.float16),
                             intercept=self.intercept_, **arrays)
         for kind, vocab in self.vocab_.items():
@@ -204,18 +239,25 @@ class LinearBackend:
                 "char_ngram": list(self.char_ngram) if self.char_ngram else None,
                 "min_df": self.min_df, "max_features": self.max_features, "C": self.C,
                 "class_weight": self.class_weight, "char_ascii": self.char_ascii,
+                "neighbours_k": self.neighbours_k, "neighbours_max_df": self.neighbours_max_df,
+                "neighbours_categories": list(self.neighbours_categories),
                 "n_features": int(self.coef_.shape[1])}
 
     @classmethod
     def load(cls, directory: Path, config: dict[str, Any]) -> LinearBackend:
         params = {k: config[k] for k in ("word_ngram", "char_ngram", "min_df", "max_features",
-                                         "C", "class_weight", "char_ascii") if k in config}
+                                         "C", "class_weight", "char_ascii", "neighbours_k",
+                                         "neighbours_max_df", "neighbours_categories")
+                  if k in config}
         self = cls(**params)
         try:
             with np.load(directory / WEIGHTS_NAME, allow_pickle=False) as data:
                 self.coef_ = data["coef"].astype(np.float32)
                 self.intercept_ = data["intercept"].astype(np.float32)
                 self.idf_ = {k: data[f"idf_{k}"] for k, _ in self._kinds()}
+                if self.neighbours_k > 0:
+                    self.neighbours_ = Neighbours.from_arrays(data, self.neighbours_k,
+                                                              self.neighbours_max_df)
             self.vocab_, self.vectorizers_ = {}, {}
             for kind, ngram in self._kinds():
                 vocab = json.loads((directory / VOCAB_NAME.format(kind)).read_text("utf-8"))
