@@ -18,7 +18,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from vnmod.backends.base import BackendUnavailable, NotFittedError
-from vnmod.backends.neighbours import Neighbours
+from vnmod.backends.neighbours import Neighbours, unit_rows
 from vnmod.prediction import Evidence
 from vnmod.taxonomy import CATEGORIES
 from vnmod.text.normalize import Normalised
@@ -47,11 +47,7 @@ def _tfidf(counts: sp.csr_matrix, idf: np.ndarray) -> sp.csr_matrix:
     np.log(x.data, out=x.data)
     x.data += 1.0
     x.data *= idf[x.indices]
-    rows = np.repeat(np.arange(x.shape[0]), np.diff(x.indptr))
-    norms = np.sqrt(np.bincount(rows, weights=x.data ** 2, minlength=x.shape[0]))
-    norms[norms == 0] = 1.0
-    x.data /= norms[rows].astype(np.float32)
-    return x
+    return unit_rows(x)
 
 
 class LinearBackend:

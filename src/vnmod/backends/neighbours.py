@@ -14,7 +14,8 @@ import scipy.sparse as sp
 from vnmod.backends.base import BackendUnavailable
 
 
-def _unit_rows(x: sp.csr_matrix) -> sp.csr_matrix:
+def unit_rows(x: sp.csr_matrix) -> sp.csr_matrix:
+    """Rows scaled to unit length (empty rows stay empty)."""
     x = x.tocsr().astype(np.float32)
     rows = np.repeat(np.arange(x.shape[0]), np.diff(x.indptr))
     norms = np.sqrt(np.bincount(rows, weights=x.data ** 2, minlength=x.shape[0]))
@@ -34,7 +35,7 @@ class Neighbours:
         """Remember the rows of ``x`` (TF-IDF) with their ``(n, 4)`` labels (nan = unknown)."""
         df = np.bincount(x.indices, minlength=x.shape[1])
         self.features_ = np.flatnonzero((df > 0) & (df < self.max_df)).astype(np.int32)
-        self.matrix_ = _unit_rows(x[:, self.features_])
+        self.matrix_ = unit_rows(x[:, self.features_])
         self.labels_ = np.asarray(y, dtype=np.float32)
         return self
 
@@ -42,7 +43,7 @@ class Neighbours:
         """``(n, 4)`` neighbour label means, shrunk towards 0.02 so that unanimous neighbours
         do not give certainties (``(mean + 0.02) / 1.04``); a post without neighbours counts
         as all-negative; nan for categories the neighbours are not labelled with."""
-        sims = (_unit_rows(x[:, self.features_]) @ self.matrix_.T).tocsr()
+        sims = (unit_rows(x[:, self.features_]) @ self.matrix_.T).tocsr()
         out = np.zeros((x.shape[0], self.labels_.shape[1]))
         for i in range(sims.shape[0]):
             lo, hi = sims.indptr[i], sims.indptr[i + 1]
