@@ -149,7 +149,7 @@ class RuleEngine:
             for n in range(min(self.max_words, len(words) - i), 0, -1):
                 key = tuple(words[i:i + n])
                 exact = self._exact.get(key, ())
-                loose = self._ascii.get(key, ()) if key in self._ascii else ()
+                loose = self._ascii.get(key, ())
                 if not exact and not loose:
                     continue
                 a, b = spans[i][0], spans[i + n - 1][1]
