@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,8 +20,9 @@ from vnmod.backends.linear import LinearBackend
 from vnmod.backends.rules import RulesBackend
 from vnmod.classifier import Classifier
 from vnmod.combine import apply_stack, best_thresholds, fit_stack, stack_key
+from vnmod.data._common import stable_bucket
 from vnmod.taxonomy import CATEGORIES
-from vnmod.text.normalize import normalise
+from vnmod.text.normalize import Normalised, normalise
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -43,6 +45,7 @@ class Recipe:
     category_sources: dict[str, list[str]] = field(default_factory=dict)
     dev_from_train: dict[str, float] = field(default_factory=dict)
     vihsd_thresholds: bool = False
+    vihsd_threshold_folds: int = 0
     source_weights: dict[str, float] = field(default_factory=dict)
     neighbour_sources: list[str] = field(default_factory=list)
     hate_offensive_unknown: list[str] = field(default_factory=list)
@@ -119,29 +122,61 @@ def load_frames(recipe: Recipe):
 
 
 def vihsd_thresholds(p: np.ndarray, y: np.ndarray) -> tuple[float, float]:
-    """insult and offensive thresholds maximising ViHSD's 3-class macro-F1 on dev rows."""
-    from sklearn.metrics import f1_score
-
+    """insult and offensive thresholds maximising ViHSD's 3-class macro-F1 on ``p`` (the
+    first best pair in order of the insult, then the offensive threshold)."""
     from vnmod.evaluate import vihsd_classes
 
     gold = vihsd_classes(np.nan_to_num(y))
     ins, off = CATEGORIES.index("insult"), CATEGORIES.index("offensive")
     grid = np.round(np.arange(0.05, 0.951, 0.01), 2)
+    truth = [gold == k for k in range(3)]
+    offensive = p[None, :, off] >= grid[:, None]  # (offensive threshold, post)
     best, best_f1 = (0.5, 0.5), -1.0
     for t1 in grid:
-        hate = p[:, ins] >= t1
-        for t2 in grid:
-            guess = np.where(hate, 2, np.where(p[:, off] >= t2, 1, 0))
-            f1 = f1_score(gold, guess, average="macro")
-            if f1 > best_f1:
-                best, best_f1 = (float(t1), float(t2)), f1
+        hate = np.broadcast_to(p[:, ins] >= t1, offensive.shape)
+        guesses = (~hate & ~offensive, ~hate & offensive, hate)  # CLEAN, OFFENSIVE, HATE
+        f1 = np.zeros(len(grid))
+        for guess, gold_k in zip(guesses, truth, strict=True):
+            tp = (guess & gold_k).sum(1)
+            f1 += 2 * tp / np.maximum(guess.sum(1) + gold_k.sum(), 1)
+        i = int(np.argmax(f1))
+        if f1[i] / 3 > best_f1 + 1e-12:
+            best, best_f1 = (float(t1), float(grid[i])), f1[i] / 3
     return best
 
 
-def _stacks(components: dict[str, Any], dev_probas: dict[str, np.ndarray], y_dev: np.ndarray,
-            dev_rows_vihsd: np.ndarray | None, C: float) -> dict[str, dict[str, Any]]:
+def out_of_fold_views(recipe: Recipe, docs: Sequence[Normalised], y: np.ndarray,
+                      weights: np.ndarray, neighbour_rows: np.ndarray | None,
+                      rows: np.ndarray, folds: int) -> dict[str, np.ndarray]:
+    """Every view's probabilities for the training posts ``rows`` (bool), each from a linear
+    backend fitted without that post's fold (folds by a stable hash of the text); plus the
+    rules' probabilities. Threshold choice can then use far more posts than dev holds."""
+    fold = np.array([int(stable_bucket(d.text, "vnmod-oof:") * folds) for d in docs])
+    wanted = np.flatnonzero(rows)
+    out: dict[str, np.ndarray] = {"rules": RulesBackend().predict_proba([docs[i] for i in wanted])}
+    for f in range(folds):
+        held = rows & (fold == f)
+        keep = np.flatnonzero(~held)
+        log.info("out-of-fold model %d/%d: %d posts held out", f + 1, folds, held.sum())
+        model = LinearBackend(**recipe.linear).fit(
+            [docs[i] for i in keep], y[keep], sample_weight=weights[keep],
+            neighbour_rows=None if neighbour_rows is None else neighbour_rows[keep])
+        views = model.views([docs[i] for i in np.flatnonzero(held)])
+        for name, p in views.items():
+            out.setdefault(name, np.full((len(wanted), len(CATEGORIES)), np.nan))
+            out[name][held[wanted]] = p
+    return out
+
+
+def _stacks(dev_probas: dict[str, np.ndarray], y_dev: np.ndarray,
+            dev_rows_vihsd: np.ndarray | None, C: float,
+            oof: tuple[dict[str, np.ndarray], np.ndarray] | None = None
+            ) -> dict[str, dict[str, Any]]:
     """A stack (with its thresholds) for every component set the model may be left with:
-    all components, all but PhoBERT (when its weights cannot load), and the rules alone."""
+    all components, all but PhoBERT (when its weights cannot load), and the rules alone.
+
+    ``oof`` (views, labels) of ViHSD training posts join the ViHSD dev rows in choosing the
+    insult/offensive thresholds of every stack whose components all have such views."""
     names = sorted(dev_probas)
     subsets = [names, [n for n in names if n != "phobert"], ["rules"]]
     stacks: dict[str, dict[str, Any]] = {}
@@ -154,8 +189,11 @@ def _stacks(components: dict[str, Any], dev_probas: dict[str, np.ndarray], y_dev
         combined = apply_stack(stack, probas)
         thresholds = best_thresholds(combined, y_dev)
         if dev_rows_vihsd is not None and dev_rows_vihsd.any():
-            thresholds["insult"], thresholds["offensive"] = vihsd_thresholds(
-                combined[dev_rows_vihsd], y_dev[dev_rows_vihsd])
+            p, y = combined[dev_rows_vihsd], y_dev[dev_rows_vihsd]
+            if oof is not None and all(n in oof[0] for n in subset):
+                p = np.concatenate([p, apply_stack(stack, {n: oof[0][n] for n in subset})])
+                y = np.concatenate([y, oof[1]])
+            thresholds["insult"], thresholds["offensive"] = vihsd_thresholds(p, y)
         stack["thresholds"] = thresholds
         stacks[key] = stack
     return stacks
@@ -196,7 +234,12 @@ def train(recipe: Recipe, *, output: str | Path | None = None,
         else:
             dev_probas[name] = backend.predict_proba(dev_docs)
     vihsd_rows = (dev_df["source"] == "vihsd").to_numpy() if recipe.vihsd_thresholds else None
-    stacks = _stacks(components, dev_probas, y_dev, vihsd_rows, recipe.stack_C)
+    oof = None
+    if recipe.vihsd_thresholds and recipe.vihsd_threshold_folds > 1:
+        rows = (train_df["source"] == "vihsd").to_numpy()
+        oof = (out_of_fold_views(recipe, docs, y_train, weights, neighbour_rows, rows,
+                                 recipe.vihsd_threshold_folds), y_train[rows])
+    stacks = _stacks(dev_probas, y_dev, vihsd_rows, recipe.stack_C, oof)
 
     order = [n for n in ("phobert", "linear", "rules") if n in components]
     clf = Classifier([(components[n], 1.0) for n in order],

@@ -1,0 +1,106 @@
+"""Training helpers: ViHSD threshold search and out-of-fold scores."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from vnmod.evaluate import vihsd_classes
+from vnmod.taxonomy import CATEGORIES
+from vnmod.train import Recipe, out_of_fold_views, vihsd_thresholds
+
+INS, OFF = CATEGORIES.index("insult"), CATEGORIES.index("offensive")
+
+
+def _labels(classes: np.ndarray) -> np.ndarray:
+    y = np.zeros((len(classes), len(CATEGORIES)))
+    y[:, INS] = classes == 2
+    y[:, OFF] = classes == 1
+    return y
+
+
+def _macro_f1(p: np.ndarray, y: np.ndarray, t1: float, t2: float) -> float:
+    from sklearn.metrics import f1_score
+
+    guess = np.where(p[:, INS] >= t1, 2, np.where(p[:, OFF] >= t2, 1, 0))
+    return f1_score(vihsd_classes(y), guess, average="macro")
+
+
+def test_vihsd_thresholds_on_separable_scores_take_the_first_perfect_pair():
+    classes = np.array([0] * 6 + [1] * 4 + [2] * 3)
+    p = np.zeros((len(classes), len(CATEGORIES)))
+    p[:, INS] = np.where(classes == 2, 0.8, 0.2)
+    p[:, OFF] = np.where(classes == 1, 0.6, 0.1)
+    assert vihsd_thresholds(p, _labels(classes)) == (0.21, 0.11)
+
+
+def test_vihsd_thresholds_beat_every_other_pair_on_noisy_scores():
+    rng = np.random.default_rng(0)
+    classes = rng.choice(3, size=300, p=[0.6, 0.25, 0.15])
+    y = _labels(classes)
+    p = np.clip(0.5 * y + rng.uniform(0, 0.6, size=y.shape), 0, 1)
+    t1, t2 = vihsd_thresholds(p, y)
+    best = _macro_f1(p, y, t1, t2)
+    grid = np.round(np.arange(0.05, 0.951, 0.01), 2)
+    for a, b in rng.choice(grid, size=(300, 2)):
+        assert _macro_f1(p, y, a, b) <= best + 1e-9
+    assert best > _macro_f1(p, y, 0.5, 0.5)
+
+
+def test_out_of_fold_views_score_each_post_with_a_model_that_never_saw_it():
+    from vnmod.data import load_corpus
+    from vnmod.text.normalize import normalise
+
+    frame = load_corpus("vnmod_labelled", split="train").sample(600, random_state=0)
+    docs = [normalise(t) for t in frame["text"]]
+    y = np.array(frame[list(CATEGORIES)].to_numpy(dtype=float), copy=True)
+    y[:, CATEGORIES.index("fake_news")] = np.nan
+    rows = np.zeros(len(docs), bool)
+    rows[::2] = True
+    recipe = Recipe(linear={"min_df": 1, "C": 10.0, "char_ngram": None})
+    views = out_of_fold_views(recipe, docs, y, np.ones(len(docs)), None, rows, folds=3)
+
+    assert set(views) == {"linear", "rules"}
+    ads = CATEGORIES.index("illegal_ads")
+    held_out = views["linear"][:, ads]
+    assert held_out.shape == (rows.sum(),) and not np.isnan(held_out).any()
+    # A model that saw the posts fits their labels more tightly than one that did not.
+    from vnmod.backends.linear import LinearBackend
+
+    seen = LinearBackend(**recipe.linear).fit(docs, y).predict_proba(
+        [docs[i] for i in np.flatnonzero(rows)])[:, ads]
+    truth = y[rows, ads]
+    loss = {name: -np.mean(truth * np.log(q) + (1 - truth) * np.log(1 - q))
+            for name, q in (("held_out", held_out), ("seen", seen))}
+    assert loss["held_out"] > 1.5 * loss["seen"]
+    # Yet still informative: held-out scores rank ads above the rest.
+    assert held_out[truth == 1].mean() > held_out[truth == 0].mean() + 0.3
+
+
+def test_stacks_choose_vihsd_thresholds_on_dev_plus_out_of_fold_posts():
+    from vnmod.combine import apply_stack
+    from vnmod.train import _stacks
+
+    rng = np.random.default_rng(1)
+
+    def fake(n):
+        classes = rng.choice(3, size=n, p=[0.6, 0.25, 0.15])
+        y = _labels(classes)
+        views = {name: np.clip(0.4 * y + rng.uniform(0, 0.6, size=y.shape), 0, 1)
+                 for name in ("linear", "rules", "phobert")}
+        return views, y
+
+    dev, y_dev = fake(80)
+    oof, y_oof = fake(400)
+    del oof["phobert"]  # no out-of-fold PhoBERT: its stack keeps the dev-only thresholds
+    vihsd_rows = np.ones(len(y_dev), bool)
+    stacks = _stacks(dev, y_dev, vihsd_rows, 1.0, (oof, y_oof))
+    dev_only = _stacks(dev, y_dev, vihsd_rows, 1.0)
+
+    for key, names in (("linear+rules", ["linear", "rules"]), ("rules", ["rules"])):
+        stack = stacks[key]
+        p = np.concatenate([apply_stack(stack, {n: dev[n] for n in names}),
+                            apply_stack(stack, {n: oof[n] for n in names})])
+        got = (stack["thresholds"]["insult"], stack["thresholds"]["offensive"])
+        assert got == vihsd_thresholds(p, np.concatenate([y_dev, y_oof]))
+    assert stacks["linear+phobert+rules"] == dev_only["linear+phobert+rules"]
+    assert stacks["linear+rules"]["thresholds"] != dev_only["linear+rules"]["thresholds"]
