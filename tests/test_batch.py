@@ -134,3 +134,16 @@ def test_two_workers_write_the_same_file_as_one(tmp_path, clf):
     score_file(clf, src, tmp_path / "one.csv", progress=None, chunk_size=2)
     score_file(clf, src, tmp_path / "two.csv", progress=None, chunk_size=2, workers=2)
     assert (tmp_path / "one.csv").read_bytes() == (tmp_path / "two.csv").read_bytes()
+
+
+def test_progress_shows_the_final_count_once_and_ends_the_line(tmp_path, clf):
+    import io
+
+    src = tmp_path / "in.csv"
+    _write_nasty_csv(src)
+    out = io.StringIO()
+    score_file(clf, src, tmp_path / "out.csv", progress=out, chunk_size=100)  # one tick
+    text = out.getvalue()
+    assert text.endswith("\n") and text.count("\n") == 1
+    assert text.count(" 9 rows,") == 1
+    assert text.startswith("\rvnmod score:")

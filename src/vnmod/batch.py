@@ -139,16 +139,21 @@ class _Scorer:
 class _Progress:
     def __init__(self, total_bytes: int, stream: TextIO | None) -> None:
         self.total, self.stream, self.start, self.last = total_bytes, stream, time.time(), 0.0
+        self.shown = -1  # rows in the line on screen
 
     def update(self, rows: int, position: int, final: bool = False) -> None:
         now = time.time()
         if self.stream is None or (now - self.last < 0.5 and not final):
             return
         self.last = now
-        pct = f"{100 * position / self.total:5.1f}% " if self.total else ""
-        rate = rows / max(now - self.start, 1e-9)
-        end = "\n" if final else ""
-        self.stream.write(f"\rvnmod score: {pct}{rows:,} rows, {rate:,.0f} rows/s{end}")
+        if final and rows == self.shown:
+            self.stream.write("\n")  # the line on screen is already the final count
+        else:
+            pct = f"{100 * position / self.total:5.1f}% " if self.total else ""
+            rate = rows / max(now - self.start, 1e-9)
+            end = "\n" if final else ""
+            self.stream.write(f"\rvnmod score: {pct}{rows:,} rows, {rate:,.0f} rows/s{end}")
+            self.shown = rows
         self.stream.flush()
 
 
