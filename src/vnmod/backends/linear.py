@@ -19,26 +19,30 @@ import scipy.sparse as sp
 
 from vnmod.backends.base import BackendUnavailable, NotFittedError
 from vnmod.backends.neighbours import Neighbours, unit_rows
+from vnmod.backends.ngrams import TOKEN_PATTERN, CharNgramCounter, WordNgramCounter
 from vnmod.prediction import Evidence
 from vnmod.taxonomy import CATEGORIES
 from vnmod.text.normalize import Normalised
 
 WEIGHTS_NAME = "weights.npz"
 VOCAB_NAME = "vocab_{}.json"
-TOKEN_PATTERN = r"(?u)<[a-z]+>|\b\w+\b"
-
-
-def _vectorizer(kind: str, ngram: tuple[int, int], vocabulary=None, min_df: int = 2,
-                max_features: int | None = None):
+def _vectorizer(kind: str, ngram: tuple[int, int], min_df: int, max_features: int | None):
+    """The scikit-learn vectorizer that learns a vocabulary (fitting only)."""
     from sklearn.feature_extraction.text import CountVectorizer
 
     if kind == "word":
         return CountVectorizer(analyzer="word", ngram_range=ngram, token_pattern=TOKEN_PATTERN,
-                               lowercase=False, vocabulary=vocabulary, min_df=min_df,
-                               max_features=max_features, dtype=np.float32)
+                               lowercase=False, min_df=min_df, max_features=max_features,
+                               dtype=np.float32)
     return CountVectorizer(analyzer="char_wb", ngram_range=ngram, lowercase=False,
-                           vocabulary=vocabulary, min_df=min_df, max_features=max_features,
-                           dtype=np.float32)
+                           min_df=min_df, max_features=max_features, dtype=np.float32)
+
+
+def _counter(kind: str, ngram: tuple[int, int], vocabulary: Sequence[str]):
+    """The fast counter of a learned vocabulary (same counts as the vectorizer's)."""
+    if kind == "word":
+        return WordNgramCounter(vocabulary, ngram)
+    return CharNgramCounter(vocabulary, ngram)
 
 
 def _tfidf(counts: sp.csr_matrix, idf: np.ndarray) -> sp.csr_matrix:
@@ -112,7 +116,7 @@ class LinearBackend:
     def transform(self, docs: Sequence[Normalised]) -> sp.csr_matrix:
         """TF-IDF features of normalised posts."""
         self._check_fitted()
-        blocks = [_tfidf(self.vectorizers_[k].transform(self._texts(docs, k)), self.idf_[k])
+        blocks = [_tfidf(self.counters_[k].transform(self._texts(docs, k)), self.idf_[k])
                   for k, _ in self._kinds()]
         return sp.hstack(blocks, format="csr")
 
@@ -138,16 +142,16 @@ class LinearBackend:
         if y.shape != (len(docs), len(CATEGORIES)):
             raise ValueError(f"y must have shape ({len(docs)}, {len(CATEGORIES)}) "
                              f"(one column per category); got {y.shape}")
-        self.vectorizers_, self.idf_, self.vocab_ = {}, {}, {}
+        self.counters_, self.idf_, self.vocab_ = {}, {}, {}
         for kind, ngram in self._kinds():
-            vec = _vectorizer(kind, ngram, min_df=self.min_df, max_features=self.max_features)
+            vec = _vectorizer(kind, ngram, self.min_df, self.max_features)
             counts = vec.fit_transform(self._texts(docs, kind))
             df = np.bincount(counts.indices, minlength=counts.shape[1])
             idf = np.log((1 + len(docs)) / (1 + df)) + 1.0
             vocab = sorted(vec.vocabulary_, key=vec.vocabulary_.get)
             self.vocab_[kind] = vocab
             self.idf_[kind] = idf.astype(np.float32)
-            self.vectorizers_[kind] = _vectorizer(kind, ngram, vocabulary=vocab)
+            self.counters_[kind] = _counter(kind, ngram, vocab)
         x = self.transform(docs)
         class_weight = None if self.class_weight in (None, "none") else self.class_weight
         self.coef_ = np.zeros((len(CATEGORIES), x.shape[1]), dtype=np.float32)
@@ -199,7 +203,7 @@ class LinearBackend:
         wanted = [i for i, cats in enumerate(categories) if cats]
         if not wanted:
             return out
-        rows = _tfidf(self.vectorizers_["word"].transform([docs[i].text for i in wanted]),
+        rows = _tfidf(self.counters_["word"].transform([docs[i].text for i in wanted]),
                       self.idf_["word"])
         vocab = self.vocab_["word"]
         for r, i in enumerate(wanted):
@@ -254,11 +258,11 @@ class LinearBackend:
                 if self.neighbours_k > 0:
                     self.neighbours_ = Neighbours.from_arrays(data, self.neighbours_k,
                                                               self.neighbours_max_df)
-            self.vocab_, self.vectorizers_ = {}, {}
+            self.vocab_, self.counters_ = {}, {}
             for kind, ngram in self._kinds():
                 vocab = json.loads((directory / VOCAB_NAME.format(kind)).read_text("utf-8"))
                 self.vocab_[kind] = vocab
-                self.vectorizers_[kind] = _vectorizer(kind, ngram, vocabulary=vocab)
+                self.counters_[kind] = _counter(kind, ngram, vocab)
         except (OSError, KeyError, ValueError) as exc:
             raise BackendUnavailable(f"linear model files in {directory} cannot be read: "
                                      f"{exc}") from exc
