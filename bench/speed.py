@@ -52,6 +52,16 @@ def stages(texts: list[str], model: str | None) -> dict[str, int]:
     return out
 
 
+def cold_start(model: str | None) -> float:
+    """Seconds for a fresh process to import vnmod, load the model and score one post."""
+    code = ("import time; t = time.perf_counter(); import vnmod; "
+            f"vnmod.load({model!r}).predict('xin chào'); "
+            "print(time.perf_counter() - t)")
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True,
+                         text=True).stdout.split()
+    return round(float(out[0]), 2)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rows", type=int, default=100_000)
@@ -86,6 +96,7 @@ def main(argv: list[str] | None = None) -> int:
               "posts_per_s": round(args.rows / seconds),
               "posts_per_s_range": [round(args.rows / max(runs)), round(args.rows / min(runs))],
               "peak_rss_mb_largest_process": round(peak_mb), "cpus": os.cpu_count(),
+              "cold_start_seconds": cold_start(args.model),
               "one_core_posts_per_s": stages(texts[:20_000], args.model)}
     print(json.dumps(result, indent=2, ensure_ascii=False))
     args.out.parent.mkdir(parents=True, exist_ok=True)
