@@ -73,6 +73,12 @@ def main(argv: list[str] | None = None) -> int:
         ("fake_news ROC-AUC, ReINTEL test",
          results["reintel_test"]["categories"]["fake_news"]["roc_auc"], ">= 0.90"),
     ]
+    for name, cat in (("vihsd_test", "insult"), ("vihsd_test", "offensive"),
+                      ("vnmod_labelled_test", "illegal_ads"),
+                      ("vi_smishing_heldout", "illegal_ads"), ("reintel_test", "fake_news")):
+        row = results[name]["categories"][cat]
+        rows.append((f"{cat} calibration on {name}: ECE / Brier",
+                     f"{row['ece']} / {row['brier']}", ""))
     print(f"model: {clf.path or 'rules only'} (components: {', '.join(clf.component_names)})\n")
     print("| measure | value | target |\n|---|---|---|")
     for name, value, target in rows:

@@ -42,3 +42,19 @@ def test_categories_lists_legal_basis(capsys):
     assert main(["categories", "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert list(data) == ["insult", "offensive", "fake_news", "illegal_ads"]
+
+
+def test_calibration_tells_calibrated_from_overconfident():
+    import numpy as np
+
+    from vnmod.evaluate import calibration
+
+    rng = np.random.default_rng(0)
+    p = rng.uniform(0, 1, 20_000)
+    truth = rng.uniform(0, 1, 20_000) < p  # positives at exactly the stated rate
+    good = calibration(p, truth)
+    bad = calibration(np.where(p > 0.5, 0.99, 0.01), truth)
+    assert good["ece"] < 0.02
+    assert bad["ece"] > 0.2 and bad["brier"] > good["brier"]
+    assert calibration(np.array([1.0, 0.0]), np.array([True, False])) == {"brier": 0.0,
+                                                                          "ece": 0.0}

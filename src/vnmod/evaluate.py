@@ -1,4 +1,5 @@
-"""Score a model on labelled data: per-category precision/recall/F1, macro-F1, ROC-AUC.
+"""Score a model on labelled data: per-category precision/recall/F1, macro-F1, ROC-AUC and
+calibration (Brier score, expected calibration error).
 
 ``task="vihsd"`` scores the 3-class view papers report on ViHSD: HATE if ``insult``,
 OFFENSIVE if ``offensive`` and not ``insult``, else CLEAN.
@@ -27,6 +28,21 @@ def _prf(pred: np.ndarray, truth: np.ndarray) -> dict[str, float]:
     f1 = 2 * p * r / (p + r) if p + r else 0.0
     return {"precision": round(p, 4), "recall": round(r, 4), "f1": round(f1, 4),
             "support": int(truth.sum()), "predicted": int(pred.sum())}
+
+
+def calibration(p: np.ndarray, truth: np.ndarray, bins: int = 10) -> dict[str, float]:
+    """How far probabilities are from observed rates: the Brier score (mean squared error)
+    and the expected calibration error (ECE: over ``bins`` equal-width probability bins, the
+    share-weighted gap between mean probability and rate of positives)."""
+    p = np.asarray(p, dtype=float)
+    truth = np.asarray(truth, dtype=float)
+    which = np.minimum((p * bins).astype(int), bins - 1)
+    share = np.bincount(which, minlength=bins) / max(len(p), 1)
+    with np.errstate(invalid="ignore"):
+        mean_p = np.bincount(which, weights=p, minlength=bins) / (share * len(p))
+        rate = np.bincount(which, weights=truth, minlength=bins) / (share * len(p))
+    ece = float(np.nansum(share * np.abs(mean_p - rate)))
+    return {"brier": round(float(np.mean((p - truth) ** 2)), 4), "ece": round(ece, 4)}
 
 
 def vihsd_classes(labels: np.ndarray) -> np.ndarray:
@@ -60,6 +76,7 @@ def evaluate(clf: Classifier, texts: Sequence[str], y: np.ndarray, *,
         row = _prf(pred[known, k], truth)
         if not truth.all():
             row["roc_auc"] = round(float(roc_auc_score(truth, proba[known, k])), 4)
+        row.update(calibration(proba[known, k], truth))
         report["categories"][cat] = row
         f1s.append(row["f1"])
     report["macro_f1"] = round(float(np.mean(f1s)), 4) if f1s else None
