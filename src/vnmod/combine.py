@@ -25,6 +25,12 @@ def stack_key(names: Sequence[str]) -> str:
     return "+".join(sorted(names))
 
 
+def sigmoid(z: np.ndarray) -> np.ndarray:
+    """Logistic function (nan stays nan; no overflow warning for very negative ``z``)."""
+    with np.errstate(over="ignore"):
+        return 1.0 / (1.0 + np.exp(-z))
+
+
 def logit(p: np.ndarray) -> np.ndarray:
     p = np.clip(p, EPS, 1 - EPS)
     return np.log(p / (1 - p))
@@ -49,7 +55,7 @@ def apply_stack(stack: Mapping[str, Any], probas: Mapping[str, np.ndarray]) -> n
                                                               1))
     for j, name in enumerate(stack["components"]):
         z += np.nan_to_num(logit(probas[name])) * coef[:, j]
-    return 1.0 / (1.0 + np.exp(-z))
+    return sigmoid(z)
 
 
 def fit_stack(probas: Mapping[str, np.ndarray], y: np.ndarray, *, C: float = 1.0

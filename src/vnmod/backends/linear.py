@@ -20,6 +20,7 @@ import scipy.sparse as sp
 from vnmod.backends.base import BackendUnavailable, NotFittedError
 from vnmod.backends.neighbours import Neighbours, unit_rows
 from vnmod.backends.ngrams import TOKEN_PATTERN, CharNgramCounter, WordNgramCounter
+from vnmod.combine import sigmoid
 from vnmod.prediction import Evidence
 from vnmod.taxonomy import CATEGORIES
 from vnmod.text.normalize import Normalised
@@ -143,23 +144,26 @@ class LinearBackend:
             raise ValueError(f"y must have shape ({len(docs)}, {len(CATEGORIES)}) "
                              f"(one column per category); got {y.shape}")
         self.counters_, self.idf_, self.vocab_ = {}, {}, {}
+        blocks = []
         for kind, ngram in self._kinds():
             vec = _vectorizer(kind, ngram, self.min_df, self.max_features)
             counts = vec.fit_transform(self._texts(docs, kind))
+            counts.sort_indices()
             df = np.bincount(counts.indices, minlength=counts.shape[1])
             idf = np.log((1 + len(docs)) / (1 + df)) + 1.0
             vocab = sorted(vec.vocabulary_, key=vec.vocabulary_.get)
             self.vocab_[kind] = vocab
             self.idf_[kind] = idf.astype(np.float32)
             self.counters_[kind] = _counter(kind, ngram, vocab)
-        x = self.transform(docs)
+            blocks.append(_tfidf(counts, self.idf_[kind]))
+        x = sp.hstack(blocks, format="csr")  # as self.transform(docs), without counting again
         class_weight = None if self.class_weight in (None, "none") else self.class_weight
         self.coef_ = np.zeros((len(CATEGORIES), x.shape[1]), dtype=np.float32)
         self.intercept_ = np.full(len(CATEGORIES), np.nan, dtype=np.float32)
         for k in range(len(CATEGORIES)):
             known = ~np.isnan(y[:, k])
             labels = y[known, k]
-            if known.sum() == 0 or len(np.unique(labels)) < 2:
+            if len(np.unique(labels)) < 2:
                 continue  # no signal for this category: the column stays nan
             model = LogisticRegression(C=self.C, class_weight=class_weight,
                                        max_iter=2000, solver="liblinear")
@@ -167,6 +171,7 @@ class LinearBackend:
             model.fit(x[known], labels, sample_weight=weight)
             self.coef_[k] = model.coef_[0]
             self.intercept_[k] = model.intercept_[0]
+        self.coef_t_ = np.ascontiguousarray(self.coef_.T)
         if self.neighbours_k > 0:
             rows = np.ones(len(docs), bool) if neighbour_rows is None else neighbour_rows
             labels = np.full_like(y, np.nan)
@@ -177,20 +182,21 @@ class LinearBackend:
         return self
 
     # -- scoring ------------------------------------------------------------------------
+    def _logits(self, x: sp.csr_matrix) -> np.ndarray:
+        # coef_t_ is C-contiguous: scipy would copy the transposed view on every call.
+        return np.asarray(x @ self.coef_t_) + self.intercept_
+
     def decision_function(self, docs: Sequence[Normalised]) -> np.ndarray:
-        x = self.transform(docs)
-        return np.asarray(x @ self.coef_.T) + self.intercept_
+        return self._logits(self.transform(docs))
 
     def predict_proba(self, docs: Sequence[Normalised]) -> np.ndarray:
-        return self.views(docs)["linear"]
+        return sigmoid(self._logits(self.transform(docs)))
 
     def views(self, docs: Sequence[Normalised]) -> dict[str, np.ndarray]:
         """``{"linear": (n, 4)}``, plus ``"linear_nn"`` (neighbour scores) when kept; one
         transform serves both."""
         x = self.transform(docs)
-        z = np.asarray(x @ self.coef_.T) + self.intercept_
-        with np.errstate(over="ignore"):
-            out = {"linear": 1.0 / (1.0 + np.exp(-z))}
+        out = {"linear": sigmoid(self._logits(x))}
         if self.neighbours_k > 0:
             out["linear_nn"] = self.neighbours_.scores(x)
         return out
@@ -254,6 +260,7 @@ class LinearBackend:
             with np.load(directory / WEIGHTS_NAME, allow_pickle=False) as data:
                 self.coef_ = data["coef"].astype(np.float32)
                 self.intercept_ = data["intercept"].astype(np.float32)
+                self.coef_t_ = np.ascontiguousarray(self.coef_.T)
                 self.idf_ = {k: data[f"idf_{k}"] for k, _ in self._kinds()}
                 if self.neighbours_k > 0:
                     self.neighbours_ = Neighbours.from_arrays(data, self.neighbours_k,

@@ -37,13 +37,21 @@ class Neighbours:
         self.features_ = np.flatnonzero((df > 0) & (df < self.max_df)).astype(np.int32)
         self.matrix_ = unit_rows(x[:, self.features_])
         self.labels_ = np.asarray(y, dtype=np.float32)
+        return self._prepare()
+
+    def _prepare(self) -> Neighbours:
+        """What every ``scores`` call needs, computed once: the transposed training matrix in
+        CSR (so the product does not convert it each call) and the label masks."""
+        self.matrix_t_ = self.matrix_.T.tocsr()
+        self.known_ = ~np.isnan(self.labels_)
+        self.labels0_ = np.nan_to_num(self.labels_)
         return self
 
     def scores(self, x: sp.csr_matrix) -> np.ndarray:
         """``(n, 4)`` neighbour label means, shrunk towards 0.02 so that unanimous neighbours
         do not give certainties (``(mean + 0.02) / 1.04``); a post without neighbours counts
         as all-negative; nan for categories the neighbours are not labelled with."""
-        sims = (unit_rows(x[:, self.features_]) @ self.matrix_.T).tocsr()
+        sims = (unit_rows(x[:, self.features_]) @ self.matrix_t_).tocsr()
         out = np.zeros((x.shape[0], self.labels_.shape[1]))
         for i in range(sims.shape[0]):
             lo, hi = sims.indptr[i], sims.indptr[i + 1]
@@ -53,13 +61,12 @@ class Neighbours:
             if hi - lo > self.k:
                 top = np.argpartition(-data, self.k)[:self.k]
                 data, cols = data[top], cols[top]
-            labels = self.labels_[cols]
-            w = np.where(np.isnan(labels), 0.0, (data ** 2)[:, None])
+            w = self.known_[cols] * (data ** 2)[:, None]
             total = w.sum(0)
             with np.errstate(invalid="ignore"):
-                out[i] = np.where(total > 0, (w * np.nan_to_num(labels)).sum(0) / total, 0.0)
+                out[i] = np.where(total > 0, (w * self.labels0_[cols]).sum(0) / total, 0.0)
         out = (out + 0.02) / 1.04
-        out[:, np.isnan(self.labels_).all(axis=0)] = np.nan
+        out[:, ~self.known_.any(axis=0)] = np.nan
         return out
 
     def arrays(self) -> dict[str, np.ndarray]:
@@ -79,4 +86,4 @@ class Neighbours:
         except KeyError as exc:
             raise BackendUnavailable(f"neighbour arrays missing from the weights: {exc}") \
                 from exc
-        return self
+        return self._prepare()
