@@ -19,6 +19,7 @@ import numpy as np
 from vnmod.taxonomy import CATEGORIES
 
 EPS = 1e-4
+THRESHOLD_GRID = np.round(np.arange(0.05, 0.951, 0.01), 2)  # thresholds tried on dev data
 
 
 def stack_key(names: Sequence[str]) -> str:
@@ -84,6 +85,12 @@ def fit_stack(probas: Mapping[str, np.ndarray], y: np.ndarray, *, C: float = 1.0
             "intercept": intercept.round(6).tolist()}
 
 
+def f1_over_grid(pred: np.ndarray, truth: np.ndarray) -> np.ndarray:
+    """F1 of each row of ``pred`` (one bool row per threshold) against ``truth``."""
+    tp = (pred & truth).sum(1)
+    return 2 * tp / np.maximum(pred.sum(1) + truth.sum(), 1)
+
+
 def best_thresholds(p: np.ndarray, y: np.ndarray, *, default: float = 0.5) -> dict[str, float]:
     """Per category, the threshold in 0.05..0.95 maximising F1 on dev (``default`` where dev
     has no positive).
@@ -92,7 +99,7 @@ def best_thresholds(p: np.ndarray, y: np.ndarray, *, default: float = 0.5) -> di
     taken (then the one closest to 0.5), so small numeric changes (int8, ONNX) do not flip
     dev decisions and the cut sits in the middle of the gap between classes.
     """
-    grid = np.round(np.arange(0.05, 0.951, 0.01), 2)
+    grid = THRESHOLD_GRID
     out = {}
     for j, cat in enumerate(CATEGORIES):
         seen = ~np.isnan(y[:, j]) & ~np.isnan(p[:, j])
@@ -100,8 +107,7 @@ def best_thresholds(p: np.ndarray, y: np.ndarray, *, default: float = 0.5) -> di
         if not truth.any():
             out[cat] = default
             continue
-        pred = scores[None, :] >= grid[:, None]
-        f1 = 2 * (pred & truth).sum(1) / np.maximum(pred.sum(1) + truth.sum(), 1)
+        f1 = f1_over_grid(scores[None, :] >= grid[:, None], truth)
         best = grid[f1 == f1.max()]
         margin = np.abs(scores[None, :] - best[:, None]).min(1)
         order = np.lexsort((np.abs(best - 0.5), -np.round(margin, 6)))

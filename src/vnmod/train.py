@@ -19,7 +19,14 @@ import numpy as np
 from vnmod.backends.linear import LinearBackend
 from vnmod.backends.rules import RulesBackend
 from vnmod.classifier import Classifier
-from vnmod.combine import apply_stack, best_thresholds, fit_stack, stack_key
+from vnmod.combine import (
+    THRESHOLD_GRID,
+    apply_stack,
+    best_thresholds,
+    f1_over_grid,
+    fit_stack,
+    stack_key,
+)
 from vnmod.data._common import stable_bucket
 from vnmod.taxonomy import CATEGORIES
 from vnmod.text.normalize import Normalised, normalise
@@ -128,17 +135,15 @@ def vihsd_thresholds(p: np.ndarray, y: np.ndarray) -> tuple[float, float]:
 
     gold = vihsd_classes(np.nan_to_num(y))
     ins, off = CATEGORIES.index("insult"), CATEGORIES.index("offensive")
-    grid = np.round(np.arange(0.05, 0.951, 0.01), 2)
+    grid = THRESHOLD_GRID
     truth = [gold == k for k in range(3)]
     offensive = p[None, :, off] >= grid[:, None]  # (offensive threshold, post)
     best, best_f1 = (0.5, 0.5), -1.0
     for t1 in grid:
         hate = np.broadcast_to(p[:, ins] >= t1, offensive.shape)
         guesses = (~hate & ~offensive, ~hate & offensive, hate)  # CLEAN, OFFENSIVE, HATE
-        f1 = np.zeros(len(grid))
-        for guess, gold_k in zip(guesses, truth, strict=True):
-            tp = (guess & gold_k).sum(1)
-            f1 += 2 * tp / np.maximum(guess.sum(1) + gold_k.sum(), 1)
+        f1 = sum(f1_over_grid(guess, gold_k) for guess, gold_k in zip(guesses, truth,
+                                                                      strict=True))
         i = int(np.argmax(f1))
         if f1[i] / 3 > best_f1 + 1e-12:
             best, best_f1 = (float(t1), float(grid[i])), f1[i] / 3
