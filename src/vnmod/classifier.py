@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import os
 import warnings
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -56,6 +56,24 @@ def _view_names(backend: Any) -> list[str]:
     return list(getattr(backend, "view_names", [backend.name]))
 
 
+def component_probas(backends: Sequence[Any], docs: Sequence[Normalised]
+                     ) -> tuple[dict[str, np.ndarray], list[list[Evidence]]]:
+    """Every backend's probability views of ``docs`` (``{view name: (n, 4)}``) and the
+    evidence the backends that analyse (the rules) found."""
+    probas: dict[str, np.ndarray] = {}
+    evidence: list[list[Evidence]] = [[] for _ in docs]
+    for backend in backends:
+        if hasattr(backend, "views"):
+            probas.update(backend.views(docs))
+        elif hasattr(backend, "analyse"):
+            probas[backend.name], found = backend.analyse(docs)
+            for i, items in enumerate(found):
+                evidence[i].extend(items)
+        else:
+            probas[backend.name] = backend.predict_proba(docs)
+    return probas, evidence
+
+
 class Classifier:
     """Components (rules, linear, PhoBERT) combined with weights, thresholded per category.
 
@@ -72,6 +90,11 @@ class Classifier:
         self.components = components
         self.manifest = manifest or {}
         self.path = path
+        views = [name for b, _ in components for name in _view_names(b)]
+        # The stack fitted on exactly these components, if the manifest has one; else a
+        # weighted mean of their probabilities.
+        self._stack = self.manifest.get("combine", {}).get("stacks", {}).get(stack_key(views))
+        self._weights = {name: w for b, w in components for name in _view_names(b)}
         self._thresholds = dict.fromkeys(CATEGORIES, 0.5)
         if thresholds:
             self.thresholds = thresholds
@@ -98,24 +121,12 @@ class Classifier:
 
     # -- scoring ------------------------------------------------------------------------
     def _score(self, docs: list[Normalised]) -> tuple[np.ndarray, list[list[Evidence]]]:
-        evidence: list[list[Evidence]] = [[] for _ in docs]
         if not docs:
-            return np.zeros((0, len(CATEGORIES))), evidence
-        probas: dict[str, np.ndarray] = {}
-        for backend, _ in self.components:
-            if hasattr(backend, "views"):
-                probas.update(backend.views(docs))
-            elif hasattr(backend, "analyse"):
-                probas[backend.name], ev = backend.analyse(docs)
-                for i, items in enumerate(ev):
-                    evidence[i].extend(items)
-            else:
-                probas[backend.name] = backend.predict_proba(docs)
-        stack = self.manifest.get("combine", {}).get("stacks", {}).get(stack_key(probas))
-        if stack is not None:
-            return apply_stack(stack, probas), evidence
-        weights = {name: w for b, w in self.components for name in _view_names(b)}
-        return weighted_mean(probas, weights), evidence
+            return np.zeros((0, len(CATEGORIES))), []
+        probas, evidence = component_probas([b for b, _ in self.components], docs)
+        if self._stack is not None:
+            return apply_stack(self._stack, probas), evidence
+        return weighted_mean(probas, self._weights), evidence
 
     def _explain(self, docs: list[Normalised | None], labels: list[list[str]],
                  evidence: list[list[Evidence]]) -> None:
@@ -217,9 +228,8 @@ class Classifier:
             components.append((backend, float(entry.get("weight", 1.0))))
         if not any(isinstance(b, RulesBackend) for b, _ in components):
             components.append((RulesBackend(), 1.0))
-        thresholds = manifest.get("thresholds")
-        names = [name for b, _ in components for name in _view_names(b)]
-        stack = manifest.get("combine", {}).get("stacks", {}).get(stack_key(names))
-        if stack is not None and "thresholds" in stack:
-            thresholds = stack["thresholds"]
-        return cls(components, thresholds=thresholds, manifest=manifest, path=root)
+        clf = cls(components, thresholds=manifest.get("thresholds"), manifest=manifest,
+                  path=root)
+        if clf._stack is not None and "thresholds" in clf._stack:
+            clf.thresholds = clf._stack["thresholds"]  # fitted for the components that loaded
+        return clf

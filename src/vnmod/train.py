@@ -18,7 +18,7 @@ import numpy as np
 
 from vnmod.backends.linear import LinearBackend
 from vnmod.backends.rules import RulesBackend
-from vnmod.classifier import Classifier
+from vnmod.classifier import Classifier, component_probas
 from vnmod.combine import (
     THRESHOLD_GRID,
     apply_stack,
@@ -232,12 +232,7 @@ def train(recipe: Recipe, *, output: str | Path | None = None,
         phobert_metrics = train_phobert(docs, y_train, dev_docs, y_dev,
                                         output_dir=out / "phobert", **phobert)
         components["phobert"] = PhobertBackend.from_pretrained(out / "phobert")
-    dev_probas: dict[str, np.ndarray] = {}
-    for name, backend in components.items():
-        if hasattr(backend, "views"):
-            dev_probas.update(backend.views(dev_docs))
-        else:
-            dev_probas[name] = backend.predict_proba(dev_docs)
+    dev_probas, _ = component_probas(list(components.values()), dev_docs)
     vihsd_rows = (dev_df["source"] == "vihsd").to_numpy() if recipe.vihsd_thresholds else None
     oof = None
     if recipe.vihsd_thresholds and recipe.vihsd_threshold_folds > 1:
