@@ -20,7 +20,6 @@ in place from ``$VNMOD_DATA_DIR/vihsd`` (default ``../shared/data``); no rows ar
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import os
 import platform
@@ -37,18 +36,11 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 REPO = Path(__file__).resolve().parents[1]
 
 
-def data_dir() -> Path:
-    """``$VNMOD_DATA_DIR``, then ``../shared/data`` from cwd, then from the repo root."""
-    for candidate in (os.environ.get("VNMOD_DATA_DIR"), Path.cwd().parent / "shared" / "data",
-                      REPO.parent / "shared" / "data"):
-        if candidate and (Path(candidate) / "vihsd").is_dir():
-            return Path(candidate)
-    sys.exit("ViHSD not found: set VNMOD_DATA_DIR to the folder holding vihsd/")
+def read_posts(split: str) -> list[str]:
+    """ViHSD posts of ``split`` (non-empty, file order) via :func:`vnmod.data.load_corpus`."""
+    from vnmod.data import load_corpus
 
-
-def read_posts(path: Path) -> list[str]:
-    with open(path, encoding="utf-8", newline="") as handle:
-        return [r["free_text"] for r in csv.DictReader(handle) if (r["free_text"] or "").strip()]
+    return load_corpus("vihsd", split=split)["text"].tolist()
 
 
 def build_model(workdir: Path, train_segmented: list[str], vocab_dir: Path | None) -> Path:
@@ -121,9 +113,8 @@ def main() -> None:
     from vnmod.text import normalise
 
     torch.set_num_threads(args.threads)
-    root = data_dir() / "vihsd"
     load_before = os.getloadavg()
-    test_raw = read_posts(root / "test.csv")
+    test_raw = read_posts("test")
     posts = test_raw[:args.posts]
     t = time.perf_counter()
     test_seg = segment_for_phobert([normalise(p).text for p in test_raw])
@@ -134,7 +125,7 @@ def main() -> None:
                      "threads": args.threads, "rounds": args.rounds}
     try:
         train_seg = None if args.vocab_dir else segment_for_phobert(
-            [normalise(p).text for p in read_posts(root / "train.csv")])
+            [normalise(p).text for p in read_posts("train")])
         print("building the model ...", file=sys.stderr)
         model_dir = build_model(work, train_seg, args.vocab_dir)
         plain_dir = shutil.copytree(model_dir, work / "plain")

@@ -21,20 +21,27 @@ from vnmod.backends.phobert_checkpoint import (
     META_FORMAT,
     ONNX_HINT,
     WEIGHTS_FILE,
+    default_device,
     quiet_progress,
     read_metadata,
     require,
     verify_file,
 )
 from vnmod.backends.phobert_tokenizer import FastPhobertTokenizer, segment_for_phobert
+from vnmod.combine import sigmoid
 from vnmod.taxonomy import CATEGORIES
 
 RUNTIMES = ("torch", "onnx", "auto")
 ONNX_FILES = {None: "model.onnx", "int8": "model.int8.onnx"}
 
 
-def _sigmoid(x: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-np.clip(x, -60.0, 60.0)))
+def forward_logits(model: Any, device: Any, input_ids: np.ndarray,
+                   attention_mask: np.ndarray) -> Any:
+    """``model``'s logits tensor for numpy ``input_ids``/``attention_mask`` moved to ``device``."""
+    import torch
+
+    return model(input_ids=torch.from_numpy(input_ids).to(device),
+                 attention_mask=torch.from_numpy(attention_mask).to(device)).logits
 
 
 class TorchEngine:
@@ -50,7 +57,7 @@ class TorchEngine:
         if quantize not in (None, "int8"):
             raise ValueError(f"quantize must be None or 'int8', not {quantize!r}")
         if device is None:
-            device = "cuda" if torch.cuda.is_available() and quantize is None else "cpu"
+            device = "cpu" if quantize is not None else default_device()
         elif quantize and torch.device(device).type != "cpu":
             raise ValueError("dynamic int8 quantization runs on CPU only; drop device or quantize")
         self.device = torch.device(device)
@@ -71,14 +78,12 @@ class TorchEngine:
         """Logits, shape ``(batch, 4)``."""
         import torch
 
-        if self.num_threads:
+        # the thread count is process-wide: set it whenever another engine changed it
+        if self.num_threads and torch.get_num_threads() != self.num_threads:
             torch.set_num_threads(self.num_threads)
         with torch.inference_mode():
-            out = self.model(
-                input_ids=torch.from_numpy(input_ids).to(self.device),
-                attention_mask=torch.from_numpy(attention_mask).to(self.device),
-            )
-        return out.logits.float().cpu().numpy()
+            logits = forward_logits(self.model, self.device, input_ids, attention_mask)
+        return logits.float().cpu().numpy()
 
 
 def quantize_int8(model: Any) -> Any:
@@ -238,17 +243,34 @@ def run_sorted(engine: Any, tokenizer: FastPhobertTokenizer, sequences: Sequence
                batch_size: int) -> np.ndarray:
     """Run ``engine`` over length-sorted, per-batch padded ``sequences``; rows in input order."""
     out = np.zeros((len(sequences), len(CATEGORIES)), dtype=np.float32)
-    order = np.argsort(np.fromiter((len(s) for s in sequences), dtype=np.int64,
-                                   count=len(sequences)), kind="stable")
-    for start in range(0, len(order), batch_size):
-        rows = order[start:start + batch_size]
+    lengths = np.fromiter((len(s) for s in sequences), dtype=np.int64, count=len(sequences))
+    for rows in length_batches(lengths, batch_size):
         batch = tokenizer.pad([sequences[i] for i in rows])
         out[rows] = engine(batch["input_ids"], batch["attention_mask"])
     return out
 
 
+def length_batches(lengths: np.ndarray, batch_size: int, rng: np.random.Generator | None = None,
+                   bucket: int = 50) -> list[np.ndarray]:
+    """Batches of similar length: shuffle, sort within chunks of ``bucket`` batches, shuffle.
+
+    Without ``rng`` the order is deterministic and fully sorted by length.
+    """
+    n = len(lengths)
+    if rng is None:
+        order = np.argsort(lengths, kind="stable")
+        return [order[i:i + batch_size] for i in range(0, n, batch_size)]
+    idx = rng.permutation(n)
+    batches = []
+    for start in range(0, n, batch_size * bucket):
+        part = idx[start:start + batch_size * bucket]
+        part = part[np.argsort(lengths[part], kind="stable")]
+        batches += [part[i:i + batch_size] for i in range(0, len(part), batch_size)]
+    return [batches[i] for i in rng.permutation(len(batches))]
+
+
 def _sigmoid_with_nan(logits: np.ndarray, unknown: np.ndarray) -> np.ndarray:
-    proba = _sigmoid(logits.astype(np.float64))
+    proba = sigmoid(logits.astype(np.float64))
     proba[:, unknown] = np.nan
     return proba
 

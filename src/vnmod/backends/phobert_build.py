@@ -22,6 +22,7 @@ from vnmod.backends.phobert_tokenizer import (
     PAD_ID,
     SUFFIX,
     VOCAB_FILE,
+    _piece,
     read_vocab,
 )
 from vnmod.taxonomy import CATEGORIES
@@ -62,7 +63,7 @@ def learn_fastbpe(
     counts: Counter[str] = Counter()
     for encoding in tok.encode_batch(list(segmented_texts)):
         for symbol in encoding.tokens:
-            counts[symbol[: -len(SUFFIX)] if symbol.endswith(SUFFIX) else symbol + "@@"] += 1
+            counts[_piece(symbol)] += 1
     ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
     with open(directory / VOCAB_FILE, "w", encoding="utf-8") as out:
         for piece, count in ranked:

@@ -41,6 +41,13 @@ def require(*modules: str, hint: str = INSTALL_HINT) -> None:
         )
 
 
+def default_device() -> str:
+    """``cuda`` when torch sees a GPU, else ``cpu``."""
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
 @contextmanager
 def quiet_progress() -> Iterator[None]:
     """Hide transformers' "Loading weights" / "Writing model shards" bars for a while."""

@@ -52,8 +52,8 @@ class OnnxEngine:
             raise BackendUnavailable(f"{path} is not a usable ONNX model ({exc})") from exc
 
     def __call__(self, input_ids: np.ndarray, attention_mask: np.ndarray) -> np.ndarray:
-        feeds = {"input_ids": input_ids.astype(np.int64),
-                 "attention_mask": attention_mask.astype(np.int64)}
+        feeds = {"input_ids": input_ids.astype(np.int64, copy=False),
+                 "attention_mask": attention_mask.astype(np.int64, copy=False)}
         return self.session.run(["logits"], feeds)[0]
 
 

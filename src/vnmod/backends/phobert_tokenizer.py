@@ -23,7 +23,6 @@ segments with underthesea and keeps vnmod's placeholders (``<url>`` ...) whole.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 import warnings
@@ -33,6 +32,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from vnmod.backends.phobert_checkpoint import require
+from vnmod.modeldir import sha256
 
 VOCAB_FILE = "vocab.txt"
 MERGES_FILE = "bpe.codes"
@@ -59,18 +61,6 @@ PY_WHITESPACE = (
 
 class UnsegmentedInputWarning(UserWarning):
     """Text given to the PhoBERT tokenizer looks like it was not word-segmented."""
-
-
-def _require_tokenizers() -> Any:
-    try:
-        import tokenizers
-    except ImportError as exc:
-        from vnmod.backends.base import BackendUnavailable
-
-        raise BackendUnavailable(
-            'the PhoBERT tokenizer needs the "tokenizers" package: pip install "vnmod[phobert]"'
-        ) from exc
-    return tokenizers
 
 
 def read_vocab(vocab_file: str | Path) -> dict[str, int]:
@@ -122,7 +112,9 @@ def build_tokenizer(
     id_map : numpy.ndarray of int64
         ``id_map[i]`` is the PhoBERT id of the tokenizer's internal id ``i``.
     """
-    tk = _require_tokenizers()
+    require("tokenizers")
+    import tokenizers as tk
+
     encoder = read_vocab(vocab_file)
     merges = read_merges(merges_file)
     specials = {BOS: BOS_ID, PAD: PAD_ID, EOS: EOS_ID, UNK: UNK_ID}
@@ -172,10 +164,6 @@ def build_tokenizer(
     tok.decoder = tk.decoders.BPEDecoder(suffix=SUFFIX)
     tok.enable_truncation(max_length=max_length)
     return tok, np.asarray(id_map, dtype=np.int64)
-
-
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def looks_unsegmented(texts: Sequence[str], min_words: int = 6, sample: int = 200) -> bool:
@@ -235,10 +223,12 @@ class FastPhobertTokenizer:
             try:
                 data = json.loads(saved.read_text(encoding="utf-8"))
                 if data.get("format") == FORMAT and data.get("source") == {
-                    VOCAB_FILE: _sha256(vocab),
-                    MERGES_FILE: _sha256(merges),
+                    VOCAB_FILE: sha256(vocab),
+                    MERGES_FILE: sha256(merges),
                 }:
-                    tk = _require_tokenizers()
+                    require("tokenizers")
+                    import tokenizers as tk
+
                     tok = tk.Tokenizer.from_str(json.dumps(data["tokenizer"]))
                     return cls(tok, np.asarray(data["id_map"], dtype=np.int64), max_length)
             except Exception as exc:  # a damaged cache file is rebuilt, never fatal
@@ -251,8 +241,8 @@ class FastPhobertTokenizer:
         data = {
             "format": FORMAT,
             "source": {
-                VOCAB_FILE: _sha256(directory / VOCAB_FILE),
-                MERGES_FILE: _sha256(directory / MERGES_FILE),
+                VOCAB_FILE: sha256(directory / VOCAB_FILE),
+                MERGES_FILE: sha256(directory / MERGES_FILE),
             },
             "id_map": self.id_map.tolist(),
             "tokenizer": json.loads(self._tok.to_str()),

@@ -19,10 +19,11 @@ from typing import Any
 import numpy as np
 
 from vnmod.backends.base import BackendUnavailable
-from vnmod.backends.phobert import run_sorted
+from vnmod.backends.phobert import ONNX_FILES, forward_logits, length_batches, run_sorted
 from vnmod.backends.phobert_checkpoint import (
     META_FORMAT,
     WEIGHTS_FILE,
+    default_device,
     file_record,
     library_versions,
     quiet_progress,
@@ -31,14 +32,16 @@ from vnmod.backends.phobert_checkpoint import (
     write_metadata,
 )
 from vnmod.backends.phobert_tokenizer import (
+    MERGES_FILE,
+    VOCAB_FILE,
     FastPhobertTokenizer,
     segment_for_phobert,
     segmentation_settings,
 )
-from vnmod.combine import best_thresholds
+from vnmod.combine import best_thresholds, sigmoid
 from vnmod.taxonomy import CATEGORIES
 
-STALE_FILES = ("model.onnx", "model.int8.onnx", "pytorch_model.bin")
+STALE_FILES = (*ONNX_FILES.values(), "pytorch_model.bin")
 
 
 def prepare_texts(texts: Sequence[Any], *, segmented: bool = False) -> list[str]:
@@ -52,25 +55,6 @@ def prepare_texts(texts: Sequence[Any], *, segmented: bool = False) -> list[str]
 
     return segment_for_phobert([normalise(t).text if isinstance(t, str) else t.text
                                 for t in texts])
-
-
-def length_batches(lengths: np.ndarray, batch_size: int, rng: np.random.Generator | None = None,
-                   bucket: int = 50) -> list[np.ndarray]:
-    """Batches of similar length: shuffle, sort within chunks of ``bucket`` batches, shuffle.
-
-    Without ``rng`` the order is deterministic and fully sorted by length.
-    """
-    n = len(lengths)
-    if rng is None:
-        order = np.argsort(lengths, kind="stable")
-        return [order[i:i + batch_size] for i in range(0, n, batch_size)]
-    idx = rng.permutation(n)
-    batches = []
-    for start in range(0, n, batch_size * bucket):
-        part = idx[start:start + batch_size * bucket]
-        part = part[np.argsort(lengths[part], kind="stable")]
-        batches += [part[i:i + batch_size] for i in range(0, len(part), batch_size)]
-    return [batches[i] for i in rng.permutation(len(batches))]
 
 
 def f1_report(proba: np.ndarray, y: np.ndarray, thresholds: dict[str, float]) -> dict[str, Any]:
@@ -96,6 +80,15 @@ def label_summary(y: np.ndarray | None) -> dict[str, Any] | None:
     return {"n": len(y),
             "positives": {c: int(np.nansum(y[:, j] == 1)) for j, c in enumerate(CATEGORIES)},
             "labelled": {c: int((~np.isnan(y[:, j])).sum()) for j, c in enumerate(CATEGORIES)}}
+
+
+def _masked_bce(logits: Any, target: Any, seen: Any, pos_weight: Any = None) -> Any:
+    """BCE-with-logits averaged over the labelled cells ``seen`` (``nan`` targets ignored)."""
+    import torch
+
+    element = torch.nn.functional.binary_cross_entropy_with_logits(
+        logits, torch.nan_to_num(target), pos_weight=pos_weight, reduction="none")
+    return (element * seen).sum() / seen.sum().clamp(min=1)
 
 
 def _seed_everything(seed: int) -> None:
@@ -172,7 +165,7 @@ def train_phobert(
     _seed_everything(seed)
     if num_threads:
         torch.set_num_threads(num_threads)
-    dev_name = device or ("cuda" if torch.cuda.is_available() else "cpu")
+    dev_name = device or default_device()
     dev = torch.device(dev_name)
     y_train = np.asarray(y_train, dtype=np.float32)
     y_dev = None if y_dev is None else np.asarray(y_dev, dtype=np.float32)
@@ -214,25 +207,18 @@ def train_phobert(
         target = torch.from_numpy(y[rows]).to(dev)
         seen = ~torch.isnan(target)
         with torch.autocast(device_type=dev.type, dtype=torch.bfloat16, enabled=amp):
-            logits = model(input_ids=torch.from_numpy(batch["input_ids"]).to(dev),
-                           attention_mask=torch.from_numpy(batch["attention_mask"]).to(dev)).logits
-        element = torch.nn.functional.binary_cross_entropy_with_logits(
-            logits.float(), torch.nan_to_num(target), pos_weight=pw, reduction="none")
-        return (element * seen).sum() / seen.sum().clamp(min=1)
+            logits = forward_logits(model, dev, batch["input_ids"], batch["attention_mask"])
+        return _masked_bce(logits.float(), target, seen, pos_weight=pw)
 
     def evaluate() -> tuple[np.ndarray, float]:
         model.eval()
         with torch.inference_mode():
-            logits = run_sorted(lambda i, m: model(
-                input_ids=torch.from_numpy(i).to(dev),
-                attention_mask=torch.from_numpy(m).to(dev)).logits.float().cpu().numpy(),
+            logits = run_sorted(
+                lambda i, m: forward_logits(model, dev, i, m).float().cpu().numpy(),
                 tokenizer, x_dev, batch_size * 2)
-            element = torch.nn.functional.binary_cross_entropy_with_logits(
-                torch.from_numpy(logits), torch.from_numpy(np.nan_to_num(y_dev)),
-                reduction="none")
-            seen = torch.from_numpy(~np.isnan(y_dev))
-            loss = float((element * seen).sum() / seen.sum().clamp(min=1))
-        return 1.0 / (1.0 + np.exp(-logits)), loss
+            loss = float(_masked_bce(torch.from_numpy(logits), torch.from_numpy(y_dev),
+                                     torch.from_numpy(~np.isnan(y_dev))))
+        return sigmoid(logits), loss
 
     history: list[dict[str, Any]] = []
     step_losses: list[float] = []
@@ -314,10 +300,10 @@ def _save(model: Any, tokenizer: FastPhobertTokenizer, base_dir: Path, output_di
         (output_dir / name).unlink(missing_ok=True)
     with quiet_progress():
         model.save_pretrained(output_dir, safe_serialization=True)
-    if (base_dir / "vocab.txt").resolve() != (output_dir / "vocab.txt").resolve():
-        for name in ("vocab.txt", "bpe.codes"):
+    if (base_dir / VOCAB_FILE).resolve() != (output_dir / VOCAB_FILE).resolve():
+        for name in (VOCAB_FILE, MERGES_FILE):
             shutil.copyfile(base_dir / name, output_dir / name)
-    PhobertTokenizer(str(output_dir / "vocab.txt"), str(output_dir / "bpe.codes"),
+    PhobertTokenizer(str(output_dir / VOCAB_FILE), str(output_dir / MERGES_FILE),
                      model_max_length=meta["max_length"]).save_pretrained(output_dir)
     tokenizer.save(output_dir)
     meta = {"format": META_FORMAT, **meta, "versions": library_versions(),
