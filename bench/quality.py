@@ -13,18 +13,11 @@ import json
 import sys
 from pathlib import Path
 
-import numpy as np
-
 import vnmod
-from vnmod.data import load_corpus, text_key
+from vnmod.data import label_matrix, load_corpus, text_key
 from vnmod.evaluate import evaluate
-from vnmod.taxonomy import CATEGORIES
 
 OUT = Path(__file__).parent / "results" / "quality.json"
-
-
-def _y(frame) -> np.ndarray:
-    return np.array(frame[list(CATEGORIES)].to_numpy(dtype=float), copy=True)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -49,16 +42,14 @@ def main(argv: list[str] | None = None) -> int:
     train_keys = {text_key(t) for t in vihsd.loc[vihsd["split"] == "train", "text"]}
     fresh = test.loc[[text_key(t) not in train_keys for t in test["text"]]]
     for name, frame in (("vihsd_test", test), ("vihsd_test_not_in_train", fresh)):
-        results[name] = evaluate(clf, frame["text"].tolist(), _y(frame), task="vihsd")
+        results[name] = evaluate(clf, frame["text"].tolist(), label_matrix(frame), task="vihsd")
 
     own = load_corpus("vnmod_labelled", split="test")
-    results["vnmod_labelled_test"] = evaluate(clf, own["text"].tolist(), _y(own))
+    results["vnmod_labelled_test"] = evaluate(clf, own["text"].tolist(), label_matrix(own))
     smish = load_corpus("vi_smishing", split="test")
-    results["vi_smishing_heldout"] = evaluate(clf, smish["text"].tolist(), _y(smish))
+    results["vi_smishing_heldout"] = evaluate(clf, smish["text"].tolist(), label_matrix(smish))
     reintel = load_corpus("reintel", split="test")
-    y = _y(reintel)
-    y[:, [0, 1, 3]] = np.nan  # ReINTEL labels reliability only
-    results["reintel_test"] = evaluate(clf, reintel["text"].tolist(), y)
+    results["reintel_test"] = evaluate(clf, reintel["text"].tolist(), label_matrix(reintel))
 
     rows = [
         ("ViHSD test (official), 3-class macro-F1", results["vihsd_test"]["vihsd"]["macro_f1"],

@@ -12,6 +12,7 @@ import io
 import json
 import multiprocessing as mp
 import os
+import re
 import sys
 import tempfile
 import time
@@ -49,11 +50,14 @@ class BatchReport:
         return self.rows / self.seconds if self.seconds else 0.0
 
 
+_ESCAPED_BYTE = re.compile("[\udc80-\udcff]")  # how surrogateescape carries an invalid byte
+
+
 def _clean(value: str) -> tuple[str, bool]:
     """Replace surrogate-escaped bytes by U+FFFD; report whether any were found."""
-    if any("\udc80" <= ch <= "\udcff" for ch in value):
-        return "".join("\ufffd" if "\udc80" <= ch <= "\udcff" else ch for ch in value), True
-    return value, False
+    if _ESCAPED_BYTE.search(value) is None:
+        return value, False
+    return _ESCAPED_BYTE.sub("\ufffd", value), True
 
 
 def defuse(cell: str) -> str:

@@ -101,9 +101,7 @@ def _eval_data(spec: str):
     """``corpus[:split]`` (a corpus vnmod knows) or the path of a labelled CSV/JSONL."""
     from pathlib import Path
 
-    import numpy as np
-
-    from vnmod.data import CORPORA, load_corpus, load_labelled
+    from vnmod.data import CORPORA, label_matrix, load_corpus, load_labelled
 
     name, _, split = spec.partition(":")
     if name in CORPORA:
@@ -113,10 +111,7 @@ def _eval_data(spec: str):
     else:
         raise ValueError(f"--data {spec!r} is neither a corpus ({', '.join(CORPORA)}, "
                          "optionally with :split) nor a labelled file")
-    y = np.array(frame[list(CATEGORIES)].to_numpy(dtype=float), copy=True)
-    if name == "reintel":  # labelled for reliability only
-        y[:, [0, 1, 3]] = np.nan
-    return frame["text"].tolist(), y
+    return frame["text"].tolist(), label_matrix(frame)
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:

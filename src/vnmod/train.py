@@ -27,7 +27,7 @@ from vnmod.combine import (
     fit_stack,
     stack_key,
 )
-from vnmod.data._common import stable_bucket
+from vnmod.data._common import label_matrix, stable_bucket
 from vnmod.taxonomy import CATEGORIES
 from vnmod.text.normalize import Normalised, normalise
 
@@ -74,7 +74,7 @@ class Recipe:
 
 def _targets(frame, recipe: Recipe) -> np.ndarray:
     """Label matrix with nan where a source says nothing about a category."""
-    y = np.array(frame[list(CATEGORIES)].to_numpy(dtype=float), copy=True)
+    y = label_matrix(frame)
     sources = frame["source"].to_numpy()
     for source, cats in recipe.unknown.items():
         rows = sources == source

@@ -46,6 +46,12 @@ def stable_bucket(value: str, salt: str = "") -> float:
     return int.from_bytes(digest[:8], "big") / 2.0**64
 
 
+def label_matrix(frame: pd.DataFrame) -> np.ndarray:
+    """The ``(n, 4)`` float label matrix of a frame (columns in ``CATEGORIES`` order), a
+    writable copy so that callers may mark cells unknown (nan)."""
+    return np.array(frame[list(CATEGORIES)].to_numpy(dtype=float), copy=True)
+
+
 def split_for_group(
     group: str, ratios: Sequence[float] = (0.70, 0.15, 0.15), salt: str = "vnmod-split:"
 ) -> str:
