@@ -104,3 +104,23 @@ def test_stacks_choose_vihsd_thresholds_on_dev_plus_out_of_fold_posts():
         assert got == vihsd_thresholds(p, np.concatenate([y_dev, y_oof]))
     assert stacks["linear+phobert+rules"] == dev_only["linear+phobert+rules"]
     assert stacks["linear+rules"]["thresholds"] != dev_only["linear+rules"]["thresholds"]
+
+
+def test_users_file_rows_go_to_the_split_they_name(tmp_path):
+    from vnmod.train import load_frames
+
+    path = tmp_path / "mine.csv"
+    path.write_text("text,labels,split\n"
+                    "bán súng hơi giá rẻ,quảng cáo trái phép,train\n"
+                    "hôm nay trời đẹp,,train\n"
+                    "nhận làm bằng giả,quảng cáo trái phép,dev\n"
+                    "chúc mừng sinh nhật,,dev\n"
+                    "cho vay nặng lãi,quảng cáo trái phép,test\n", encoding="utf-8")
+    recipe = Recipe(sources=["vnmod_labelled"], dev_sources=["vnmod_labelled"],
+                    labelled_files=[str(path)])
+    train, dev = load_frames(recipe)
+    mine_train = train.loc[train["source"] == "mine", "text"].tolist()
+    mine_dev = dev.loc[dev["source"] == "mine", "text"].tolist()
+    assert mine_train == ["bán súng hơi giá rẻ", "hôm nay trời đẹp"]
+    assert mine_dev == ["nhận làm bằng giả", "chúc mừng sinh nhật"]
+    assert "cho vay nặng lãi" not in set(train["text"]) | set(dev["text"])

@@ -118,13 +118,13 @@ def load_frames(recipe: Recipe):
         kept, held = _hold_out(train.loc[rows], fraction, name)
         train = pd.concat([train.loc[~rows], kept], ignore_index=True)
         devs.append(held.assign(split="dev"))
+    for path in recipe.labelled_files:
+        # A user's file: rows marked dev join the dev data, test rows are kept out of both.
+        user = load_labelled(path, source=Path(path).stem)
+        train = pd.concat([train, user.loc[user["split"] == "train"]], ignore_index=True)
+        devs.append(user.loc[user["split"] == "dev"])
     dev = pd.concat([d[["text", *CATEGORIES, "source", "split"]] for d in devs],
                     ignore_index=True)
-    for path in recipe.labelled_files:
-        user = load_labelled(path)
-        user["source"] = Path(path).stem
-        train = pd.concat([train, user.loc[user["split"] != "dev"] if "split" in user
-                           else user], ignore_index=True)
     return train, dev
 
 
