@@ -11,10 +11,10 @@ import numpy as np
 
 from vnmod.prediction import Evidence
 from vnmod.rules.lexicon import Lexicon, Rule, load_lexicon
-from vnmod.rules.triggers import first_words
+from vnmod.rules.triggers import first_words, needles
 from vnmod.taxonomy import CATEGORIES
 from vnmod.text.normalize import Normalised, normalise
-from vnmod.text.vietnamese import has_diacritics, strip_diacritics
+from vnmod.text.vietnamese import strip_diacritics
 
 _WORDS = re.compile(r"<[a-z]+>|[^\W_]+")
 
@@ -41,24 +41,32 @@ def _term_key(term: str) -> tuple[str, ...]:
 
 
 class _Triggers:
-    """Which patterns could match a post, judged from the words they must start with."""
+    """Which patterns could match a post, judged from the words they must start with or, for
+    patterns that need not start with a word, the literal text they must start with."""
 
     def __init__(self, patterns: list[str | None]) -> None:
         self.always: list[int] = []
         self.by_prefix: dict[str, list[int]] = {}
+        self.by_needle: list[tuple[int, tuple[str, ...]]] = []
         for k, pattern in enumerate(patterns):
             if pattern is None:
                 continue
             words = first_words(pattern)
             if words is None:
-                self.always.append(k)
+                found = needles(pattern)
+                if found is None:
+                    self.always.append(k)
+                else:
+                    self.by_needle.append((k, tuple(sorted(found))))
                 continue
             for w in words:
                 self.by_prefix.setdefault(w, []).append(k)
         self.lengths = sorted({len(w) for w in self.by_prefix})
 
-    def candidates(self, words: list[str]) -> list[int]:
+    def candidates(self, words: list[str], text: str) -> list[int]:
+        """Patterns that may match ``text``, whose words are ``words``."""
         found = set(self.always)
+        found.update(k for k, ns in self.by_needle if any(n in text for n in ns))
         by_prefix = self.by_prefix
         for word in words:
             for n in self.lengths:
@@ -88,7 +96,11 @@ class RuleEngine:
         self.max_words = 1
         for rule in self.lexicon.rules:
             self._index(rule)
-        self._starters = frozenset(k[0] for k in (*self._exact, *self._ascii))
+        # First word of a term -> the lengths (in words) of the terms it starts, longest first.
+        lengths: dict[str, set[int]] = {}
+        for key in (*self._exact, *self._ascii):
+            lengths.setdefault(key[0], set()).add(len(key))
+        self._lengths = {w: sorted(ns, reverse=True) for w, ns in lengths.items()}
         self._exact_triggers = _Triggers([p.pattern for _, p, _ in self._patterns])
         self._ascii_triggers = _Triggers([s.pattern if s is not None else None
                                           for _, _, s in self._patterns])
@@ -116,8 +128,10 @@ class RuleEngine:
                 continue
             self.max_words = max(self.max_words, len(key))
             self._exact.setdefault(key, []).append(rule)
-            if rule.ascii != "never":
-                self._ascii.setdefault(tuple(strip_diacritics(w) for w in key), []).append(rule)
+            stripped = tuple(strip_diacritics(w) for w in key)
+            # A term without diacritics is its own ascii form; the exact entry covers it.
+            if rule.ascii != "never" and stripped != key:
+                self._ascii.setdefault(stripped, []).append(rule)
 
     def _ascii_allowed(self, rule: Rule, n_words: int, doc: Normalised, a: int, b: int) -> bool:
         mode = rule.ascii
@@ -142,33 +156,34 @@ class RuleEngine:
         """Every rule hit in ``doc``, in text order."""
         words, spans = _words(doc.text)
         found: dict[tuple[str, int, int], Hit] = {}
-        starters = self._starters
         for i, word in enumerate(words):
-            if word not in starters:
+            lengths = self._lengths.get(word)
+            if lengths is None:
                 continue
-            for n in range(min(self.max_words, len(words) - i), 0, -1):
+            for n in lengths:
+                if i + n > len(words):
+                    continue
                 key = tuple(words[i:i + n])
                 exact = self._exact.get(key, ())
-                loose = self._ascii.get(key, ())
+                loose = self._ascii.get(key, ())  # keys without diacritics, by construction
                 if not exact and not loose:
                     continue
                 a, b = spans[i][0], spans[i + n - 1][1]
-                candidates = [(r, False) for r in exact]
-                if loose and not any(has_diacritics(w) for w in key):
-                    candidates += [(r, True) for r in loose if r not in exact]
+                candidates = [(r, False) for r in exact] + [(r, True) for r in loose]
                 for rule, via_ascii in candidates:
                     if via_ascii and not self._ascii_allowed(rule, n, doc, a, b):
                         continue
                     if self._blocked(rule, words, i, i + n):
                         continue
                     found.setdefault((rule.id, a, b), Hit(rule, a, b))
-        for k in self._exact_triggers.candidates(words):
+        for k in self._exact_triggers.candidates(words, doc.text):
             rule, exact_re, _ = self._patterns[k]
             for m in exact_re.finditer(doc.text):
                 if m.end() > m.start():
                     found.setdefault((rule.id, *m.span()), Hit(rule, *m.span()))
         if doc.unaccented:
-            for k in self._ascii_triggers.candidates([strip_diacritics(w) for w in words]):
+            for k in self._ascii_triggers.candidates([strip_diacritics(w) for w in words],
+                                                     doc.ascii):
                 rule, _, stripped = self._patterns[k]
                 for m in stripped.finditer(doc.ascii):
                     if m.end() > m.start():

@@ -166,15 +166,22 @@ def _settings() -> dict:
     }
 
 
+_SEPARATOR = r"[.\-_*·'~|/+]"  # what people put between letters: 'l.o.n', 'đ-ụ'
+
 _WS = re.compile(r"\s+")
+_EDGE_SPACE = re.compile(r"^ | $")
+_LETTER_RE = re.compile(_LETTER)
+_SEPARATOR_RE = re.compile(_SEPARATOR)
 _CLUSTER = re.compile(rf"(?s).{_COMBINING}+")
-_SEPARATED = re.compile(rf"(?<![\w.*'])({_LETTER})(?:[.\-_*·'~|/+]+{_LETTER}){{1,12}}(?![\w*])")
+_SEPARATED = re.compile(rf"(?<![\w.*'])({_LETTER})(?:{_SEPARATOR}+{_LETTER}){{1,12}}(?![\w*])")
 _SPACED = re.compile(rf"(?<!\S){_LETTER}(?: {_LETTER}){{2,12}}(?!\S)")
 _REPEAT = re.compile(rf"({_LETTER})\1{{2,}}")
-_TRAILING_VOWEL = re.compile(r"([àáảãạằắẳẵặầấẩẫậèéẻẽẹềếểễệìíỉĩịòóỏõọồốổỗộờớởỡợùúủũụừứửữựỳýỷỹỵ])"
-                             r"([aeiouy])\2*(?!\w)")
+# A toned vowel and then the same vowel again without the tone: 'quáa', 'đii'.
+_TRAILING_VOWEL = re.compile(r"(?:[àáảãạ]a+|[èéẻẽẹ]e+|[ìíỉĩị]i+|[òóỏõọ]o+|[ùúủũụ]u+|[ỳýỷỹỵ]y+)"
+                             r"(?!\w)")
 _OLD_TONE = re.compile(r"(?<!q)([ou])([àáảãạèéẻẽẹỳýỷỹỵ])(?!\w)")
 _WORD = re.compile(r"(?<![\w<])[^\W_]+(?![\w>])")
+_DOUBLED_END = re.compile(r"(?<![\w<])[^\W_]+([^\W_])\1(?![\w>])")  # a _WORD ending in 'xx'
 
 
 def _nfc(buf: _Buffer, s: dict) -> None:
@@ -189,12 +196,12 @@ def _lower(buf: _Buffer) -> None:
     if len(lowered) == len(buf.text):
         buf.text = lowered
     else:  # a few letters lowercase to two characters (e.g. 'İ')
-        buf.sub(re.compile(r"[^\W\d_]"), lambda m: m.group(0).lower())
+        buf.sub(_LETTER_RE, lambda m: m.group(0).lower())
 
 
 def _mask(buf: _Buffer, s: dict) -> None:
-    for name in ("url", "email", "phone", "money"):
-        buf.sub(s[name], lambda m, name=name: f"<{name}>")
+    for placeholder in PLACEHOLDERS:
+        buf.sub(s[placeholder[1:-1]], lambda m, placeholder=placeholder: placeholder)
 
 
 def _tone(m: re.Match[str]) -> str:
@@ -210,13 +217,13 @@ def _tone(m: re.Match[str]) -> str:
 
 
 def _deobfuscate(buf: _Buffer, s: dict) -> None:
-    buf.sub(_SEPARATED, lambda m: re.sub(r"[.\-_*·'~|/+]", "", m.group(0)), mark=True)
+    buf.sub(_SEPARATED, lambda m: _SEPARATOR_RE.sub("", m.group(0)), mark=True)
     buf.sub(_SPACED, lambda m: m.group(0).replace(" ", ""), mark=True)
     chars, table, keep = s["leet_chars"], s["leet"], s["leet_keep"]
 
     def leet(m: re.Match[str]) -> str | None:
         tok = m.group(0)
-        if tok in keep or not any(c in chars for c in tok) or tok.startswith("<"):
+        if tok in keep or tok.startswith("<"):  # the regex saw to it that tok holds a leet char
             return None
         out = list(tok)
         for i, c in enumerate(tok):
@@ -235,12 +242,10 @@ def _deobfuscate(buf: _Buffer, s: dict) -> None:
 def _squeeze(buf: _Buffer) -> None:
     buf.sub(_REPEAT, lambda m: m.group(1))
     # 'quáa' -> 'quá', but 'cứu' stays: only the tone mark may differ ('ứ' is 'ư', not 'u').
-    buf.sub(_TRAILING_VOWEL,
-            lambda m: m.group(1) if split_tone(m.group(1))[0] == m.group(2) else None)
+    buf.sub(_TRAILING_VOWEL, lambda m: m.group(0)[0])
     # 'lồnn', 'đẹpp' -> 'lồn', 'đẹp': no Vietnamese word ends in a doubled letter; words
     # without diacritics ('pass', 'boss') are left alone.
-    buf.sub(_WORD, lambda m: m.group(0)[:-1] if len(m.group(0)) > 2
-            and m.group(0)[-1] == m.group(0)[-2] and has_diacritics(m.group(0)) else None)
+    buf.sub(_DOUBLED_END, lambda m: m.group(0)[:-1] if has_diacritics(m.group(0)) else None)
 
 
 def _teencode(buf: _Buffer, s: dict, unaccented: bool) -> None:
@@ -254,10 +259,7 @@ def _teencode(buf: _Buffer, s: dict, unaccented: bool) -> None:
 
 def _is_unaccented(text: str) -> bool:
     words = [w for w in _WORD.findall(text) if not w.isdigit()]
-    if len(words) < 3:
-        return bool(words) and not any(has_diacritics(w) for w in words)
-    accented = sum(has_diacritics(w) for w in words)
-    return accented / len(words) < 0.1
+    return bool(words) and sum(map(has_diacritics, words)) / len(words) < 0.1
 
 
 def normalise(text: str) -> Normalised:
@@ -285,5 +287,5 @@ def normalise(text: str) -> Normalised:
     unaccented = _is_unaccented(buf.text)
     _teencode(buf, s, unaccented)
     # Leading/trailing whitespace carries nothing.
-    buf.sub(re.compile(r"^ | $"), lambda m: "")
+    buf.sub(_EDGE_SPACE, lambda m: "")
     return buf.freeze(text, unaccented)

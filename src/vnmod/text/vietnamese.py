@@ -7,7 +7,6 @@ import unicodedata
 
 # Combining tone marks (huyền, sắc, hỏi, ngã, nặng) in NFD.
 TONE_MARKS = "\u0300\u0301\u0309\u0303\u0323"
-VOWELS = "aăâeêioôơuưy"
 
 
 def _build_strip_table() -> dict[int, str]:
