@@ -5,16 +5,26 @@ from __future__ import annotations
 import sys
 from functools import cache
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
+# The one place that picks the TOML parser; import ``tomllib`` or ``load_toml_file`` from here.
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover
     import tomli as tomllib
 
+__all__ = ["list_dir", "load_toml_file", "read_toml", "read_tsv", "tomllib"]
+
 
 def _path(name: str):
     return resources.files("vnmod").joinpath("resources", *name.split("/"))
+
+
+def load_toml_file(path: str | Path) -> dict[str, Any]:
+    """Parse the TOML file at ``path`` (any file, not only a shipped resource)."""
+    with Path(path).open("rb") as fh:
+        return tomllib.load(fh)
 
 
 @cache

@@ -7,7 +7,6 @@ The recipe that built the shipped model is ``models/recipes/vnmod-base.toml``;
 from __future__ import annotations
 
 import logging
-import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -16,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from vnmod._resources import load_toml_file
 from vnmod.backends.linear import LinearBackend
 from vnmod.backends.rules import RulesBackend
 from vnmod.classifier import Classifier, component_probas
@@ -30,11 +30,6 @@ from vnmod.combine import (
 from vnmod.data._common import label_matrix, stable_bucket
 from vnmod.taxonomy import CATEGORIES
 from vnmod.text.normalize import Normalised, normalise
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
 
 log = logging.getLogger(__name__)
 
@@ -63,8 +58,7 @@ class Recipe:
 
     @classmethod
     def from_file(cls, path: str | Path) -> Recipe:
-        with open(path, "rb") as fh:
-            raw = tomllib.load(fh)
+        raw = load_toml_file(path)
         known = set(cls.__dataclass_fields__)
         extra = sorted(set(raw) - known)
         if extra:

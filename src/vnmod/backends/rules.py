@@ -11,6 +11,8 @@ import numpy as np
 
 from vnmod.prediction import Evidence
 from vnmod.rules import RuleEngine, load_lexicon
+from vnmod.rules.lexicon import lexicon_files
+from vnmod.taxonomy import CATEGORIES
 from vnmod.text.normalize import Normalised
 
 BUILTIN = "builtin"
@@ -32,8 +34,8 @@ class RulesBackend:
         self.engine = RuleEngine(load_lexicon(lexicon_dir))
 
     def analyse(self, docs: Sequence[Normalised]) -> tuple[np.ndarray, list[list[Evidence]]]:
-        """Scores ``(n, 4)`` and each post's evidence."""
-        scores = np.empty((len(docs), 4))
+        """Scores ``(n, len(CATEGORIES))`` and each post's evidence."""
+        scores = np.empty((len(docs), len(CATEGORIES)))
         evidence = []
         for i, doc in enumerate(docs):
             scores[i], counted = self.engine.score(self.engine.hits(doc))
@@ -47,7 +49,7 @@ class RulesBackend:
         if self.lexicon_dir is None:
             return {"lexicons": BUILTIN}
         directory.mkdir(parents=True, exist_ok=True)
-        for path in sorted(Path(self.lexicon_dir).glob("*.toml")):
+        for path in lexicon_files(self.lexicon_dir):
             shutil.copy2(path, directory / path.name)
         return {"lexicons": "."}
 

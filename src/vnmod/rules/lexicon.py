@@ -3,18 +3,12 @@
 from __future__ import annotations
 
 import re
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from vnmod._resources import list_dir, read_toml
+from vnmod._resources import list_dir, load_toml_file, read_toml
 from vnmod.taxonomy import CATEGORIES
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
 
 ASCII_MODES = ("auto", "always", "unaccented", "never")
 KINDS = ("term", "pattern")
@@ -91,6 +85,11 @@ def _parse(doc: dict[str, Any], where: str) -> tuple[str, float, list[Rule]]:
     return category, float(doc.get("bias", -4.0)), rules
 
 
+def lexicon_files(directory: str | Path) -> list[Path]:
+    """The lexicon files (``*.toml``) in ``directory``, sorted by name."""
+    return sorted(Path(directory).glob("*.toml"))
+
+
 def load_lexicon(directory: str | Path | None = None) -> Lexicon:
     """Load every ``*.toml`` lexicon in ``directory`` (default: the shipped lexicons)."""
     docs: list[tuple[dict[str, Any], str]] = []
@@ -99,12 +98,11 @@ def load_lexicon(directory: str | Path | None = None) -> Lexicon:
             if name.endswith(".toml"):
                 docs.append((read_toml(f"lexicons/{name}"), f"vnmod/resources/lexicons/{name}"))
     else:
-        paths = sorted(Path(directory).glob("*.toml"))
+        paths = lexicon_files(directory)
         if not paths:
             raise FileNotFoundError(f"no *.toml lexicon files in {directory}")
         for path in paths:
-            with path.open("rb") as fh:
-                docs.append((tomllib.load(fh), str(path)))
+            docs.append((load_toml_file(path), str(path)))
     rules: list[Rule] = []
     bias: dict[str, float] = {c: -4.0 for c in CATEGORIES}
     for doc, where in docs:
