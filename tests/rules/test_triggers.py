@@ -18,6 +18,9 @@ ROOT = Path(__file__).resolve().parents[2]
     (r"<phone>", None),
     (r"\b(?:chỉ\s)?\d+\s?%", None),
     (r"(?:!{3,}|‼)", None),
+    # Words are runs of letters and digits: "100%" is found through the word "100".
+    (r"\b(?:uy tín|100%)\s(?:không|ko)\slừa", {"uy", "100"}),
+    (r"\ba_b", {"a"}),
 ])
 def test_first_words(pattern, expected):
     got = first_words(pattern)
@@ -41,3 +44,10 @@ def test_trigger_filter_finds_exactly_what_searching_every_pattern_finds():
                              if m.group())
         got = {(h.rule.id, h.start, h.end) for h in engine.hits(doc) if h.rule.id in pattern_ids}
         assert got == brute, text
+
+
+def test_a_pattern_starting_with_a_percentage_is_searched():
+    engine = RuleEngine()
+    doc = normalise("100% không lừa đảo, inbox ngay")
+    hit_ids = {h.rule.id for h in engine.hits(doc)}
+    assert "illegal_ads.cue.no_scam_claim" in hit_ids

@@ -20,6 +20,7 @@ except ImportError:  # pragma: no cover - Python 3.10
     import sre_parse as parser
 
 _SKIP = {C.AT, C.ASSERT_NOT}  # \b, ^ and negative lookarounds do not consume text
+_WORD_START = re.compile(r"[^\W_]+")  # as the engine splits words
 _REPEATS = {C.MAX_REPEAT, C.MIN_REPEAT, getattr(C, "POSSESSIVE_REPEAT", None)} - {None}
 
 
@@ -74,10 +75,11 @@ def _starts(pattern: str, wide: bool) -> list[str]:
 def first_words(pattern: str) -> frozenset[str] | None:
     """Words (or word beginnings) one of which starts every match; None when unknown or when
     a match may start with something other than a word."""
-    words = [p.split(" ")[0] for p in _starts(pattern, wide=False)]
-    if any(not w or not w[0].isalnum() for w in words):
+    # The engine's words are runs of word characters: "100%" starts the word "100".
+    words = [_WORD_START.match(p) for p in _starts(pattern, wide=False)]
+    if any(w is None for w in words):
         return None
-    return frozenset(words)
+    return frozenset(w.group(0) for w in words)
 
 
 def needles(pattern: str) -> frozenset[str] | None:
