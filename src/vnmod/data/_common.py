@@ -46,6 +46,12 @@ def stable_bucket(value: str, salt: str = "") -> float:
     return int.from_bytes(digest[:8], "big") / 2.0**64
 
 
+def read_csv(path: str | os.PathLike[str], sep: str = ",") -> pd.DataFrame:
+    """A CSV as strings, exactly as written: no NA guessing, a UTF-8 BOM tolerated."""
+    pd = require_pandas()
+    return pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+
+
 def label_matrix(frame: pd.DataFrame) -> np.ndarray:
     """The ``(n, 4)`` float label matrix of a frame (columns in ``CATEGORIES`` order), a
     writable copy so that callers may mark cells unknown (nan)."""

@@ -21,6 +21,7 @@ from vnmod.data._common import (
     CORE_COLUMNS,
     SPLITS,
     make_frame,
+    read_csv,
     require_pandas,
     resolve_data_dir,
     resolve_labelled_dir,
@@ -76,11 +77,6 @@ class CorpusSpec:
     splits: tuple[str, ...] = field(default=SPLITS)
 
 
-def _read_csv(path: Path) -> pd.DataFrame:
-    pd = require_pandas()
-    return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-
-
 def _hsd_frame(texts: pd.Series, label_id: pd.Series, source: str, split: str) -> pd.DataFrame:
     ids = label_id.str.strip()
     labels = {cat: (ids == lvl).astype(int) for lvl, cat in _HSD_LEVELS.items()}
@@ -89,7 +85,7 @@ def _hsd_frame(texts: pd.Series, label_id: pd.Series, source: str, split: str) -
 
 def _load_vihsd(path: Path, split: str) -> pd.DataFrame:
     """ViHSD: ``label_id`` 2 HATE -> insult, 1 OFFENSIVE -> offensive, 0 CLEAN -> none."""
-    raw = _read_csv(path)
+    raw = read_csv(path)
     return _hsd_frame(raw["free_text"], raw["label_id"], "vihsd", split)
 
 
@@ -98,7 +94,7 @@ def _load_vlsp2019(path: Path, split: str) -> pd.DataFrame:
 
     There is no official split: every row is ``"train"``.
     """
-    raw = _read_csv(path)
+    raw = read_csv(path)
     frame = _hsd_frame(raw["free_text"], raw["label_id"], "vlsp2019", "train")
     frame["id"] = raw["id"].to_numpy()
     return frame
@@ -117,7 +113,7 @@ def _load_vithsd(path: Path, split: str) -> pd.DataFrame:
     ``religion``, ``race``, ``politics``.
     """
     pd = require_pandas()
-    raw = _read_csv(path)
+    raw = read_csv(path)
     levels = pd.DataFrame(
         {new: pd.to_numeric(raw[old]).astype(int) for old, new in _VITHSD_TARGETS.items()}
     )
@@ -152,7 +148,7 @@ def _load_vihos(path: Path, split: str) -> pd.DataFrame:
     own label wins, see :func:`~vnmod.data.load_training_frame`.) ``spans`` holds
     ``(start, end)`` character ranges into ``text``, ``end`` exclusive.
     """
-    raw = _read_csv(path)
+    raw = read_csv(path)
     spans = [_index_spans(json.loads(cell)) for cell in raw["index_spans"]]
     return make_frame(
         raw["content"],
@@ -170,7 +166,7 @@ def _load_reintel(path: Path, split: str) -> pd.DataFrame:
     ``id``, the like/comment/share counts and ``user_name_freq``; ``group`` is the hashed user.
     """
     pd = require_pandas()
-    raw = _read_csv(path)
+    raw = read_csv(path)
     numeric = ("id", "num_like_post", "num_comment_post", "num_share_post", "user_name_freq")
     extra: dict[str, object] = {"group": raw["user_name"].to_numpy()}
     for col in numeric:
@@ -186,7 +182,7 @@ def _load_reintel(path: Path, split: str) -> pd.DataFrame:
 
 def _load_vifn_v2(path: Path, split: str) -> pd.DataFrame:
     """ViFN v2: fake (1) -> ``fake_news``. ``val_data.csv`` is the test split. Deduplicated."""
-    raw = _read_csv(path)
+    raw = read_csv(path)
     return make_frame(raw["content"], {"fake_news": raw["label"].astype(int)}, "vifn_v2", split)
 
 
@@ -198,7 +194,7 @@ def _load_vi_smishing(path: Path, split: str) -> pd.DataFrame:
     ``"train"``, so identical texts always share a split. Keeps ``has_url``,
     ``has_phone_number``, ``sender_type``.
     """
-    raw = _read_csv(path)
+    raw = read_csv(path)
     splits = [
         "train" if stable_bucket(text_key(t), "vnmod-smishing:") < 0.8 else "test"
         for t in raw["content"]
@@ -224,7 +220,7 @@ def _load_vispam(path: Path, split: str) -> pd.DataFrame:
     unknown legality, so it is dropped as unmapped rather than called clean or illegal_ads.
     Keeps ``spam_type`` and ``rating``.
     """
-    raw = _read_csv(path)
+    raw = read_csv(path)
     spam_type = raw["SpamLabel"].astype(int)
     frame = make_frame(
         raw["Comment"],

@@ -8,7 +8,14 @@ import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from vnmod.data._common import CATEGORIES, CORE_COLUMNS, SPLITS, make_frame, require_pandas
+from vnmod.data._common import (
+    CATEGORIES,
+    CORE_COLUMNS,
+    SPLITS,
+    make_frame,
+    read_csv,
+    require_pandas,
+)
 from vnmod.data.labels import parse_labels
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -50,13 +57,7 @@ def _read_table(path: Path) -> pd.DataFrame:
     pd = require_pandas()
     suffix = path.suffix.lower()
     if suffix in (".csv", ".tsv"):
-        return pd.read_csv(
-            path,
-            sep="\t" if suffix == ".tsv" else ",",
-            dtype=str,
-            keep_default_na=False,
-            encoding="utf-8-sig",
-        )
+        return read_csv(path, sep="\t" if suffix == ".tsv" else ",")
     if suffix in (".jsonl", ".ndjson", ".json"):
         return pd.DataFrame.from_records(_read_json_lines(path))
     raise ValueError(f"{path.name}: unsupported file type {suffix!r}; use {_FORMATS}.")
