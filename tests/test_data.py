@@ -627,5 +627,5 @@ def test_dataset_round_trip_corpus(corpus):
 def test_corpus_table_is_complete():
     assert set(CORPORA) == {
         "vihsd", "vlsp2019", "vithsd", "vihos", "reintel", "vifn_v2",
-        "vi_smishing", "vispam", "uit_vsfc", "vnmod_labelled",
+        "vifn_v3", "vi_smishing", "vispam", "uit_vsfc", "vnmod_labelled", "policy",
     }  # fmt: skip

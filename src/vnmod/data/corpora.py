@@ -30,6 +30,7 @@ from vnmod.data._common import (
     text_key,
 )
 from vnmod.data.labels import parse_labels
+from vnmod.data.policy import _load_policy
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -186,6 +187,21 @@ def _load_vifn_v2(path: Path, split: str) -> pd.DataFrame:
     return make_frame(raw["content"], {"fake_news": raw["label"].astype(int)}, "vifn_v2", split)
 
 
+def _load_vifn_v3(path: Path, split: str) -> pd.DataFrame:
+    """ViFN v3 fake articles (every row fake -> ``fake_news``): title and summary as the text.
+
+    No split is given: a row is ``"test"`` when SHA-256 of its text key falls in the top 20%.
+    Keeps ``domain``.
+    """
+    raw = read_csv(path)
+    texts = [f"{t.strip()}. {s.strip()}".strip(". ") for t, s in
+             zip(raw["title"], raw["summary"], strict=True)]
+    splits = ["train" if stable_bucket(text_key(t), "vnmod-vifn3:") < 0.8 else "test"
+              for t in texts]
+    return make_frame(texts, {"fake_news": [1] * len(texts)}, "vifn_v3", splits,
+                      extra={"domain": raw["domain"]})
+
+
 def _load_vi_smishing(path: Path, split: str) -> pd.DataFrame:
     """Vietnamese smishing SMS: scam (1) -> ``illegal_ads``; legitimate (0) -> clean.
 
@@ -328,6 +344,8 @@ CORPORA: dict[str, CorpusSpec] = {
                    licence="VLSP shared-task data", splits=("train", "test")),
         CorpusSpec("vifn_v2", "vifn_v2", {"train": "train_data.csv", "test": "val_data.csv"},
                    _load_vifn_v2, dedupe=True, licence="none stated", splits=("train", "test")),
+        CorpusSpec("vifn_v3", "vifn_v3", {"*": "deduplicated_articles_fake.csv"},
+                   _load_vifn_v3, dedupe=True, licence="MIT", splits=("train", "test")),
         CorpusSpec("vi_smishing", "vi_smishing", {"*": "train.csv"}, _load_vi_smishing,
                    licence="none stated", splits=("train", "test")),
         CorpusSpec("vispam", "vispam", _per_split("dataset/{split}.csv"), _load_vispam,
@@ -336,6 +354,8 @@ CORPORA: dict[str, CorpusSpec] = {
                    licence="belongs to The UIT NLP Group"),
         CorpusSpec("vnmod_labelled", "", {"*": ""}, _load_vnmod_labelled,
                    licence="vnmod project"),
+        CorpusSpec("policy", "", {"*": ""}, _load_policy,
+                   licence="vnmod labels of the public corpora's rows (their licences apply)"),
     )
 }  # fmt: skip
 
@@ -373,7 +393,8 @@ def load_corpus(
     ----------
     name : str
         A key of :data:`CORPORA`: ``vihsd``, ``vlsp2019``, ``vithsd``, ``vihos``, ``reintel``,
-        ``vifn_v2``, ``vi_smishing``, ``vispam``, ``uit_vsfc`` or ``vnmod_labelled``.
+        ``vifn_v2``, ``vifn_v3``, ``vi_smishing``, ``vispam``, ``uit_vsfc``, ``vnmod_labelled``
+        or ``policy`` (real posts labelled under ANNOTATION.md, see :mod:`vnmod.data.policy`).
     split : {"train", "dev", "test"}, optional
         One split; all splits when None.
     data_dir : path, optional

@@ -1,0 +1,48 @@
+"""Agreement between the first labels (``labels.csv``) and the blind re-read (``reread.csv``).
+
+python data/policy/agreement.py            # prints per-category agreement and Cohen's kappa
+"""
+
+from __future__ import annotations
+
+import csv
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+CATS = ("insult", "offensive", "fake_news", "illegal_ads")
+
+
+def _key(row: dict[str, str]) -> str:
+    return f"{row['corpus']}|{row['split']}|{row['id']}"
+
+
+def kappa(a: list[int], b: list[int]) -> float:
+    n = len(a)
+    observed = sum(x == y for x, y in zip(a, b, strict=True)) / n
+    pa, pb = sum(a) / n, sum(b) / n
+    expected = pa * pb + (1 - pa) * (1 - pb)
+    return 1.0 if expected == 1 else (observed - expected) / (1 - expected)
+
+
+def main() -> int:
+    with open(HERE / "labels.csv", encoding="utf-8") as fh:
+        first = {_key(r): r for r in csv.DictReader(fh)}
+    with open(HERE / "reread.csv", encoding="utf-8") as fh:
+        second = {_key(r): r for r in csv.DictReader(fh)}
+    keys = sorted(k for k in second if k in first)
+    print(f"{len(keys)} posts re-read blind")
+    print("| category | positives (first / re-read) | agreement | Cohen's kappa |")
+    print("|---|---|---|---|")
+    for cat in CATS:
+        a = [int(first[k][cat]) for k in keys]
+        b = [int(second[k][cat]) for k in keys]
+        same = sum(x == y for x, y in zip(a, b, strict=True)) / len(keys)
+        print(f"| {cat} | {sum(a)} / {sum(b)} | {same:.3f} | {kappa(a, b):.3f} |")
+    whole = sum(all(first[k][c] == second[k][c] for c in CATS) for k in keys) / len(keys)
+    print(f"all four labels equal: {whole:.3f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

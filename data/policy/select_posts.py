@@ -1,0 +1,159 @@
+"""Pick the real posts to label under ANNOTATION.md (cues choose what to read, never the label).
+
+Writes ``selection.csv`` (corpus, split, id, pool) beside this file: row keys only, no texts.
+With ``--batches DIR`` it also writes the texts into reading batches *outside* the repository
+(JSONL, 100 posts a file) for the annotators. Deterministic: the same corpora give the same
+selection.
+
+    python data/policy/select_posts.py [--data-dir ../shared/data] [--batches /tmp/batches]
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import random
+import re
+import sys
+import unicodedata
+from pathlib import Path
+
+from vnmod.data.policy import row_hash
+
+HERE = Path(__file__).resolve().parent
+csv.field_size_limit(10**8)
+
+# Sales-like: prices, contact, delivery, wholesale, loans, jobs.
+SALES = re.compile(
+    r"(\d+\s*(k|tr|triệu|đ|vnđ|vnd|000)\b|\d{1,3}(\.\d{3})+|giá|\bib\b|inbox|\bzalo|\bzl\b"
+    r"|0\d[\d\s.]{8,11}|\bship|\bsỉ\b|\bsi\b|\bvay\b|tuyển|\blh\b|liên hệ|order|\bcod\b"
+    r"|freeship|khuyến mãi|giảm giá|\bsale\b|\bbán\b|việc làm|lương|đặt hàng|hotline)",
+    re.I,
+)
+# Strong profanity, for the audit of ViHSD CLEAN labels.
+PROFANITY = re.compile(
+    r"(?<!\w)(đm|đmm|dm|dmm|đcm|dcm|đkm|dkm|vl|vcl|vkl|vcc|vđ|clm|cmm|cc|cl|đéo|deo|đếch|lồn"
+    r"|loz|lol|l0n|lìn|cặc|cak|buồi|buoi|địt|dit|đụ|đù|đĩ|cứt|vãi\s*(lồn|l|đái|cứt|chưởng)"
+    r"|đệch|vcđ|đcmm|nứng|óc\s*chó|ml|mẹ\s*mày)(?!\w)",
+    re.I,
+)
+# Rumour-like: urgency, sharing calls, authorities, health scares, disasters.
+RUMOUR = re.compile(
+    r"(chia sẻ (ngay|gấp|cho)|share (ngay|gấp)|khẩn|cảnh báo|tin nóng|lan truyền|bộ y tế"
+    r"|sự thật|cắt điện|vắc.?xin|virus|corona|covid|ung thư|tử vong|bắt cóc|động đất"
+    r"|sóng thần|thông báo|xác nhận|tin đồn|nóng:|sốc)",
+    re.I,
+)
+
+
+def read_rows(path: Path) -> list[dict[str, str]]:
+    with open(path, encoding="utf-8-sig", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def nfc(text: str) -> str:
+    return unicodedata.normalize("NFC", text or "")
+
+
+def select(data_dir: Path) -> list[dict[str, str]]:
+    rng = random.Random(20261201)
+    examples = (
+        {
+            r["id"]
+            for r in read_rows(HERE.parent.parent.parent / "shared" / "annotation_examples.csv")
+        }
+        if (HERE.parent.parent.parent / "shared" / "annotation_examples.csv").exists()
+        else set()
+    )
+    chosen: list[dict[str, str]] = []
+    seen: set[tuple[str, str, str]] = set()
+
+    def add(corpus: str, split: str, rid: str, pool: str, text: str) -> None:
+        key = (corpus, split, rid)
+        if key in seen or not text.strip():
+            return
+        seen.add(key)
+        chosen.append({"corpus": corpus, "split": split, "id": rid, "pool": pool, "text": text})
+
+    vlsp = [
+        r
+        for r in read_rows(data_dir / "vlsp2019_hsd" / "Train_original.csv")
+        if r["id"] not in examples
+    ]
+    sales = [r for r in vlsp if SALES.search(nfc(r["free_text"]))]
+    for r in sales:
+        add("vlsp2019", "train", r["id"], "sales", nfc(r["free_text"]))
+    rest = [
+        r for r in vlsp if not SALES.search(nfc(r["free_text"])) and nfc(r["free_text"]).strip()
+    ]
+    for r in rng.sample(rest, 1500):
+        add("vlsp2019", "train", r["id"], "random", nfc(r["free_text"]))
+
+    vihsd = read_rows(data_dir / "vihsd" / "train.csv")
+    for r in vihsd:
+        text = nfc(r["free_text"])
+        if r["label_id"].strip() == "0" and PROFANITY.search(text):
+            add("vihsd", "train", row_hash(text), "profanity_audit", text)
+
+    rumour = [r for r in vlsp if RUMOUR.search(nfc(r["free_text"]))]
+    rumour += [r for r in vihsd if RUMOUR.search(nfc(r["free_text"]))]
+    rng.shuffle(rumour)
+    n = 0
+    for r in rumour:
+        text = nfc(r["free_text"])
+        before = len(chosen)
+        if "id" in r:
+            add("vlsp2019", "train", r["id"], "rumour", text)
+        else:
+            add("vihsd", "train", row_hash(text), "rumour", text)
+        n += len(chosen) - before
+        if n >= 250:
+            break
+    reintel = read_rows(data_dir / "reintel" / "train_tokenized.csv")
+    for label in ("0", "1"):
+        part = [
+            r
+            for r in reintel
+            if r["label"].strip() == label and RUMOUR.search(r["post_message"].replace("_", " "))
+        ]
+        for r in rng.sample(part, 60):
+            add("reintel", "train", r["id"], "rumour", nfc(r["post_message"].replace("_", " ")))
+    return chosen
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--data-dir",
+        default=os.environ.get("VNMOD_DATA_DIR", str(HERE.parents[2] / "shared" / "data")),
+    )
+    parser.add_argument("--batches", help="folder outside the repository for the reading batches")
+    args = parser.parse_args(argv)
+    chosen = select(Path(args.data_dir))
+    with open(HERE / "selection.csv", "w", encoding="utf-8", newline="") as fh:
+        w = csv.writer(fh, lineterminator="\n")
+        w.writerow(["corpus", "split", "id", "pool"])
+        for c in chosen:
+            w.writerow([c["corpus"], c["split"], c["id"], c["pool"]])
+    if args.batches:
+        out = Path(args.batches)
+        out.mkdir(parents=True, exist_ok=True)
+        order = list(range(len(chosen)))
+        random.Random(7).shuffle(order)
+        for b in range(0, len(order), 100):
+            with open(out / f"b{b // 100:03d}.jsonl", "w", encoding="utf-8") as fh:
+                for i in order[b : b + 100]:
+                    c = chosen[i]
+                    key = f"{c['corpus']}|{c['split']}|{c['id']}"
+                    fh.write(json.dumps({"key": key, "text": c["text"]}, ensure_ascii=False) + "\n")
+    pools: dict[str, int] = {}
+    for c in chosen:
+        pools[c["pool"]] = pools.get(c["pool"], 0) + 1
+    print(len(chosen), pools, file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,176 @@
+"""Real posts labelled under the vnmod label policy (``ANNOTATION.md``), by row key.
+
+The labels live in the repository (``data/policy/labels.csv``: corpus, split, id, the four
+categories, borderline, note); the texts stay in the public corpora and are looked up by key at
+load time. A row's ``id`` is the corpus's own id where it has one (VLSP 2019, ReINTEL) and
+otherwise :func:`row_hash` of the text (ViHSD).
+
+The policy split is drawn per *cluster*: posts that share a seller contact (phone number, Zalo
+or web handle, the Facebook account that posted) or are near-copies of each other (character
+4-gram Jaccard >= 0.5) form one cluster, and a whole cluster goes to train, dev or test
+(55/20/25 by a stable hash), so the test split measures sellers and templates never trained on.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import warnings
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from vnmod.data._common import (
+    CATEGORIES,
+    REPO_ROOT,
+    make_frame,
+    read_csv,
+    require_pandas,
+    split_for_group,
+    text_key,
+)
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+
+POLICY_ENV = "VNMOD_POLICY_LABELS"
+#: train/dev/test shares of the clusters.
+POLICY_RATIOS = (0.55, 0.20, 0.25)
+#: Rows of these pools are the policy's worked examples: always train, never reported as test.
+TRAIN_ONLY_POOLS = frozenset({"policy_examples"})
+NEAR_COPY_JACCARD = 0.5
+
+_PHONE = re.compile(r"(?<!\d)(?:\+?84|0)(?:[\s.\-]?\d){8,10}(?!\d)")
+_HANDLE = re.compile(r"(?:zalo\.me|fb\.com|facebook\.com|m\.me|t\.me|shopee\.vn|instagram\.com)"
+                     r"/([\w\-]+(?:\.[\w\-]+)*)", re.I)
+# The Facebook account a scraped post names as its author ("Photos from NAME's post",
+# "NAME shared a post", "NAME added 3 new photos", "NAME posted in GROUP").
+_POSTER = re.compile(
+    r"photos from ([^<>\n]{2,40}?)\s?'s post"
+    r"|^([^<>\n.!?]{2,40}?) (?:shared a post|added \d+ new photos|added a new photo|posted in"
+    r"|updated (?:his|her|their) (?:status|profile|cover))",
+    re.I | re.M,
+)
+
+
+def row_hash(text: str) -> str:
+    """Row id for a corpus without ids: ``sha256:`` + 16 hex digits of the text key."""
+    return "sha256:" + hashlib.sha256(text_key(text).encode("utf-8")).hexdigest()[:16]
+
+
+def policy_labels_path(path: str | os.PathLike[str] | None = None) -> Path:
+    """The policy label file: ``path``, ``$VNMOD_POLICY_LABELS`` or ``data/policy/labels.csv``."""
+    if path is not None:
+        return Path(path).expanduser()
+    env = os.environ.get(POLICY_ENV)
+    if env:
+        return Path(env).expanduser()
+    for root in (REPO_ROOT, Path.cwd()):
+        cand = root / "data" / "policy" / "labels.csv"
+        if cand.is_file():
+            return cand
+    return REPO_ROOT / "data" / "policy" / "labels.csv"
+
+
+def contacts(text: str) -> set[str]:
+    """Seller identities in a post: phone numbers (digits, leading 84 -> 0), web handles and
+    the posting account's name."""
+    found: set[str] = set()
+    for m in _PHONE.finditer(text):
+        digits = re.sub(r"\D", "", m.group())
+        if digits.startswith("84"):
+            digits = "0" + digits[2:]
+        found.add("tel:" + digits)
+    found.update("web:" + m.group(1).lower() for m in _HANDLE.finditer(text))
+    for m in _POSTER.finditer(text):
+        name = " ".join((m.group(1) or m.group(2)).lower().split())
+        if len(name.split()) <= 5:
+            found.add("fb:" + name)
+    return found
+
+
+def clusters(texts: Sequence[str], *, jaccard: float = NEAR_COPY_JACCARD) -> list[int]:
+    """A cluster number per text: texts sharing a contact or near-copies share a cluster."""
+    from vnmod.data.dedup import near_duplicates
+
+    parent = list(range(len(texts)))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    def union(pairs: Iterable[tuple[int, int]]) -> None:
+        for i, j in pairs:
+            a, b = find(i), find(j)
+            if a != b:
+                parent[max(a, b)] = min(a, b)
+
+    first: dict[str, int] = {}
+    for i, text in enumerate(texts):
+        for c in contacts(text):
+            union([(first.setdefault(c, i), i)])
+    union((i, j) for i, j, _ in near_duplicates(texts, texts, jaccard) if i < j)
+    return [find(i) for i in range(len(texts))]
+
+
+def _corpus_texts(corpus: str, data_dir: Path) -> dict[tuple[str, str], str]:
+    """``{(split, id): text}`` of one public corpus, ids as the policy file writes them."""
+    from vnmod.data.corpora import load_corpus
+
+    frame = load_corpus(corpus, data_dir=data_dir)
+    if "id" in frame and corpus != "vihsd":
+        ids = [str(int(x)) if isinstance(x, float) else str(x) for x in frame["id"]]
+    else:
+        ids = [row_hash(t) for t in frame["text"]]
+    return {(s, i): t for s, i, t in zip(frame["split"], ids, frame["text"], strict=True)}
+
+
+def _load_policy(root: Path, split: str) -> pd.DataFrame:
+    """Loader behind ``load_corpus("policy")``: ``root`` is the public-corpora folder."""
+    pd = require_pandas()
+    path = policy_labels_path()
+    if not path.is_file():
+        warnings.warn(f"No policy label file at {path}: the policy corpus is empty.",
+                      stacklevel=3)
+        return make_frame([], {}, "policy", [])
+    labels = read_csv(path)
+    texts: dict[str, dict[tuple[str, str], str]] = {}
+    rows, missing = [], 0
+    for rec in labels.to_dict("records"):
+        corpus = rec["corpus"]
+        if corpus not in texts:
+            texts[corpus] = _corpus_texts(corpus, root)
+        text = texts[corpus].get((rec["split"], rec["id"]))
+        if text is None:
+            missing += 1
+            continue
+        rows.append((rec, text))
+    if missing:
+        warnings.warn(f"{missing} policy labels point at rows not found in {root}.",
+                      stacklevel=3)
+    body = [t for _, t in rows]
+    cluster = clusters(body)
+    anchor: dict[int, str] = {}
+    for (rec, _), c in zip(rows, cluster, strict=True):
+        key = f"{rec['corpus']}|{rec['split']}|{rec['id']}"
+        anchor[c] = min(anchor.get(c, key), key)
+    train_only = {c for (rec, _), c in zip(rows, cluster, strict=True)
+                  if rec.get("pool") in TRAIN_ONLY_POOLS}
+    splits = ["train" if c in train_only else
+              split_for_group(anchor[c], POLICY_RATIOS, salt="vnmod-policy:") for c in cluster]
+    extra = {
+        "group": [anchor[c] for c in cluster],
+        "corpus": [rec["corpus"] for rec, _ in rows],
+        "corpus_split": [rec["split"] for rec, _ in rows],
+        "id": [rec["id"] for rec, _ in rows],
+        "pool": [rec.get("pool", "") for rec, _ in rows],
+        "borderline": [int(rec.get("borderline") or 0) for rec, _ in rows],
+        "note": [rec.get("note", "") for rec, _ in rows],
+    }
+    frame = make_frame(body, {c: [int(rec[c]) for rec, _ in rows] for c in CATEGORIES},
+                       "policy", splits, extra=extra)
+    frame.attrs["missing"] = missing
+    return pd.DataFrame(frame)
