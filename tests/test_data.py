@@ -44,21 +44,6 @@ CORPORA_NEEDED = pytest.mark.slow  # reads the public corpora; skipped when they
 # --------------------------------------------------------------------------- fixtures
 
 
-def _data_dir() -> Path | None:
-    try:
-        return resolve_data_dir()
-    except FileNotFoundError:
-        return None
-
-
-@pytest.fixture(scope="session")
-def data_dir() -> Path:
-    found = _data_dir()
-    if found is None:
-        pytest.skip("public corpora not found (set VNMOD_DATA_DIR)")
-    return found
-
-
 @cache
 def _corpus(name: str, split: str | None = None):
     return load_corpus(name, split)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from vnmod.data import load_corpus, resolve_data_dir, text_key
+from vnmod.data import load_corpus, text_key
 from vnmod.data.policy import clusters, contacts, policy_labels_path, row_hash
 
 CATS = ["insult", "offensive", "fake_news", "illegal_ads"]
@@ -60,31 +60,17 @@ def test_clusters_join_shared_contacts_and_near_copies():
     assert len({got[0], got[2], got[4]}) == 3
 
 
-def _has_corpora() -> bool:
-    try:
-        resolve_data_dir()
-    except FileNotFoundError:
-        return False
-    return True
-
-
-needs_corpora = pytest.mark.skipif(not _has_corpora(),
-                                   reason="public corpora not found (set VNMOD_DATA_DIR)")
-
-
 @pytest.fixture(scope="module")
-def policy():
-    return load_corpus("policy")
+def policy(data_dir):
+    return load_corpus("policy", data_dir=data_dir)
 
 
-@needs_corpora
 def test_every_label_finds_its_post(policy):
     assert len(policy) == len(_rows())
     assert policy.attrs.get("missing", 0) == 0
     assert (policy["text"].str.strip() != "").all()
 
 
-@needs_corpora
 def test_splits_keep_clusters_whole_and_examples_in_train(policy):
     per_group = policy.groupby("group")["split"].nunique()
     assert (per_group == 1).all()

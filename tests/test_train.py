@@ -6,7 +6,7 @@ import numpy as np
 
 from vnmod.evaluate import vihsd_classes
 from vnmod.taxonomy import CATEGORIES
-from vnmod.train import Recipe, out_of_fold_views, vihsd_thresholds
+from vnmod.train import BOUNDS, Recipe, out_of_fold_views, vihsd_thresholds
 
 INS, OFF = CATEGORIES.index("insult"), CATEGORIES.index("offensive")
 
@@ -59,7 +59,8 @@ def test_out_of_fold_views_score_each_post_with_a_model_that_never_saw_it():
     recipe = Recipe(linear={"min_df": 1, "C": 10.0, "char_ngram": None})
     views = out_of_fold_views(recipe, docs, y, np.ones(len(docs)), None, rows, folds=3)
 
-    assert set(views) == {"linear", "rules"}
+    assert set(views) == {"linear", "rules", BOUNDS}
+    assert views[BOUNDS].shape == (rows.sum(), len(CATEGORIES), 2)
     ads = CATEGORIES.index("illegal_ads")
     held_out = views["linear"][:, ads]
     assert held_out.shape == (rows.sum(),) and not np.isnan(held_out).any()

@@ -57,21 +57,32 @@ def _view_names(backend: Any) -> list[str]:
 
 
 def component_probas(backends: Sequence[Any], docs: Sequence[Normalised]
-                     ) -> tuple[dict[str, np.ndarray], list[list[Evidence]]]:
-    """Every backend's probability views of ``docs`` (``{view name: (n, 4)}``) and the
-    evidence the backends that analyse (the rules) found."""
+                     ) -> tuple[dict[str, np.ndarray], list[list[Evidence]], np.ndarray]:
+    """Every backend's probability views of ``docs`` (``{view name: (n, 4)}``), the evidence
+    the backends that analyse (the rules) found, and the bounds ``(n, 4, 2)`` (floor,
+    ceiling) they set on the final scores: strong profanity cannot be combined away, and a
+    post of punctuation is not news."""
     probas: dict[str, np.ndarray] = {}
     evidence: list[list[Evidence]] = [[] for _ in docs]
+    bounds = np.zeros((len(docs), len(CATEGORIES), 2))
+    bounds[:, :, 1] = 1.0
     for backend in backends:
         if hasattr(backend, "views"):
             probas.update(backend.views(docs))
         elif hasattr(backend, "analyse"):
-            probas[backend.name], found = backend.analyse(docs)
+            probas[backend.name], found, bound = backend.analyse(docs)
+            bounds[:, :, 0] = np.maximum(bounds[:, :, 0], bound[:, :, 0])
+            bounds[:, :, 1] = np.minimum(bounds[:, :, 1], bound[:, :, 1])
             for i, items in enumerate(found):
                 evidence[i].extend(items)
         else:
             probas[backend.name] = backend.predict_proba(docs)
-    return probas, evidence
+    return probas, evidence, bounds
+
+
+def bounded(scores: np.ndarray, bounds: np.ndarray) -> np.ndarray:
+    """``scores`` raised to their floors and cut to their ceilings."""
+    return np.minimum(np.maximum(scores, bounds[..., 0]), bounds[..., 1])
 
 
 class Classifier:
@@ -123,10 +134,12 @@ class Classifier:
     def _score(self, docs: list[Normalised]) -> tuple[np.ndarray, list[list[Evidence]]]:
         if not docs:
             return np.zeros((0, len(CATEGORIES))), []
-        probas, evidence = component_probas([b for b, _ in self.components], docs)
+        probas, evidence, bounds = component_probas([b for b, _ in self.components], docs)
         if self._stack is not None:
-            return apply_stack(self._stack, probas), evidence
-        return weighted_mean(probas, self._weights), evidence
+            combined = apply_stack(self._stack, probas)
+        else:
+            combined = weighted_mean(probas, self._weights)
+        return bounded(combined, bounds), evidence
 
     def _explain(self, docs: list[Normalised | None], labels: list[list[str]],
                  evidence: list[list[Evidence]]) -> None:
@@ -173,6 +186,10 @@ class Classifier:
         labels = [[c for k, c in enumerate(CATEGORIES) if ok[i] and scores[i, k] >=
                    self._thresholds[c]] for i in range(len(items))]
         self._explain(docs, labels, evidence)
+        # A flag must say why: a category whose score passed its threshold but for which no
+        # component can point at any part of the text (rules hit or n-gram) is not flagged.
+        labels = [[c for c in cats if any(e.category == c and e.weight > 0 for e in evidence[i])]
+                  for i, cats in enumerate(labels)]
         out = [Prediction(text=item if isinstance(item, str) else None, labels=labels[i],
                           scores={c: float(scores[i, k]) for k, c in enumerate(CATEGORIES)},
                           evidence=evidence[i], status=statuses[i],

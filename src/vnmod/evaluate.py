@@ -62,9 +62,11 @@ def evaluate(clf: Classifier, texts: Sequence[str], y: np.ndarray, *,
     y = np.asarray(y, dtype=float)
     if y.shape != (len(texts), len(CATEGORIES)):
         raise ValueError(f"y must have shape ({len(texts)}, {len(CATEGORIES)}); got {y.shape}")
-    proba = clf.predict_proba(list(texts))
-    thresholds = np.array([clf.thresholds[c] for c in CATEGORIES])
-    pred = proba >= thresholds
+    # The labels a user gets: past the threshold and backed by evidence (Classifier.predict).
+    predictions = clf.predict(list(texts))
+    proba = np.array([[p.scores[c] for c in CATEGORIES] for p in predictions]).reshape(-1, 4)
+    pred = np.array([[c in p.labels for c in CATEGORIES] for p in predictions],
+                    dtype=bool).reshape(-1, 4)
     report: dict[str, Any] = {"n": len(texts), "task": task, "thresholds": clf.thresholds,
                               "components": clf.component_names, "categories": {}}
     f1s = []

@@ -18,7 +18,7 @@ import numpy as np
 from vnmod._resources import load_toml_file
 from vnmod.backends.linear import LinearBackend
 from vnmod.backends.rules import RulesBackend
-from vnmod.classifier import Classifier, component_probas
+from vnmod.classifier import Classifier, bounded, component_probas
 from vnmod.combine import (
     THRESHOLD_GRID,
     apply_stack,
@@ -32,6 +32,7 @@ from vnmod.taxonomy import CATEGORIES
 from vnmod.text.normalize import Normalised, normalise
 
 log = logging.getLogger(__name__)
+BOUNDS = "_bounds"  # key of the rules' score bounds among out-of-fold views
 
 
 @dataclass
@@ -51,6 +52,7 @@ class Recipe:
     source_weights: dict[str, float] = field(default_factory=dict)
     neighbour_sources: list[str] = field(default_factory=list)
     hate_offensive_unknown: list[str] = field(default_factory=list)
+    threshold_sources: dict[str, list[str]] = field(default_factory=dict)
     linear: dict[str, Any] = field(default_factory=dict)
     stack_C: float = 1.0
     data_dir: str | None = None
@@ -152,7 +154,8 @@ def out_of_fold_views(recipe: Recipe, docs: Sequence[Normalised], y: np.ndarray,
     rules' probabilities. Threshold choice can then use far more posts than dev holds."""
     fold = np.array([int(stable_bucket(d.text, "vnmod-oof:") * folds) for d in docs])
     wanted = np.flatnonzero(rows)
-    out: dict[str, np.ndarray] = {"rules": RulesBackend().predict_proba([docs[i] for i in wanted])}
+    rules, _, bounds = RulesBackend().analyse([docs[i] for i in wanted])
+    out: dict[str, np.ndarray] = {"rules": rules, BOUNDS: bounds}
     for f in range(folds):
         held = rows & (fold == f)
         keep = np.flatnonzero(~held)
@@ -167,15 +170,25 @@ def out_of_fold_views(recipe: Recipe, docs: Sequence[Normalised], y: np.ndarray,
     return out
 
 
+def _bounded(scores: np.ndarray, bounds: np.ndarray | None) -> np.ndarray:
+    return scores if bounds is None else bounded(scores, bounds)
+
+
 def _stacks(dev_probas: dict[str, np.ndarray], y_dev: np.ndarray,
             dev_rows_vihsd: np.ndarray | None, C: float,
-            oof: tuple[dict[str, np.ndarray], np.ndarray] | None = None
-            ) -> dict[str, dict[str, Any]]:
+            oof: tuple[dict[str, np.ndarray], np.ndarray] | None = None, *,
+            bounds: np.ndarray | None = None,
+            ceilings: dict[str, float] | None = None,
+            threshold_rows: dict[str, np.ndarray] | None = None) -> dict[str, dict[str, Any]]:
     """A stack (with its thresholds) for every component set the model may be left with:
     all components, all but PhoBERT (when its weights cannot load), and the rules alone.
 
-    ``oof`` (views, labels) of ViHSD training posts join the ViHSD dev rows in choosing the
-    insult/offensive thresholds of every stack whose components all have such views."""
+    Thresholds are chosen on the final scores (stack, then the rules' ``bounds`` of the dev
+    posts) and never above ``ceilings`` (the lowest floor of each category), so a floored
+    post is always flagged. ``threshold_rows`` (category -> bool mask of dev rows) chooses a
+    category's threshold on those rows alone. ``oof`` (views with their ``BOUNDS``, labels)
+    of ViHSD training posts join the ViHSD dev rows in choosing the insult/offensive
+    thresholds of every stack whose components all have such views."""
     names = sorted(dev_probas)
     subsets = [names, [n for n in names if n != "phobert"], ["rules"]]
     stacks: dict[str, dict[str, Any]] = {}
@@ -185,14 +198,19 @@ def _stacks(dev_probas: dict[str, np.ndarray], y_dev: np.ndarray,
             continue
         probas = {n: dev_probas[n] for n in subset}
         stack = fit_stack(probas, y_dev, C=C)
-        combined = apply_stack(stack, probas)
+        combined = _bounded(apply_stack(stack, probas), bounds)
         thresholds = best_thresholds(combined, y_dev)
+        for cat, rows in (threshold_rows or {}).items():
+            thresholds[cat] = best_thresholds(combined[rows], y_dev[rows])[cat]
         if dev_rows_vihsd is not None and dev_rows_vihsd.any():
             p, y = combined[dev_rows_vihsd], y_dev[dev_rows_vihsd]
             if oof is not None and all(n in oof[0] for n in subset):
-                p = np.concatenate([p, apply_stack(stack, {n: oof[0][n] for n in subset})])
+                extra = apply_stack(stack, {n: oof[0][n] for n in subset})
+                p = np.concatenate([p, _bounded(extra, oof[0].get(BOUNDS))])
                 y = np.concatenate([y, oof[1]])
             thresholds["insult"], thresholds["offensive"] = vihsd_thresholds(p, y)
+        for cat, ceiling in (ceilings or {}).items():
+            thresholds[cat] = min(thresholds[cat], ceiling)
         stack["thresholds"] = thresholds
         stacks[key] = stack
     return stacks
@@ -226,14 +244,17 @@ def train(recipe: Recipe, *, output: str | Path | None = None,
         phobert_metrics = train_phobert(docs, y_train, dev_docs, y_dev,
                                         output_dir=out / "phobert", **phobert)
         components["phobert"] = PhobertBackend.from_pretrained(out / "phobert")
-    dev_probas, _ = component_probas(list(components.values()), dev_docs)
+    dev_probas, _, dev_bounds = component_probas(list(components.values()), dev_docs)
     vihsd_rows = (dev_df["source"] == "vihsd").to_numpy() if recipe.vihsd_thresholds else None
     oof = None
     if recipe.vihsd_thresholds and recipe.vihsd_threshold_folds > 1:
         rows = (train_df["source"] == "vihsd").to_numpy()
         oof = (out_of_fold_views(recipe, docs, y_train, weights, neighbour_rows, rows,
                                  recipe.vihsd_threshold_folds), y_train[rows])
-    stacks = _stacks(dev_probas, y_dev, vihsd_rows, recipe.stack_C, oof)
+    threshold_rows = {cat: dev_df["source"].isin(names).to_numpy()
+                      for cat, names in recipe.threshold_sources.items()}
+    stacks = _stacks(dev_probas, y_dev, vihsd_rows, recipe.stack_C, oof, bounds=dev_bounds,
+                     ceilings=components["rules"].least_floor, threshold_rows=threshold_rows)
 
     order = [n for n in ("phobert", "linear", "rules") if n in components]
     clf = Classifier([(components[n], 1.0) for n in order],

@@ -109,3 +109,4 @@ def test_neighbours_survive_save_and_load(with_neighbours, tmp_path):
     again = LinearBackend.load(tmp_path, model.save(tmp_path))
     a, b = model.views(docs), again.views(docs)
     assert np.allclose(np.nan_to_num(a["linear_nn"]), np.nan_to_num(b["linear_nn"]), atol=2e-3)
+

@@ -33,14 +33,34 @@ class RulesBackend:
         self.lexicon_dir = lexicon_dir
         self.engine = RuleEngine(load_lexicon(lexicon_dir))
 
-    def analyse(self, docs: Sequence[Normalised]) -> tuple[np.ndarray, list[list[Evidence]]]:
-        """Scores ``(n, len(CATEGORIES))`` and each post's evidence."""
+    def analyse(self, docs: Sequence[Normalised]
+                ) -> tuple[np.ndarray, list[list[Evidence]], np.ndarray]:
+        """Scores ``(n, len(CATEGORIES))``, each post's evidence, and the bounds
+        ``(n, len(CATEGORIES), 2)`` the rules set on the final scores: the floor
+        (:meth:`RuleEngine.floors`) and the ceiling (:meth:`RuleEngine.ceilings`)."""
         scores = np.empty((len(docs), len(CATEGORIES)))
+        bounds = np.empty((len(docs), len(CATEGORIES), 2))
         evidence = []
         for i, doc in enumerate(docs):
             scores[i], counted = self.engine.score(self.engine.hits(doc))
+            ceilings = self.engine.ceilings(doc)
+            bounds[i, :, 0] = np.minimum(self.engine.floors(doc, counted, scores[i]), ceilings)
+            bounds[i, :, 1] = ceilings
+            scores[i] = np.minimum(scores[i], ceilings)
             evidence.append(self.engine.evidence(doc, counted))
-        return scores, evidence
+        return scores, evidence, bounds
+
+    @property
+    def least_floor(self) -> dict[str, float]:
+        """Per category, the lowest floor any rule can set: a threshold above it would let a
+        floored post go unflagged, so training caps the thresholds there."""
+        out: dict[str, float] = {}
+        lex = self.engine.lexicon
+        for rule in lex.rules:
+            if rule.floor > 0:
+                floor = min(rule.floor, lex.abbreviated_floor.get(rule.category, rule.floor))
+                out[rule.category] = min(out.get(rule.category, 1.0), floor)
+        return out
 
     def predict_proba(self, docs: Sequence[Normalised]) -> np.ndarray:
         return self.analyse(docs)[0]

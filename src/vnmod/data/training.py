@@ -83,9 +83,20 @@ def load_training_frame(
         where = labelled_dir if name == "vnmod_labelled" else data_dir
         return load_corpus(name, data_dir=where)
 
-    full = {name: load(name) for name in dict.fromkeys([*sources, *holdout])}
+    full = {name: load(name) for name in sources}
+    for name in holdout:
+        if name in full:
+            continue
+        try:
+            full[name] = load(name)
+        except FileNotFoundError as exc:
+            # Only a guard: a corpus that is not here cannot leak into the training data.
+            log.warning("hold-out corpus %s not found, nothing to hold out from it (%s)",
+                        name, exc)
     held: set[str] = set()
     for name in holdout:
+        if name not in full:
+            continue
         frame = full[name]
         held.update(text_key(t) for t in frame.loc[frame["split"] != "train", "text"])
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import re
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -203,6 +204,38 @@ class RuleEngine:
         scores = np.array([1.0 / (1.0 + math.exp(-(self.lexicon.bias[c] + totals[c])))
                            for c in CATEGORIES])
         return scores, counted
+
+    def floors(self, doc: Normalised, hits: Sequence[Hit], scores: np.ndarray) -> np.ndarray:
+        """Per category, the least final score the counted ``hits`` guarantee.
+
+        A rule with a ``floor`` (strong profanity) keeps its category at or above that score,
+        so no learned component can overrule it, but only where the rules' own score for the
+        category is at least 0.5 (a counter-rule that hit lifts the floor). A hit whose
+        original span differs from the matched text (an abbreviation or teencode expanded
+        during normalisation) gets the category's lower ``abbreviated_floor``.
+        """
+        out = np.zeros(len(CATEGORIES))
+        for h in hits:
+            k = CATEGORIES.index(h.rule.category)
+            if h.rule.floor <= 0 or scores[k] < 0.5:
+                continue
+            floor = h.rule.floor
+            s, e = doc.to_original(h.start, h.end)
+            if unicodedata.normalize("NFC", doc.original[s:e].lower()) != doc.text[h.start:h.end]:
+                floor = min(floor, self.lexicon.abbreviated_floor.get(h.rule.category, floor))
+            out[k] = max(out[k], floor)
+        return out
+
+    def ceilings(self, doc: Normalised) -> np.ndarray:
+        """Per category, the most a final score may be: 0 for a category whose
+        ``min_letters`` the post does not reach, else 1."""
+        out = np.ones(len(CATEGORIES))
+        if self.lexicon.min_letters:
+            letters = sum(ch.isalpha() for ch in doc.original)
+            for cat, least in self.lexicon.min_letters.items():
+                if letters < least:
+                    out[CATEGORIES.index(cat)] = 0.0
+        return out
 
     def evidence(self, doc: Normalised, hits: Sequence[Hit]) -> list[Evidence]:
         """Hits as :class:`Evidence` located in the original text."""

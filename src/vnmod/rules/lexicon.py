@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +29,7 @@ class Rule:
     unless_next: tuple[str, ...] = ()
     unless_prev: tuple[str, ...] = ()
     cue: bool = False
+    floor: float = 0.0
     note: str = ""
 
 
@@ -38,6 +39,12 @@ class Lexicon:
 
     rules: tuple[Rule, ...]
     bias: dict[str, float]
+    #: Per category, the floor of a hit reached only through a teencode or abbreviation
+    #: expansion (``vl`` -> ``vãi lồn``): such forms count, with a lower score.
+    abbreviated_floor: dict[str, float] = field(default_factory=dict)
+    #: Per category, the fewest letters a post needs to be scored for it at all (a post of
+    #: punctuation, emoji or two words is not news).
+    min_letters: dict[str, int] = field(default_factory=dict)
 
 
 def _rule_from_dict(raw: dict[str, Any], category: str, where: str) -> Rule:
@@ -73,8 +80,19 @@ def _rule_from_dict(raw: dict[str, Any], category: str, where: str) -> Rule:
         unless_next=tuple(raw.get("unless_next", ())),
         unless_prev=tuple(raw.get("unless_prev", ())),
         cue=bool(raw.get("cue", False)),
+        floor=_floor(raw.get("floor", 0.0), f"{where}: rule {raw['id']!r}"),
         note=raw.get("note", ""),
     )
+
+
+def _floor(value: Any, where: str) -> float:
+    try:
+        floor = float(value)
+    except (TypeError, ValueError):
+        floor = -1.0
+    if not 0.0 <= floor < 1.0:
+        raise ValueError(f"{where}: floor = {value!r}; expected a score in [0, 1)")
+    return floor
 
 
 def _parse(doc: dict[str, Any], where: str) -> tuple[str, float, list[Rule]]:
@@ -105,13 +123,19 @@ def load_lexicon(directory: str | Path | None = None) -> Lexicon:
             docs.append((load_toml_file(path), str(path)))
     rules: list[Rule] = []
     bias: dict[str, float] = {c: -4.0 for c in CATEGORIES}
+    abbreviated: dict[str, float] = {}
+    min_letters: dict[str, int] = {}
     for doc, where in docs:
         category, cat_bias, parsed = _parse(doc, where)
         bias[category] = cat_bias
+        if "abbreviated_floor" in doc:
+            abbreviated[category] = _floor(doc["abbreviated_floor"], where)
+        if "min_letters" in doc:
+            min_letters[category] = int(doc["min_letters"])
         rules.extend(parsed)
     seen: set[str] = set()
     for rule in rules:
         if rule.id in seen:
             raise ValueError(f"rule id {rule.id!r} is used twice; ids must be unique")
         seen.add(rule.id)
-    return Lexicon(tuple(rules), bias)
+    return Lexicon(tuple(rules), bias, abbreviated, min_letters)
