@@ -125,3 +125,39 @@ def test_users_file_rows_go_to_the_split_they_name(tmp_path):
     assert mine_train == ["bán súng hơi giá rẻ", "hôm nay trời đẹp"]
     assert mine_dev == ["nhận làm bằng giả", "chúc mừng sinh nhật"]
     assert "cho vay nặng lãi" not in set(train["text"]) | set(dev["text"])
+
+
+def test_category_weights_override_a_source_weight_for_one_category():
+    from vnmod.train import _weights
+
+    recipe = Recipe(source_weights={"policy": 10.0},
+                    category_weights={"fake_news": {"policy": 0.3, "vifn_v2": 0.5}})
+    w = _weights(np.array(["policy", "vifn_v2", "vihsd"]), recipe)
+    fake = CATEGORIES.index("fake_news")
+    assert w.shape == (3, len(CATEGORIES))
+    assert w[0, fake] == 0.3 and w[1, fake] == 0.5 and w[2, fake] == 1.0
+    others = [k for k in range(len(CATEGORIES)) if k != fake]
+    assert (w[0, others] == 10.0).all() and (w[1, others] == 1.0).all()
+
+
+def test_threshold_tolerance_takes_the_highest_cut_on_a_flat_f1():
+    from vnmod.combine import best_thresholds
+
+    # 10 positives scored 0.8 and 0.2..0.29; 90 negatives at 0.1 and one negative at 0.5:
+    # a cut anywhere in (0.1, 0.2] gets every positive with the 0.5 negative; cuts in
+    # (0.5, 0.8] miss the low positives.
+    pos = np.r_[np.full(5, 0.8), np.linspace(0.2, 0.29, 5)]
+    neg = np.r_[np.full(90, 0.1), 0.5]
+    p = np.zeros((len(pos) + len(neg), len(CATEGORIES)))
+    y = np.zeros_like(p)
+    k = CATEGORIES.index("illegal_ads")
+    p[:, k] = np.r_[pos, neg]
+    y[: len(pos), k] = 1
+    exact = best_thresholds(p, y)["illegal_ads"]
+    assert 0.1 < exact <= 0.2
+    # F1 at any cut in (0.29, 0.5] is 2*5/(6+10) = 0.625 vs 2*10/(11+10) = 0.952: outside a
+    # 0.01 tolerance, so the tolerance keeps the exact answer's region...
+    assert best_thresholds(p, y, tolerance={"illegal_ads": 0.01})["illegal_ads"] <= 0.2
+    # ...and a wide tolerance takes the highest cut whose F1 stays within it.
+    wide = best_thresholds(p, y, tolerance={"illegal_ads": 0.4})["illegal_ads"]
+    assert 0.5 < wide <= 0.8

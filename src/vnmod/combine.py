@@ -91,13 +91,16 @@ def f1_over_grid(pred: np.ndarray, truth: np.ndarray) -> np.ndarray:
     return 2 * tp / np.maximum(pred.sum(1) + truth.sum(), 1)
 
 
-def best_thresholds(p: np.ndarray, y: np.ndarray, *, default: float = 0.5) -> dict[str, float]:
+def best_thresholds(p: np.ndarray, y: np.ndarray, *, default: float = 0.5,
+                    tolerance: Mapping[str, float] | None = None) -> dict[str, float]:
     """Per category, the threshold in 0.05..0.95 maximising F1 on dev (``default`` where dev
     has no positive).
 
     Among the thresholds with the best F1, the one farthest from any dev probability is
     taken (then the one closest to 0.5), so small numeric changes (int8, ONNX) do not flip
-    dev decisions and the cut sits in the middle of the gap between classes.
+    dev decisions and the cut sits in the middle of the gap between classes. With a
+    ``tolerance`` for a category, the highest threshold whose F1 is within it of the best is
+    taken instead: where F1 is flat, fewer flags (fewer false alarms for a reviewer).
     """
     grid = THRESHOLD_GRID
     out = {}
@@ -108,6 +111,9 @@ def best_thresholds(p: np.ndarray, y: np.ndarray, *, default: float = 0.5) -> di
             out[cat] = default
             continue
         f1 = f1_over_grid(scores[None, :] >= grid[:, None], truth)
+        if tolerance and cat in tolerance:
+            out[cat] = float(grid[f1 >= f1.max() - tolerance[cat]].max())
+            continue
         best = grid[f1 == f1.max()]
         margin = np.abs(scores[None, :] - best[:, None]).min(1)
         order = np.lexsort((np.abs(best - 0.5), -np.round(margin, 6)))

@@ -53,6 +53,8 @@ class Recipe:
     neighbour_sources: list[str] = field(default_factory=list)
     hate_offensive_unknown: list[str] = field(default_factory=list)
     threshold_sources: dict[str, list[str]] = field(default_factory=dict)
+    category_weights: dict[str, dict[str, float]] = field(default_factory=dict)
+    threshold_tolerance: dict[str, float] = field(default_factory=dict)
     linear: dict[str, Any] = field(default_factory=dict)
     stack_C: float = 1.0
     data_dir: str | None = None
@@ -86,6 +88,17 @@ def _targets(frame, recipe: Recipe) -> np.ndarray:
         rows = (sources == source) & (y[:, ins] == 1)
         y[rows, off] = np.nan
     return y
+
+
+def _weights(sources: np.ndarray, recipe: Recipe) -> np.ndarray:
+    """Loss weight of each row for each category, ``(n, 4)``: its source's weight, or the
+    weight ``category_weights`` gives that source for that category."""
+    base = np.array([recipe.source_weights.get(s, 1.0) for s in sources])
+    out = np.repeat(base[:, None], len(CATEGORIES), axis=1)
+    for cat, per_source in recipe.category_weights.items():
+        for source, weight in per_source.items():
+            out[sources == source, CATEGORIES.index(cat)] = weight
+    return out
 
 
 def _hold_out(frame, fraction: float, salt: str):
@@ -179,14 +192,16 @@ def _stacks(dev_probas: dict[str, np.ndarray], y_dev: np.ndarray,
             oof: tuple[dict[str, np.ndarray], np.ndarray] | None = None, *,
             bounds: np.ndarray | None = None,
             ceilings: dict[str, float] | None = None,
-            threshold_rows: dict[str, np.ndarray] | None = None) -> dict[str, dict[str, Any]]:
+            threshold_rows: dict[str, np.ndarray] | None = None,
+            tolerance: dict[str, float] | None = None) -> dict[str, dict[str, Any]]:
     """A stack (with its thresholds) for every component set the model may be left with:
     all components, all but PhoBERT (when its weights cannot load), and the rules alone.
 
     Thresholds are chosen on the final scores (stack, then the rules' ``bounds`` of the dev
     posts) and never above ``ceilings`` (the lowest floor of each category), so a floored
     post is always flagged. ``threshold_rows`` (category -> bool mask of dev rows) chooses a
-    category's threshold on those rows alone. ``oof`` (views with their ``BOUNDS``, labels)
+    category's threshold on those rows alone; ``tolerance`` is passed to
+    :func:`~vnmod.combine.best_thresholds`. ``oof`` (views with their ``BOUNDS``, labels)
     of ViHSD training posts join the ViHSD dev rows in choosing the insult/offensive
     thresholds of every stack whose components all have such views."""
     names = sorted(dev_probas)
@@ -199,9 +214,10 @@ def _stacks(dev_probas: dict[str, np.ndarray], y_dev: np.ndarray,
         probas = {n: dev_probas[n] for n in subset}
         stack = fit_stack(probas, y_dev, C=C)
         combined = _bounded(apply_stack(stack, probas), bounds)
-        thresholds = best_thresholds(combined, y_dev)
+        thresholds = best_thresholds(combined, y_dev, tolerance=tolerance)
         for cat, rows in (threshold_rows or {}).items():
-            thresholds[cat] = best_thresholds(combined[rows], y_dev[rows])[cat]
+            thresholds[cat] = best_thresholds(combined[rows], y_dev[rows],
+                                              tolerance=tolerance)[cat]
         if dev_rows_vihsd is not None and dev_rows_vihsd.any():
             p, y = combined[dev_rows_vihsd], y_dev[dev_rows_vihsd]
             if oof is not None and all(n in oof[0] for n in subset):
@@ -228,7 +244,7 @@ def train(recipe: Recipe, *, output: str | Path | None = None,
     docs = [normalise(t) for t in train_df["text"]]
     dev_docs = [normalise(t) for t in dev_df["text"]]
 
-    weights = np.array([recipe.source_weights.get(s, 1.0) for s in train_df["source"]])
+    weights = _weights(train_df["source"].to_numpy(), recipe)
     neighbour_rows = np.isin(train_df["source"], recipe.neighbour_sources) \
         if recipe.neighbour_sources else None
     components: dict[str, Any] = {
@@ -254,7 +270,8 @@ def train(recipe: Recipe, *, output: str | Path | None = None,
     threshold_rows = {cat: dev_df["source"].isin(names).to_numpy()
                       for cat, names in recipe.threshold_sources.items()}
     stacks = _stacks(dev_probas, y_dev, vihsd_rows, recipe.stack_C, oof, bounds=dev_bounds,
-                     ceilings=components["rules"].least_floor, threshold_rows=threshold_rows)
+                     ceilings=components["rules"].least_floor, threshold_rows=threshold_rows,
+                     tolerance=recipe.threshold_tolerance)
 
     order = [n for n in ("phobert", "linear", "rules") if n in components]
     clf = Classifier([(components[n], 1.0) for n in order],

@@ -110,3 +110,16 @@ def test_neighbours_survive_save_and_load(with_neighbours, tmp_path):
     a, b = model.views(docs), again.views(docs)
     assert np.allclose(np.nan_to_num(a["linear_nn"]), np.nan_to_num(b["linear_nn"]), atol=2e-3)
 
+
+
+def test_per_category_sample_weights():
+    docs = [normalise(t) for t, _ in POSTS] * 2
+    y = np.array([lab for _, lab in POSTS] * 2, dtype=float)
+    flat = LinearBackend(min_df=1, C=10.0).fit(docs, y, sample_weight=np.ones(len(docs)))
+    w = np.ones((len(docs), 4))
+    w[:, 0] = np.where(y[:, 0] == 1, 5.0, 1.0)  # insult positives weigh 5x, other heads as flat
+    per_cat = LinearBackend(min_df=1, C=10.0).fit(docs, y, sample_weight=w)
+    np.testing.assert_allclose(per_cat.coef_[1:], flat.coef_[1:], atol=1e-6)
+    ins = [i for i, (_, lab) in enumerate(POSTS) if lab[0] == 1]
+    assert (per_cat.predict_proba([docs[i] for i in ins])[:, 0]
+            > flat.predict_proba([docs[i] for i in ins])[:, 0]).all()

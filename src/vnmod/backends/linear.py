@@ -134,7 +134,8 @@ class LinearBackend:
 
         ``y`` is ``(n, 4)`` with 1/0 labels and ``nan`` where a post's source says nothing
         about a category; those cells are left out of that category's training.
-        ``sample_weight`` (n,) scales each post's loss (e.g. to weigh hard negatives up).
+        ``sample_weight`` (n,) scales each post's loss (e.g. to weigh hard negatives up);
+        ``(n, 4)`` gives each category its own weights.
         ``neighbour_rows`` (n,) bool: the posts the neighbour view may return (default all).
         """
         from sklearn.linear_model import LogisticRegression
@@ -167,7 +168,9 @@ class LinearBackend:
                 continue  # no signal for this category: the column stays nan
             model = LogisticRegression(C=self.C, class_weight=class_weight,
                                        max_iter=2000, solver="liblinear")
-            weight = None if sample_weight is None else np.asarray(sample_weight)[known]
+            weight = None if sample_weight is None else np.asarray(sample_weight)
+            if weight is not None:
+                weight = (weight[:, k] if weight.ndim == 2 else weight)[known]
             model.fit(x[known], labels, sample_weight=weight)
             self.coef_[k] = model.coef_[0]
             self.intercept_[k] = model.intercept_[0]
