@@ -112,17 +112,24 @@ def resolve_data_dir(data_dir: str | os.PathLike[str] | None = None) -> Path:
     )
 
 
-def resolve_labelled_dir(path: str | os.PathLike[str] | None = None) -> Path:
-    """Labelled-data folder: ``path``, ``$VNMOD_LABELLED_DIR`` or ``<repo>/data/labelled``."""
+def resolve_repo_data(relative: str, env_name: str,
+                      path: str | os.PathLike[str] | None = None) -> Path:
+    """A data path of the repository: ``path``, else ``$env_name``, else ``relative`` under
+    the repository root (or the current directory, where only that one has it)."""
     if path is not None:
         return Path(path).expanduser()
-    env = os.environ.get(LABELLED_ENV)
+    env = os.environ.get(env_name)
     if env:
         return Path(env).expanduser()
-    for cand in (REPO_ROOT / "data" / "labelled", Path.cwd() / "data" / "labelled"):
-        if cand.is_dir():
-            return cand
-    return REPO_ROOT / "data" / "labelled"
+    for root in (REPO_ROOT, Path.cwd()):
+        if (root / relative).exists():
+            return root / relative
+    return REPO_ROOT / relative
+
+
+def resolve_labelled_dir(path: str | os.PathLike[str] | None = None) -> Path:
+    """Labelled-data folder: ``path``, ``$VNMOD_LABELLED_DIR`` or ``<repo>/data/labelled``."""
+    return resolve_repo_data("data/labelled", LABELLED_ENV, path)
 
 
 def make_frame(

@@ -23,10 +23,10 @@ from typing import TYPE_CHECKING
 
 from vnmod.data._common import (
     CATEGORIES,
-    REPO_ROOT,
     make_frame,
     read_csv,
     require_pandas,
+    resolve_repo_data,
     split_for_group,
     text_key,
 )
@@ -61,16 +61,7 @@ def row_hash(text: str) -> str:
 
 def policy_labels_path(path: str | os.PathLike[str] | None = None) -> Path:
     """The policy label file: ``path``, ``$VNMOD_POLICY_LABELS`` or ``data/policy/labels.csv``."""
-    if path is not None:
-        return Path(path).expanduser()
-    env = os.environ.get(POLICY_ENV)
-    if env:
-        return Path(env).expanduser()
-    for root in (REPO_ROOT, Path.cwd()):
-        cand = root / "data" / "policy" / "labels.csv"
-        if cand.is_file():
-            return cand
-    return REPO_ROOT / "data" / "policy" / "labels.csv"
+    return resolve_repo_data("data/policy/labels.csv", POLICY_ENV, path)
 
 
 def contacts(text: str) -> set[str]:
