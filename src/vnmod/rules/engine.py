@@ -231,7 +231,12 @@ class RuleEngine:
         ``min_letters`` the post does not reach, else 1."""
         out = np.ones(len(CATEGORIES))
         if self.lexicon.min_letters:
-            letters = sum(ch.isalpha() for ch in doc.original)
+            need, letters = max(self.lexicon.min_letters.values()), 0
+            for ch in doc.original:  # stops as soon as every minimum is met
+                if ch.isalpha():
+                    letters += 1
+                    if letters >= need:
+                        break
             for cat, least in self.lexicon.min_letters.items():
                 if letters < least:
                     out[CATEGORIES.index(cat)] = 0.0
