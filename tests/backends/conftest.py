@@ -66,15 +66,6 @@ def labelled_posts() -> tuple[list[str], np.ndarray]:
     return texts, np.array(rows)
 
 
-def data_dir() -> Path | None:
-    """``$VNMOD_DATA_DIR``, then ``../shared/data`` from cwd, then from the repo root."""
-    for candidate in (os.environ.get("VNMOD_DATA_DIR"), Path.cwd().parent / "shared" / "data",
-                      REPO.parent / "shared" / "data"):
-        if candidate and (Path(candidate) / "vihsd").is_dir():
-            return Path(candidate)
-    return None
-
-
 @pytest.fixture(scope="session")
 def sentences() -> list[str]:
     return project_sentences()
@@ -132,10 +123,7 @@ def tiny_segmented(labelled) -> list[str]:
 
 
 @pytest.fixture(scope="session")
-def vihsd_posts() -> list[str]:
-    """Non-empty ViHSD train posts (read in place)."""
-    root = data_dir()
-    if root is None:
-        pytest.skip("ViHSD not found (set VNMOD_DATA_DIR)")
-    with open(root / "vihsd" / "train.csv", encoding="utf-8", newline="") as handle:
+def vihsd_posts(data_dir) -> list[str]:
+    """Non-empty ViHSD train posts (read in place; skipped without the corpora)."""
+    with open(data_dir / "vihsd" / "train.csv", encoding="utf-8", newline="") as handle:
         return [r["free_text"] for r in csv.DictReader(handle) if (r["free_text"] or "").strip()]
