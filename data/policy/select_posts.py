@@ -23,6 +23,8 @@ from pathlib import Path
 from vnmod.data.policy import row_hash
 
 HERE = Path(__file__).resolve().parent
+# The policy's worked examples (already labelled: never read again).
+EXAMPLES = HERE.parents[2] / "shared" / "annotation_examples.csv"
 csv.field_size_limit(10**8)
 
 # Sales-like: prices, contact, delivery, wholesale, loans, jobs.
@@ -59,14 +61,7 @@ def nfc(text: str) -> str:
 
 def select(data_dir: Path) -> list[dict[str, str]]:
     rng = random.Random(20261201)
-    examples = (
-        {
-            r["id"]
-            for r in read_rows(HERE.parent.parent.parent / "shared" / "annotation_examples.csv")
-        }
-        if (HERE.parent.parent.parent / "shared" / "annotation_examples.csv").exists()
-        else set()
-    )
+    examples = {r["id"] for r in read_rows(EXAMPLES)} if EXAMPLES.exists() else set()
     chosen: list[dict[str, str]] = []
     seen: set[tuple[str, str, str]] = set()
 

@@ -80,8 +80,11 @@ def component_probas(backends: Sequence[Any], docs: Sequence[Normalised]
     return probas, evidence, bounds
 
 
-def bounded(scores: np.ndarray, bounds: np.ndarray) -> np.ndarray:
-    """``scores`` raised to their floors and cut to their ceilings."""
+def bounded(scores: np.ndarray, bounds: np.ndarray | None) -> np.ndarray:
+    """``scores`` raised to their floors and cut to their ceilings (unchanged without
+    ``bounds``)."""
+    if bounds is None:
+        return scores
     return np.minimum(np.maximum(scores, bounds[..., 0]), bounds[..., 1])
 
 

@@ -64,9 +64,10 @@ def evaluate(clf: Classifier, texts: Sequence[str], y: np.ndarray, *,
         raise ValueError(f"y must have shape ({len(texts)}, {len(CATEGORIES)}); got {y.shape}")
     # The labels a user gets: past the threshold and backed by evidence (Classifier.predict).
     predictions = clf.predict(list(texts))
-    proba = np.array([[p.scores[c] for c in CATEGORIES] for p in predictions]).reshape(-1, 4)
+    n_cats = len(CATEGORIES)
+    proba = np.array([[p.scores[c] for c in CATEGORIES] for p in predictions]).reshape(-1, n_cats)
     pred = np.array([[c in p.labels for c in CATEGORIES] for p in predictions],
-                    dtype=bool).reshape(-1, 4)
+                    dtype=bool).reshape(-1, n_cats)
     report: dict[str, Any] = {"n": len(texts), "task": task, "thresholds": clf.thresholds,
                               "components": clf.component_names, "categories": {}}
     f1s = []

@@ -183,10 +183,6 @@ def out_of_fold_views(recipe: Recipe, docs: Sequence[Normalised], y: np.ndarray,
     return out
 
 
-def _bounded(scores: np.ndarray, bounds: np.ndarray | None) -> np.ndarray:
-    return scores if bounds is None else bounded(scores, bounds)
-
-
 def _stacks(dev_probas: dict[str, np.ndarray], y_dev: np.ndarray,
             dev_rows_vihsd: np.ndarray | None, C: float,
             oof: tuple[dict[str, np.ndarray], np.ndarray] | None = None, *,
@@ -213,7 +209,7 @@ def _stacks(dev_probas: dict[str, np.ndarray], y_dev: np.ndarray,
             continue
         probas = {n: dev_probas[n] for n in subset}
         stack = fit_stack(probas, y_dev, C=C)
-        combined = _bounded(apply_stack(stack, probas), bounds)
+        combined = bounded(apply_stack(stack, probas), bounds)
         thresholds = best_thresholds(combined, y_dev, tolerance=tolerance)
         for cat, rows in (threshold_rows or {}).items():
             thresholds[cat] = best_thresholds(combined[rows], y_dev[rows],
@@ -222,7 +218,7 @@ def _stacks(dev_probas: dict[str, np.ndarray], y_dev: np.ndarray,
             p, y = combined[dev_rows_vihsd], y_dev[dev_rows_vihsd]
             if oof is not None and all(n in oof[0] for n in subset):
                 extra = apply_stack(stack, {n: oof[0][n] for n in subset})
-                p = np.concatenate([p, _bounded(extra, oof[0].get(BOUNDS))])
+                p = np.concatenate([p, bounded(extra, oof[0].get(BOUNDS))])
                 y = np.concatenate([y, oof[1]])
             thresholds["insult"], thresholds["offensive"] = vihsd_thresholds(p, y)
         for cat, ceiling in (ceilings or {}).items():

@@ -11,7 +11,7 @@ import json
 import logging
 import os
 import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -187,6 +187,13 @@ def _load_vifn_v2(path: Path, split: str) -> pd.DataFrame:
     return make_frame(raw["content"], {"fake_news": raw["label"].astype(int)}, "vifn_v2", split)
 
 
+def _hash_split(texts: Iterable[str], salt: str, test_share: float = 0.2) -> list[str]:
+    """``"test"`` for a text whose SHA-256 (of its text key, salted) falls in the top
+    ``test_share``, else ``"train"``: identical texts always share a split."""
+    return ["train" if stable_bucket(text_key(t), salt) < 1 - test_share else "test"
+            for t in texts]
+
+
 def _load_vifn_v3(path: Path, split: str) -> pd.DataFrame:
     """ViFN v3 fake articles (every row fake -> ``fake_news``): title and summary as the text.
 
@@ -196,9 +203,8 @@ def _load_vifn_v3(path: Path, split: str) -> pd.DataFrame:
     raw = read_csv(path)
     texts = [f"{t.strip()}. {s.strip()}".strip(". ") for t, s in
              zip(raw["title"], raw["summary"], strict=True)]
-    splits = ["train" if stable_bucket(text_key(t), "vnmod-vifn3:") < 0.8 else "test"
-              for t in texts]
-    return make_frame(texts, {"fake_news": [1] * len(texts)}, "vifn_v3", splits,
+    return make_frame(texts, {"fake_news": [1] * len(texts)}, "vifn_v3",
+                      _hash_split(texts, "vnmod-vifn3:"),
                       extra={"domain": raw["domain"]})
 
 
@@ -211,10 +217,7 @@ def _load_vi_smishing(path: Path, split: str) -> pd.DataFrame:
     ``has_phone_number``, ``sender_type``.
     """
     raw = read_csv(path)
-    splits = [
-        "train" if stable_bucket(text_key(t), "vnmod-smishing:") < 0.8 else "test"
-        for t in raw["content"]
-    ]
+    splits = _hash_split(raw["content"], "vnmod-smishing:")
     return make_frame(
         raw["content"],
         {"illegal_ads": raw["label"].astype(int)},
