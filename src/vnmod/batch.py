@@ -1,41 +1,49 @@
 """Score CSV and JSONL files in streaming chunks, keeping every row and column in order.
 
-Rows are read with ``errors="surrogateescape"`` so that invalid UTF-8 never stops a run: the
-bad bytes become U+FFFD in the output and the row's status says so. Output goes to a temporary
-file beside the target and is renamed into place only when complete.
+Reading (encodings, malformed records) is :mod:`vnmod.batch_input`'s job and writing (where,
+atomically, signals) :mod:`vnmod.atomic_output`'s; this module scores rows and lays out the
+output. A record the reader found damaged is still scored where it has a text, and its
+``status`` says what was wrong, with the line number where it helps.
 """
 
 from __future__ import annotations
 
 import csv
-import io
+import itertools
 import json
 import multiprocessing as mp
 import os
-import re
 import sys
-import tempfile
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
+from vnmod.atomic_output import (
+    Interrupted,
+    OutputPathError,
+    open_output,
+    plan_output,
+    reset_signals_in_worker,
+    stop_cleanly_on_signals,
+)
+from vnmod.batch_input import BatchError, DecodedInput, Row, read_csv_table, read_jsonl
 from vnmod.classifier import Classifier
 from vnmod.prediction import Prediction
 from vnmod.taxonomy import CATEGORIES
+
+__all__ = ["BatchError", "BatchReport", "defuse", "find_text_column", "score_file"]
 
 TEXT_COLUMN_GUESSES = ("text", "content", "free_text", "post_message", "message", "comment",
                        "post", "body", "noi_dung", "nội dung", "nội_dung", "caption")
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 OUTPUT_FIELDS = ("label", "labels", *[f"score_{c}" for c in CATEGORIES], "evidence", "status")
-
-csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
-
-
-class BatchError(ValueError):
-    """The input cannot be scored as asked (no text column, same file in and out...)."""
+JSONL_LOOKAHEAD = 1000  # records read to guess a JSONL file's text key
+MAX_WARNINGS = 20
+# Line breaks to str.splitlines() and JavaScript, escaped in JSONL output (only strings hold them)
+_LINE_BREAKS = str.maketrans({c: f"\\u{ord(c):04x}" for c in "\x85\u2028\u2029"})
 
 
 @dataclass
@@ -44,20 +52,13 @@ class BatchReport:
     flagged: int = 0
     not_ok: int = 0
     seconds: float = 0.0
+    encoding: str = "utf-8"
+    quoting_errors: int = 0
+    warnings: list[str] = field(default_factory=list)  # the first quoting errors
 
     @property
     def rate(self) -> float:
         return self.rows / self.seconds if self.seconds else 0.0
-
-
-_ESCAPED_BYTE = re.compile("[\udc80-\udcff]")  # how surrogateescape carries an invalid byte
-
-
-def _clean(value: str) -> tuple[str, bool]:
-    """Replace surrogate-escaped bytes by U+FFFD; report whether any were found."""
-    if _ESCAPED_BYTE.search(value) is None:
-        return value, False
-    return _ESCAPED_BYTE.sub("\ufffd", value), True
 
 
 def defuse(cell: str) -> str:
@@ -73,8 +74,9 @@ def defuse(cell: str) -> str:
 
 def result_fields(p: Prediction, bad_bytes: bool = False) -> dict[str, Any]:
     status = p.status
-    if bad_bytes:
-        status = f"{status}; invalid UTF-8 bytes replaced" if status == "ok" else status
+    # 'ok' or 'ok; degraded model: ...': the row itself was scored
+    if bad_bytes and status.split(";")[0] == "ok":
+        status = f"{status}; invalid UTF-8 bytes replaced"
     return {
         "label": p.label,
         "labels": ";".join(p.labels),
@@ -103,9 +105,9 @@ def find_text_column(columns: list[str], wanted: str | None) -> int:
 _WORKER_CLF: Classifier | None = None
 
 
-def _predict_fields(texts: list[str | None], bad: list[bool]) -> list[dict[str, Any]]:
+def _predict_fields(texts: list[Any]) -> list[dict[str, Any]]:
     assert _WORKER_CLF is not None
-    return [result_fields(p, b) for p, b in zip(_WORKER_CLF.predict(texts), bad, strict=True)]
+    return [result_fields(p) for p in _WORKER_CLF.predict(texts)]
 
 
 class _Scorer:
@@ -116,18 +118,18 @@ class _Scorer:
         _WORKER_CLF = clf
         self.pool = None
         if workers > 1 and "fork" in mp.get_all_start_methods():
-            self.pool = mp.get_context("fork").Pool(workers)
+            self.pool = mp.get_context("fork").Pool(workers, reset_signals_in_worker)
 
-    def map(self, jobs: Iterator[tuple[list[str | None], list[bool], Any]]
+    def map(self, jobs: Iterator[tuple[list[Any], Any]]
             ) -> Iterator[tuple[list[dict[str, Any]], Any]]:
-        """Yield ``(fields, payload)`` per job, in job order."""
+        """Yield ``(fields, payload)`` per ``(texts, payload)`` job, in job order."""
         if self.pool is None:
-            for texts, bad, payload in jobs:
-                yield _predict_fields(texts, bad), payload
+            for texts, payload in jobs:
+                yield _predict_fields(texts), payload
             return
         pending: deque = deque()
-        for texts, bad, payload in jobs:
-            pending.append((self.pool.apply_async(_predict_fields, (texts, bad)), payload))
+        for texts, payload in jobs:
+            pending.append((self.pool.apply_async(_predict_fields, (texts,)), payload))
             while len(pending) > 4:
                 res, pay = pending.popleft()
                 yield res.get(), pay
@@ -135,9 +137,24 @@ class _Scorer:
             res, pay = pending.popleft()
             yield res.get(), pay
 
-    def close(self) -> None:
-        if self.pool is not None:
+    def close(self, *, kill: bool = False) -> None:
+        """Stop the workers; ``kill`` when they may have died of a signal already.
+
+        ``Pool.terminate`` waits for a queue lock that a worker killed mid-wait never gives
+        back, so after SIGTERM or SIGHUP (sent to the whole process group, say) the workers
+        are killed outright and the pool's own exit-time clean-up is cancelled.
+        """
+        if self.pool is None:
+            return
+        if not kill:
             self.pool.terminate()
+            return
+        for proc in getattr(self.pool, "_pool", []):
+            proc.kill()
+            proc.join(5)
+        finalizer = getattr(self.pool, "_terminate", None)
+        if finalizer is not None:
+            finalizer.cancel()
 
 
 class _Progress:
@@ -172,84 +189,100 @@ def _chunks(it: Iterator[Any], size: int) -> Iterator[list[Any]]:
         yield chunk
 
 
-def _csv_jobs(rows: Iterator[list[str]], idx: int, chunk_size: int):
-    for chunk in _chunks(rows, chunk_size):
-        texts: list[str | None] = []
-        bad: list[bool] = []
-        cleaned = []
-        for row in chunk:
-            pairs = [_clean(c) for c in row]
-            cells = [c for c, _ in pairs]
-            cleaned.append(cells)
-            texts.append(cells[idx] if idx < len(cells) else None)
-            bad.append(any(flag for _, flag in pairs))
-        yield texts, bad, cleaned
+def _status(predicted: str, row: Row) -> str:
+    return "; ".join([row.invalid or predicted, *row.problems])
 
 
-def _score_csv(scorer: _Scorer, fin: TextIO, fout: TextIO, text_column: str | None,
-               chunk_size: int, tick: Callable[[int], None], report: BatchReport) -> None:
-    rows = csv.reader(fin)
-    try:
-        header = [_clean(c)[0] for c in next(rows)]
-    except StopIteration:
-        raise BatchError("the input file is empty: no header row") from None
-    idx = find_text_column(header, text_column)
-    added = [f"vnmod_{f}" if f in header else f for f in OUTPUT_FIELDS]
-    writer = csv.writer(fout)
-    writer.writerow([defuse(c) for c in header + added])
-    for results, cleaned in scorer.map(_csv_jobs(rows, idx, chunk_size)):
-        for cells, fields in zip(cleaned, results, strict=True):
-            padded = cells + [""] * (len(header) - len(cells))
-            writer.writerow([defuse(str(c)) for c in padded + [fields[f] for f in OUTPUT_FIELDS]])
-            _count(report, fields)
-        tick(report.rows)
-
-
-def _jsonl_jobs(lines: Iterator[str], text_column: str | None, chunk_size: int):
-    column = text_column
-    seen = 0
-    for chunk in _chunks(lines, chunk_size):
-        records: list[dict[str, Any]] = []
-        texts: list[str | None] = []
-        problems: list[str | None] = []
-        for line in chunk:
-            seen += 1
-            line, was_bad = _clean(line.rstrip("\r\n"))
-            problem = "invalid UTF-8 bytes replaced" if was_bad else None
-            try:
-                record = json.loads(line) if line.strip() else {}
-                if not isinstance(record, dict):
-                    raise ValueError("not a JSON object")
-            except ValueError as exc:
-                record = {"_raw": line}
-                problem = f"invalid: line {seen} is not a JSON object ({exc})"
-            if column is None and record and "_raw" not in record:
-                column = list(record)[find_text_column(list(record), None)]
-            records.append(record)
-            texts.append(record.get(column) if column else None)
-            problems.append(problem)
-        yield texts, [False] * len(texts), (records, problems)
-
-
-def _score_jsonl(scorer: _Scorer, fin: TextIO, fout: TextIO, text_column: str | None,
-                 chunk_size: int, tick: Callable[[int], None], report: BatchReport) -> None:
-    for results, (records, problems) in scorer.map(_jsonl_jobs(iter(fin), text_column,
-                                                               chunk_size)):
-        for record, fields, problem in zip(records, results, problems, strict=True):
-            if problem:
-                fields["status"] = problem if problem.startswith("invalid:") else \
-                    f"{fields['status']}; {problem}"
-            out = {**record, **{(f"vnmod_{k}" if k in record else k): v
-                                for k, v in fields.items()}}
-            fout.write(json.dumps(out, ensure_ascii=False) + "\n")
-            _count(report, fields)
-        tick(report.rows)
-
-
-def _count(report: BatchReport, fields: dict[str, Any]) -> None:
+def _count(report: BatchReport, fields: dict[str, Any], row: Row) -> None:
     report.rows += 1
     report.flagged += bool(fields["labels"])
-    report.not_ok += fields["status"] != "ok"
+    report.not_ok += fields["status"].split(";")[0] != "ok"
+    for problem in row.problems:
+        if problem.startswith("CSV quoting error"):
+            report.quoting_errors += 1
+            if len(report.warnings) < MAX_WARNINGS:
+                report.warnings.append(problem)
+
+
+@dataclass
+class _Layout:
+    """How rows of one input become output: the text to score, and the writer."""
+
+    rows: Iterator[Row]
+    text: Callable[[Row], Any]
+    start: Callable[[TextIO], Callable[[Row, dict[str, Any]], None]]
+
+
+def _garbled(columns: list[str]) -> bool:
+    return any("\ufffd" in c or any(ord(ch) < 32 for ch in c) for c in columns)
+
+
+def _csv_layout(inp: DecodedInput, text_column: str | None) -> _Layout:
+    table = read_csv_table(inp)
+    try:
+        idx = find_text_column(table.header, text_column)
+    except BatchError as exc:
+        if not _garbled(table.header):
+            raise
+        raise BatchError(f"{exc} (The names look garbled: read as {inp.encoding}; pass "
+                         "--encoding with the file's encoding.)") from None
+    added = [f"vnmod_{f}" if f in table.header else f for f in OUTPUT_FIELDS]
+
+    def start(fout: TextIO) -> Callable[[Row, dict[str, Any]], None]:
+        writer = csv.writer(fout)
+        writer.writerow([defuse(c) for c in [*table.header, table.overflow, *added]])
+
+        def write(row: Row, fields: dict[str, Any]) -> None:
+            extra = json.dumps(row.extra, ensure_ascii=False) if row.extra else ""
+            writer.writerow([defuse(str(c)) for c in
+                             [*row.values, extra, *[fields[f] for f in OUTPUT_FIELDS]]])
+        return write
+
+    return _Layout(table.rows, lambda r: r.values[idx] if idx < r.present else None, start)
+
+
+def _jsonl_column(rows: Iterator[Row], wanted: str | None
+                  ) -> tuple[str | None, Iterator[Row]]:
+    """The text key (``wanted``, or guessed from the first records) and all the rows."""
+    if wanted is not None:
+        return wanted, rows
+    seen: list[Row] = []
+    first_keys: list[str] | None = None
+    for row in rows:
+        seen.append(row)
+        if row.invalid is None and row.values:
+            keys = list(row.values)
+            try:
+                return keys[find_text_column(keys, None)], itertools.chain(seen, rows)
+            except BatchError:
+                first_keys = keys if first_keys is None else first_keys
+        if len(seen) >= JSONL_LOOKAHEAD:
+            break
+    else:  # the whole file is in `seen`: records without a text are no reason to stop
+        if first_keys is None:
+            return None, iter(seen)
+    if first_keys is None:
+        raise BatchError(f"none of the first {JSONL_LOOKAHEAD:,} lines is a JSON object with "
+                         "a text; pass --text-column if later ones have one")
+    find_text_column(first_keys, None)  # raises, listing the keys
+    return None, iter(seen)  # not reached
+
+
+def _jsonl_layout(inp: DecodedInput, text_column: str | None) -> _Layout:
+    column, rows = _jsonl_column(read_jsonl(inp), text_column)
+
+    def text(row: Row) -> Any:
+        return row.values.get(column) if column is not None and row.invalid is None else None
+
+    def start(fout: TextIO) -> Callable[[Row, dict[str, Any]], None]:
+        def write(row: Row, fields: dict[str, Any]) -> None:
+            record = row.values
+            out = {**record, **{(f"vnmod_{k}" if k in record else k): v
+                                for k, v in fields.items()}}
+            fout.write(json.dumps(out, ensure_ascii=False).translate(_LINE_BREAKS) + "\n")
+        return write
+
+    return _Layout(rows, text, start)
 
 
 def _format(path: Path, fmt: str | None) -> str:
@@ -261,44 +294,64 @@ def _format(path: Path, fmt: str | None) -> str:
     return fmt
 
 
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
 def score_file(clf: Classifier, input_path: str | os.PathLike, output_path: str | os.PathLike,
                *, text_column: str | None = None, fmt: str | None = None,
-               chunk_size: int = 2000, workers: int = 1,
+               encoding: str | None = None, chunk_size: int = 2000, workers: int = 1,
                progress: TextIO | None = sys.stderr) -> BatchReport:
-    """Score every row of a CSV/JSONL file into ``output_path`` (same format).
+    """Score every row of a CSV/JSONL file into ``output_path`` (same format, UTF-8).
 
-    Rows come out in input order with every input column, followed by ``label``, ``labels``,
-    one ``score_<category>`` per category, ``evidence`` (JSON) and ``status``. ``workers``
-    > 1 scores chunks in that many forked processes (output order is unchanged).
+    Rows come out in input order with every input column, followed (CSV) by ``_extra`` (a
+    JSON list of the cells beyond the header, usually empty), ``label``, ``labels``, one
+    ``score_<category>`` per category, ``evidence`` (JSON) and ``status``. ``encoding``
+    overrides detection (see :mod:`vnmod.batch_input`); ``output_path`` may be ``-`` for
+    stdout (see :mod:`vnmod.atomic_output`). ``workers`` > 1 scores chunks in that many
+    forked processes (output order is unchanged). Everything that can be checked before
+    scoring is, and raises :class:`BatchError` with nothing written.
     """
-    src, dst = Path(input_path), Path(output_path)
+    src = Path(input_path)
     if not src.is_file():
         raise BatchError(f"input file {src} does not exist")
-    if dst.exists() and dst.resolve() == src.resolve():
-        raise BatchError(f"refusing to overwrite the input {src}; choose another -o path")
     kind = _format(src, fmt)
-    report = BatchReport()
-    prog = _Progress(src.stat().st_size, progress)
-    dst.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{dst.name}.", suffix=".tmp", dir=dst.parent)
-    start = time.time()
-    scorer = _Scorer(clf, workers)
     try:
-        with open(src, "rb") as raw, os.fdopen(fd, "w", encoding="utf-8", newline="") as fout:
-            fin = io.TextIOWrapper(raw, encoding="utf-8-sig", errors="surrogateescape",
-                                   newline="" if kind == "csv" else None)
-
-            def tick(rows: int) -> None:
-                prog.update(rows, raw.tell())
-
-            run = _score_csv if kind == "csv" else _score_jsonl
-            run(scorer, fin, fout, text_column, chunk_size, tick, report)
-        os.replace(tmp_name, dst)
-    except BaseException:
-        Path(tmp_name).unlink(missing_ok=True)
-        raise
-    finally:
-        scorer.close()
+        target = plan_output(output_path)
+    except OutputPathError as exc:
+        raise BatchError(str(exc)) from None
+    if target.path is not None and _same_file(src, target.path):
+        raise BatchError(f"refusing to overwrite the input {src}; choose another -o path")
+    report = BatchReport()
+    with DecodedInput(src, encoding=encoding, newline="" if kind == "csv" else "\n") as inp:
+        report.encoding = inp.encoding
+        layout = (_csv_layout if kind == "csv" else _jsonl_layout)(inp, text_column)
+        prog = _Progress(src.stat().st_size, progress)
+        start = time.time()
+        with stop_cleanly_on_signals():
+            scorer = _Scorer(clf, workers)
+            stopped = False
+            try:
+                with open_output(target) as fout:
+                    write = layout.start(fout)
+                    jobs = (([layout.text(r) for r in chunk], chunk)
+                            for chunk in _chunks(layout.rows, chunk_size))
+                    for results, chunk in scorer.map(jobs):
+                        for row, fields in zip(chunk, results, strict=True):
+                            fields["status"] = _status(fields["status"], row)
+                            write(row, fields)
+                            _count(report, fields, row)
+                        prog.update(report.rows, inp.position)
+            except OutputPathError as exc:
+                raise BatchError(str(exc)) from None
+            except Interrupted:
+                stopped = True
+                raise
+            finally:
+                scorer.close(kill=stopped)
     report.seconds = time.time() - start
     prog.update(report.rows, prog.total, final=True)
     return report

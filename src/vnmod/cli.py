@@ -13,7 +13,7 @@ from vnmod.taxonomy import CATEGORIES, directive, load_taxonomy
 
 
 def _model(args: argparse.Namespace) -> vnmod.Classifier:
-    clf = vnmod.load(args.model)
+    clf = vnmod.load(args.model, allow_degraded=getattr(args, "allow_degraded", False))
     if getattr(args, "threshold", None):
         clf.thresholds = dict(args.threshold)
     return clf
@@ -47,12 +47,27 @@ def cmd_score(args: argparse.Namespace) -> int:
     from vnmod.batch import score_file
 
     clf = _model(args)
-    report = score_file(clf, args.input, args.output, text_column=args.text_column,
-                        fmt=args.format, chunk_size=args.chunk_size, workers=args.workers,
-                        progress=None if args.quiet else sys.stderr)
-    print(f"scored {report.rows:,} rows in {report.seconds:.1f}s ({report.rate:,.0f} rows/s): "
-          f"{report.flagged:,} flagged, {report.not_ok:,} with a status other than ok "
-          f"-> {args.output}", file=sys.stderr)
+    try:
+        report = score_file(clf, args.input, args.output, text_column=args.text_column,
+                            fmt=args.format, encoding=args.encoding,
+                            chunk_size=args.chunk_size, workers=args.workers,
+                            progress=None if args.quiet else sys.stderr)
+    except OSError as exc:  # disk full, lost permission...: one line, no traceback
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"vnmod score: error: {where}{exc.strerror or exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"vnmod score: interrupted; {args.output} was not completed", file=sys.stderr)
+        return 130
+    for warning in report.warnings:
+        print(f"vnmod score: warning: {warning}", file=sys.stderr)
+    if report.quoting_errors > len(report.warnings):
+        print(f"vnmod score: warning: {report.quoting_errors - len(report.warnings):,} more "
+              "CSV quoting errors (see the status column)", file=sys.stderr)
+    read_as = "" if report.encoding.startswith("utf-8") else f" (read as {report.encoding})"
+    print(f"scored {report.rows:,} rows{read_as} in {report.seconds:.1f}s "
+          f"({report.rate:,.0f} rows/s): {report.flagged:,} flagged, {report.not_ok:,} with a "
+          f"status other than ok -> {args.output}", file=sys.stderr)
     return 0
 
 
@@ -162,6 +177,10 @@ def build_parser() -> argparse.ArgumentParser:
                                        "vnmod-base)")
         p.add_argument("--threshold", type=_threshold, action="append", metavar="CAT=VALUE",
                        help="override a category's threshold, e.g. --threshold insult=0.6")
+        p.add_argument("--allow-degraded", action="store_true",
+                       help="run a model whose files differ from its manifest (or with a part "
+                            "that cannot load here) on the parts that verify, instead of "
+                            "refusing it; every row's status then says 'degraded model'")
 
     p = sub.add_parser("classify", help="classify texts given as arguments (or stdin lines)")
     p.add_argument("text", nargs="*")
@@ -171,9 +190,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("score", help="score a CSV or JSONL file")
     p.add_argument("input")
-    p.add_argument("-o", "--output", required=True)
+    p.add_argument("-o", "--output", required=True,
+                   help="file to write (replaced only when complete); - for stdout; a FIFO "
+                        "or device is written through")
     p.add_argument("--text-column", help="column holding the post (guessed when omitted)")
     p.add_argument("--format", choices=["csv", "jsonl"], help="default: from the extension")
+    p.add_argument("--encoding", help="input encoding, e.g. cp1258, latin-1, utf-16 (default: "
+                                      "from a byte-order mark, else UTF-8, checked)")
     p.add_argument("--chunk-size", type=int, default=2000)
     p.add_argument("--workers", type=int, default=os.cpu_count() or 1,
                    help="processes scoring chunks in parallel (default: all cores)")
