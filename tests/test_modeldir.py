@@ -71,7 +71,7 @@ def test_newer_format_is_refused(tmp_path):
         vnmod.load(model)
 
 
-def test_changed_linear_weights_fall_back_to_the_rules_stack(tmp_path):
+def test_changed_linear_weights_refuse_or_fall_back_when_allowed(tmp_path):
     import numpy as np
 
     from vnmod.backends.linear import LinearBackend
@@ -84,6 +84,9 @@ def test_changed_linear_weights_fall_back_to_the_rules_stack(tmp_path):
     Classifier([(linear, 1.0), (RulesBackend(), 1.0)]).save(tmp_path / "m")
     with open(tmp_path / "m" / "linear" / "weights.npz", "ab") as fh:
         fh.write(b"tampered")
-    with pytest.warns(RuntimeWarning, match="changed or missing"):
-        clf = vnmod.load(tmp_path / "m")
+    with pytest.raises(ModelDirError, match=r"linear/weights\.npz changed"):
+        vnmod.load(tmp_path / "m")
+    with pytest.warns(RuntimeWarning, match=r"linear/weights\.npz changed"):
+        clf = vnmod.load(tmp_path / "m", allow_degraded=True)
     assert clf.component_names == ["rules"]
+    assert clf.predict("trời đẹp quá").status == "ok; degraded model: linear changed"

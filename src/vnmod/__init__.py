@@ -25,10 +25,15 @@ __all__ = ["CATEGORIES", "Classifier", "Evidence", "Prediction", "classify", "lo
            "normalise"]
 
 
-def load(name_or_path: str | os.PathLike | None = None) -> Classifier:
+def load(name_or_path: str | os.PathLike | None = None, *,
+         allow_degraded: bool = False) -> Classifier:
     """Load a model: the shipped default when called without arguments, else a model
-    directory (or the name of a shipped model). Works offline."""
-    return Classifier.load(name_or_path)
+    directory (or the name of a shipped model). Works offline.
+
+    A model whose files differ from its manifest, or with a part that cannot load here, is
+    refused (:class:`vnmod.modeldir.ModelDirError`) unless ``allow_degraded=True``: then it
+    runs on the parts that verify, and every prediction's status says so."""
+    return Classifier.load(name_or_path, allow_degraded=allow_degraded)
 
 
 @lru_cache(maxsize=4)

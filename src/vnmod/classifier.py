@@ -16,6 +16,7 @@ from vnmod.backends.base import BackendUnavailable
 from vnmod.backends.rules import RulesBackend
 from vnmod.combine import apply_stack, stack_key, weighted_mean
 from vnmod.prediction import Evidence, Prediction
+from vnmod.reasons import readable
 from vnmod.taxonomy import CATEGORIES
 from vnmod.text.normalize import Normalised, normalise
 
@@ -98,12 +99,16 @@ class Classifier:
 
     def __init__(self, components: list[tuple[Any, float]], *,
                  thresholds: Mapping[str, float] | None = None,
-                 manifest: dict[str, Any] | None = None, path: Path | None = None) -> None:
+                 manifest: dict[str, Any] | None = None, path: Path | None = None,
+                 degraded: Sequence[str] = ()) -> None:
         if not components:
             raise ValueError("a Classifier needs at least one component")
         self.components = components
         self.manifest = manifest or {}
         self.path = path
+        #: What a model loaded with ``allow_degraded=True`` runs without ("linear missing");
+        #: every prediction's status says so.
+        self.degraded = list(degraded)
         views = [name for b, _ in components for name in _view_names(b)]
         # The stack fitted on exactly these components, if the manifest has one; else a
         # weighted mean of their probabilities.
@@ -172,6 +177,9 @@ class Classifier:
             scores[live] = sub_scores
             for j, i in enumerate(live):
                 evidence[i] = sub_ev[j]
+        if self.degraded:
+            note = "degraded model: " + ", ".join(self.degraded)
+            statuses = [f"{st}; {note}" for st in statuses]
         return scores, evidence, statuses, docs
 
     def predict_proba(self, texts: str | Iterable[str]) -> np.ndarray:
@@ -185,13 +193,15 @@ class Classifier:
         items = [texts] if single else _as_list(texts)
         scores, evidence, statuses, docs = self._run(items)
         names = self.component_names
-        ok = [st in ("ok", "truncated") for st in statuses]
+        ok = [doc is not None for doc in docs]  # the status was "ok" or "truncated"
         labels = [[c for k, c in enumerate(CATEGORIES) if ok[i] and scores[i, k] >=
                    self._thresholds[c]] for i in range(len(items))]
         self._explain(docs, labels, evidence)
         # A flag must say why: a category whose score passed its threshold but for which no
-        # component can point at any part of the text (rules hit or n-gram) is not flagged.
-        labels = [[c for c in cats if any(e.category == c and e.weight > 0 for e in evidence[i])]
+        # component can point at a part of the text a person can read (a rule that hit, or
+        # an n-gram of real words: see vnmod.reasons) is not flagged.
+        labels = [[c for c in cats if any(e.category == c and readable(e, items[i])
+                                          for e in evidence[i])]
                   for i, cats in enumerate(labels)]
         out = [Prediction(text=item if isinstance(item, str) else None, labels=labels[i],
                           scores={c: float(scores[i, k]) for k, c in enumerate(CATEGORIES)},
@@ -223,33 +233,65 @@ class Classifier:
         return root
 
     @classmethod
-    def load(cls, name_or_path: str | os.PathLike | None = None) -> Classifier:
-        """Load a model directory; a component that cannot load is skipped with a warning."""
+    def load(cls, name_or_path: str | os.PathLike | None = None, *,
+             allow_degraded: bool = False) -> Classifier:
+        """Load a model directory, exactly as it was saved or not at all.
+
+        Every file is checked against the manifest's ``files`` table
+        (:func:`vnmod.modeldir.verify_model`); a missing, changed or unlisted file, or a
+        component that cannot load here (a missing optional dependency), raises
+        :class:`~vnmod.modeldir.ModelDirError` naming it. With ``allow_degraded=True`` the
+        components whose files verify and that load are used instead, each loss is warned
+        about, and every prediction's status ends in ``degraded model: ...``.
+        """
         root = modeldir.resolve(name_or_path)
         manifest = modeldir.read_manifest(root)
+        problems = modeldir.verify_model(root, manifest)
+        if problems and not allow_degraded:
+            raise modeldir.ModelDirError(
+                f"model {root} is not as saved: {modeldir.describe(problems)}. Copy the model "
+                f"directory again or re-save it; allow_degraded=True (CLI: --allow-degraded) "
+                f"runs on the parts that verify")
         components: list[tuple[Any, float]] = []
+        degraded: list[str] = []
         for entry in manifest.get("components", []):
             kind = entry.get("type")
             backend_cls = modeldir.component_class(kind)
             sub = modeldir.inside(root, entry.get("path", kind))
+            folder = sub.relative_to(root.resolve()).as_posix()
+            bad = {rel: why for rel, why in problems.items()
+                   if folder == "." or rel.startswith(folder + "/")}
+            for rel in bad:
+                problems.pop(rel)
+            # The files were hashed once above: PhoBERT need not hash its weights again.
+            config = {**entry.get("config", {}), **({"verify": False} if kind == "phobert"
+                                                    else {})}
             try:
-                bad = modeldir.verify_files(root, manifest, entry.get("path", kind))
                 if bad:
-                    raise BackendUnavailable(f"files changed or missing since the model was "
-                                             f"saved: {bad}")
-                backend = backend_cls.load(sub, entry.get("config", {}))
+                    raise BackendUnavailable(modeldir.describe(bad))
+                backend = backend_cls.load(sub, config)
             except BackendUnavailable as exc:
-                if kind == "rules":
-                    raise
+                if not allow_degraded:
+                    raise modeldir.ModelDirError(
+                        f"component {kind!r} of model {root} cannot load here ({exc}); "
+                        f"allow_degraded=True (CLI: --allow-degraded) runs without it") from exc
+                state = ("unavailable" if not bad else "missing"
+                         if all(why == "missing" for why in bad.values()) else "changed")
+                degraded.append(f"{kind} {state}")
                 warnings.warn(f"vnmod: component {kind!r} of model {root.name!r} is not "
-                              f"available ({exc}); predicting without it.",
+                              f"available ({exc}); predicting without it (allow_degraded).",
                               RuntimeWarning, stacklevel=2)
                 continue
             components.append((backend, float(entry.get("weight", 1.0))))
+        if problems:  # outside every component folder: read by nothing, but not as saved
+            degraded.extend(f"{rel} {why}" for rel, why in problems.items())
+            warnings.warn(f"vnmod: model {root.name!r} is not as saved "
+                          f"({modeldir.describe(problems)}); loading anyway (allow_degraded).",
+                          RuntimeWarning, stacklevel=2)
         if not any(isinstance(b, RulesBackend) for b, _ in components):
             components.append((RulesBackend(), 1.0))
         clf = cls(components, thresholds=manifest.get("thresholds"), manifest=manifest,
-                  path=root)
+                  path=root, degraded=degraded)
         if clf._stack is not None and "thresholds" in clf._stack:
             clf.thresholds = clf._stack["thresholds"]  # fitted for the components that loaded
         return clf

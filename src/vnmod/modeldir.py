@@ -2,6 +2,15 @@
 
 Component types come from a fixed list (:data:`COMPONENT_TYPES`), never from an import path
 stored in the file, and every file a component reads must lie inside the model directory.
+
+Models fail closed. The manifest's ``files`` table holds the SHA-256 of every file in the
+directory but the manifest itself; :func:`verify_model` hashes each file once and reports
+every file that is missing, changed, or present but not listed (in a component folder, where
+a backend might read it, or anywhere else: the model card is listed, so a changed card counts
+too). A manifest without a well-formed ``files`` table is refused outright. Only operating
+system clutter that no component reads (:data:`IGNORED_NAMES`: ``.DS_Store``, ``Thumbs.db``,
+``desktop.ini``) is neither listed nor checked. Files are checked when the model is loaded;
+one replaced between the check and its read is not noticed.
 """
 
 from __future__ import annotations
@@ -11,6 +20,7 @@ import importlib
 import json
 import os
 import platform
+import re
 import warnings
 from datetime import datetime, timezone
 from importlib import resources
@@ -23,6 +33,10 @@ MANIFEST_NAME = "vnmod.json"
 MODEL_CARD_NAME = "README.md"
 FORMAT_VERSION = 1
 DEFAULT_MODEL = "vnmod-base"
+#: Files the operating system leaves in folders (Finder, Explorer). No component reads them,
+#: so they are neither checksummed when a model is saved nor refused when it is loaded.
+IGNORED_NAMES = frozenset({".DS_Store", "Thumbs.db", "desktop.ini"})
+_SHA256 = re.compile(r"[0-9a-f]{64}")
 
 COMPONENT_TYPES: dict[str, str] = {
     "rules": "vnmod.backends.rules:RulesBackend",
@@ -86,10 +100,96 @@ def sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def _outside(root: Path, path: Path) -> bool:
+    real, base = path.resolve(), root.resolve()
+    return real != base and base not in real.parents
+
+
+def model_files(root: Path) -> list[str]:
+    """Every file under ``root`` (links followed) as a relative POSIX path, except the
+    manifest and :data:`IGNORED_NAMES`; a file or folder that leads outside ``root`` is
+    refused."""
+    out: list[str] = []
+    seen: set[Path] = set()
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=True):
+        here = Path(dirpath)
+        if _outside(root, here):
+            raise ModelDirError(f"{here.relative_to(root).as_posix()} in model {root} "
+                                f"points outside the model directory")
+        if here.resolve() in seen:  # a link back to a folder already walked
+            dirnames[:] = []
+            continue
+        seen.add(here.resolve())
+        for name in filenames:
+            rel = (here / name).relative_to(root).as_posix()
+            if rel == MANIFEST_NAME or name in IGNORED_NAMES:
+                continue
+            if _outside(root, here / name):
+                raise ModelDirError(f"{rel} in model {root} points outside the model directory")
+            out.append(rel)
+    return sorted(out)
+
+
 def checksums(root: Path) -> dict[str, str]:
-    """SHA-256 of every file under ``root`` except the manifest."""
-    return {p.relative_to(root).as_posix(): sha256(p) for p in sorted(root.rglob("*"))
-            if p.is_file() and p.name != MANIFEST_NAME}
+    """SHA-256 of every file under ``root`` (:func:`model_files`)."""
+    return {rel: sha256(root / rel) for rel in model_files(root)}
+
+
+def file_table(root: Path, manifest: dict[str, Any]) -> dict[str, str]:
+    """The manifest's ``files`` table ({relative path: SHA-256}), refused when missing or
+    malformed."""
+    where = root / MANIFEST_NAME
+    if "files" not in manifest:
+        raise ModelDirError(f"{where} has no `files` table (the SHA-256 of every file), so the "
+                            f"model cannot be checked; re-save it with Classifier.save")
+    table = manifest["files"]
+    if not isinstance(table, dict):
+        raise ModelDirError(f"{where}: `files` must map each file's path to its SHA-256; "
+                            f"got {type(table).__name__}")
+    for rel, digest in table.items():
+        parts = rel.split("/") if isinstance(rel, str) else []
+        if (not parts or rel.startswith("/") or "\\" in rel or rel == MANIFEST_NAME
+                or any(p in ("", ".", "..") for p in parts)):
+            raise ModelDirError(f"{where}: `files` entry {rel!r} is not a relative path of a "
+                                f"file inside the model directory")
+        if not isinstance(digest, str) or not _SHA256.fullmatch(digest):
+            raise ModelDirError(f"{where}: `files` entry {rel!r} has {digest!r}; expected a "
+                                f"SHA-256 (64 lowercase hex digits)")
+    return table
+
+
+def verify_model(root: Path, manifest: dict[str, Any]) -> dict[str, str]:
+    """Check the files of model ``root`` against the manifest's ``files`` table, hashing
+    each file once: ``{relative path: "missing" | "changed" | "not listed"}``, empty when
+    the directory is exactly what was saved.
+
+    Raises
+    ------
+    ModelDirError
+        The ``files`` table is missing or malformed, or a file leads outside ``root``.
+    """
+    table = file_table(root, manifest)
+    problems: dict[str, str] = {}
+    for rel in model_files(root):
+        if rel not in table:
+            problems[rel] = "not listed"
+    for rel, digest in table.items():
+        path = root / rel
+        if _outside(root, path):
+            raise ModelDirError(f"{rel} in model {root} points outside the model directory")
+        if not path.is_file():
+            problems[rel] = "missing"
+        elif sha256(path) != digest:
+            problems[rel] = "changed"
+    return dict(sorted(problems.items()))
+
+
+def describe(problems: dict[str, str], limit: int = 8) -> str:
+    """``problems`` (from :func:`verify_model`) in one line: ``linear/weights.npz changed,
+    rules/extra.toml not listed``."""
+    items = [f"{rel} {why}" for rel, why in problems.items()]
+    more = f" and {len(items) - limit} more" if len(items) > limit else ""
+    return ", ".join(items[:limit]) + more
 
 
 def read_manifest(root: Path) -> dict[str, Any]:
@@ -112,18 +212,6 @@ def read_manifest(root: Path) -> dict[str, Any]:
         warnings.warn(f"model {root.name} was made by vnmod {made_by}, newer than the "
                       f"installed {__version__}; upgrade if loading fails", stacklevel=3)
     return manifest
-
-
-def verify_files(root: Path, manifest: dict[str, Any], prefix: str) -> list[str]:
-    """Files under ``prefix`` whose checksum differs from the manifest's (or are missing)."""
-    bad = []
-    for rel, digest in manifest.get("files", {}).items():
-        if not rel.startswith(prefix.rstrip("/") + "/"):
-            continue
-        path = inside(root, rel)
-        if not path.is_file() or sha256(path) != digest:
-            bad.append(rel)
-    return bad
 
 
 def _version_tuple(version: str) -> tuple[int, ...]:

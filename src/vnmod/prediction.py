@@ -36,7 +36,9 @@ class Prediction:
 
     ``status`` is ``"ok"`` for a scored post and otherwise says why the post was not scored
     normally (``"empty"``, ``"missing"``, ``"truncated"``, ``"invalid: ..."``); such posts get
-    no labels but are never dropped. Every label in ``labels`` has at least one item of
+    no labels but are never dropped. A model loaded with ``allow_degraded=True`` that runs
+    on less than was saved adds what it lacks to every status
+    (``"ok; degraded model: linear missing"``). Every label in ``labels`` has at least one item of
     ``evidence`` with a positive weight: a score past its threshold that nothing in the text
     supports is not a flag.
     """

@@ -1,5 +1,6 @@
-"""End to end: a model directory with PhoBERT + rules loads through ``vnmod.load``, and falls
-back to the remaining components, with one warning, when the PhoBERT weights are gone."""
+"""End to end: a model directory with PhoBERT + rules loads through ``vnmod.load``; without
+the PhoBERT weights it is refused, or (``allow_degraded``) falls back to the remaining
+components with one warning."""
 
 from __future__ import annotations
 
@@ -39,13 +40,17 @@ def test_vnmod_load_predicts_with_phobert(saved_model, labelled, tiny_model):
 
 def test_vnmod_load_falls_back_without_weights(saved_model, labelled):
     import vnmod
+    from vnmod.modeldir import ModelDirError
 
     (saved_model / "phobert" / "model.safetensors").unlink()
+    with pytest.raises(ModelDirError, match=r"phobert/model\.safetensors missing"):
+        vnmod.load(saved_model)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        clf = vnmod.load(saved_model)
+        clf = vnmod.load(saved_model, allow_degraded=True)
     about_phobert = [w for w in caught if "phobert" in str(w.message)]
     assert len(about_phobert) == 1
     assert "phobert" not in clf.component_names
     predictions = clf.predict(labelled[0][:5])
     assert all("phobert" not in p.components for p in predictions)
+    assert all(p.status.endswith("degraded model: phobert missing") for p in predictions)

@@ -37,13 +37,14 @@ class RulesBackend:
                 ) -> tuple[np.ndarray, list[list[Evidence]], np.ndarray]:
         """Scores ``(n, len(CATEGORIES))``, each post's evidence, and the bounds
         ``(n, len(CATEGORIES), 2)`` the rules set on the final scores: the floor
-        (:meth:`RuleEngine.floors`) and the ceiling (:meth:`RuleEngine.ceilings`)."""
+        (:meth:`RuleEngine.floors`) and the ceiling (:meth:`RuleEngine.ceilings`: too few
+        letters, or a counter-rule that explains the post's words away)."""
         scores = np.empty((len(docs), len(CATEGORIES)))
         bounds = np.empty((len(docs), len(CATEGORIES), 2))
         evidence = []
         for i, doc in enumerate(docs):
             scores[i], counted = self.engine.score(self.engine.hits(doc))
-            ceilings = self.engine.ceilings(doc)
+            ceilings = self.engine.ceilings(doc, counted)
             bounds[i, :, 0] = np.minimum(self.engine.floors(doc, counted, scores[i]), ceilings)
             bounds[i, :, 1] = ceilings
             scores[i] = np.minimum(scores[i], ceilings)

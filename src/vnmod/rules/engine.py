@@ -5,8 +5,10 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
+from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import accumulate
 
 import numpy as np
 
@@ -18,6 +20,12 @@ from vnmod.text.normalize import Normalised, normalise
 from vnmod.text.vietnamese import strip_diacritics
 
 _WORDS = re.compile(r"<[a-z]+>|[^\W_]+")
+#: Categories whose counter-rules say what a word means here (a literal animal, a unit after
+#: a number, 'vl' = vật lý): such a counter-rule caps its category even where no positive
+#: rule hit, because the learned components read the same word. The counter-rules of the
+#: other categories are hints about the context (a question, a scam warning, 'chính hãng')
+#: and cap only where they span every positive rule hit (see RuleEngine.ceilings).
+SENSE_COUNTERS = frozenset({"insult", "offensive"})
 
 
 @dataclass(frozen=True)
@@ -217,7 +225,7 @@ class RuleEngine:
         out = np.zeros(len(CATEGORIES))
         for h in hits:
             k = CATEGORIES.index(h.rule.category)
-            if h.rule.floor <= 0 or scores[k] < 0.5:
+            if h.rule.floor <= out[k] or scores[k] < 0.5:  # nothing to raise
                 continue
             floor = h.rule.floor
             s, e = doc.to_original(h.start, h.end)
@@ -226,10 +234,22 @@ class RuleEngine:
             out[k] = max(out[k], floor)
         return out
 
-    def ceilings(self, doc: Normalised) -> np.ndarray:
-        """Per category, the most a final score may be: 0 for a category whose
-        ``min_letters`` the post does not reach, else 1."""
+    def ceilings(self, doc: Normalised, hits: Sequence[Hit] = ()) -> np.ndarray:
+        """Per category, the most a final score may be (1 where nothing limits it).
+
+        0 for a category whose ``min_letters`` the post does not reach. Where a counter-rule
+        (negative weight) of a category is among the counted ``hits`` and explains the post
+        away, the ceiling is the rules' score of the counter-evidence alone,
+        ``sigmoid(bias + counter weights)``: below any threshold, so no learned component can
+        flag what the rules have explained. A counter-rule explains the post away when every
+        positive non-cue hit of its category lies inside the span of one of the category's
+        counter-rules ('thi vl' = vật lý, 'xe 110 cc'), and, in the categories of
+        :data:`SENSE_COUNTERS`, also when there is no positive hit at all ('con bò nhà bác').
+        A positive hit outside every counter span ('con bò nhà bác ... thằng con bác ngu như
+        bò') leaves the category uncapped.
+        """
         out = np.ones(len(CATEGORIES))
+        self._counter_ceilings(hits, out)
         if self.lexicon.min_letters:
             need, letters = max(self.lexicon.min_letters.values()), 0
             for ch in doc.original:  # stops as soon as every minimum is met
@@ -242,6 +262,23 @@ class RuleEngine:
                     out[CATEGORIES.index(cat)] = 0.0
         return out
 
+    def _counter_ceilings(self, hits: Sequence[Hit], out: np.ndarray) -> None:
+        counters: dict[str, list[Hit]] = {}
+        for h in hits:
+            if h.rule.weight < 0:
+                counters.setdefault(h.rule.category, []).append(h)
+        for cat, against in counters.items():
+            positive = [h for h in hits
+                        if h.rule.category == cat and h.rule.weight > 0 and not h.rule.cue]
+            if not positive and cat not in SENSE_COUNTERS:
+                continue
+            if not _all_covered([(h.start, h.end) for h in positive],
+                                [(c.start, c.end) for c in against]):
+                continue
+            total = sum({h.rule.id: h.rule.weight for h in against}.values())
+            k = CATEGORIES.index(cat)
+            out[k] = min(out[k], 1.0 / (1.0 + math.exp(-(self.lexicon.bias[cat] + total))))
+
     def evidence(self, doc: Normalised, hits: Sequence[Hit]) -> list[Evidence]:
         """Hits as :class:`Evidence` located in the original text."""
         out = []
@@ -250,3 +287,18 @@ class RuleEngine:
             out.append(Evidence(s, e, doc.original[s:e], h.rule.category, h.rule.id,
                                 h.rule.weight))
         return out
+
+
+def _all_covered(spans: list[tuple[int, int]], covers: list[tuple[int, int]]) -> bool:
+    """True if each span lies inside some cover: one sort and a running maximum of the ends,
+    O((n + m) log m), where a pairwise check is quadratic on long posts."""
+    if not spans:
+        return True
+    covers = sorted(covers)
+    starts = [a for a, _ in covers]
+    reach = list(accumulate((b for _, b in covers), max))
+    for a, b in spans:
+        k = bisect_right(starts, a)
+        if not k or reach[k - 1] < b:
+            return False
+    return True

@@ -1,0 +1,64 @@
+"""What counts as a reason a person can read.
+
+A flag must point at something in the post that a moderator can read and judge. An
+:class:`~vnmod.prediction.Evidence` item is such a reason (:func:`readable`) when it has a
+positive weight, its ``text`` is exactly ``original[start:end]``, and
+
+- it comes from a lexicon rule (``source == "rules"``): the rule is named and documented, so
+  even an emoji or a ``<phone>`` it matched says why; or
+- it comes from a learned component (a linear n-gram ``linear:<n-gram>``) and both the n-gram
+  and the quoted text hold at least one *word*: a run of word characters with two letters or
+  more that is not a placeholder (``<phone>``, ``<url>``, ...) and not a unit of measurement
+  after a number (``120 cm``, ``110cc``, ``2 kg``). A digit, a punctuation mark, a single
+  letter, a bare link or phone number, or the ``cm`` of ``120 cm`` is not a reason.
+"""
+
+from __future__ import annotations
+
+import re
+
+from vnmod.prediction import Evidence
+
+#: Units of measurement: after a number they are a quantity, never slang or profanity
+#: (``cm`` is also chat shorthand for a curse, ``cc`` for an obscenity).
+UNITS = frozenset({
+    "mm", "cm", "m", "km", "inch", "ft", "mét", "met",
+    "mg", "g", "gr", "gram", "gam", "kg", "ký", "ki", "lạng", "tạ", "tấn", "yến",
+    "ml", "l", "lít", "lit", "cc", "oz",
+    "kb", "mb", "gb", "tb", "mah", "w", "kw", "kwh", "v", "hz", "khz", "mhz", "ghz",
+})
+_TOKEN = re.compile(r"<[a-z]+>|\w+")
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+_GLUED = re.compile(r"\d+(?:[.,]\d+)*(" + "|".join(sorted(UNITS, key=len, reverse=True)) + ")")
+
+
+def _letters(token: str) -> int:
+    return sum(ch.isalpha() for ch in token)
+
+
+def _words(text: str, before: str = "") -> list[str]:
+    """The words of ``text`` (see the module docstring); ``before`` is the text preceding it,
+    to tell a unit after a number from the same letters used as a word."""
+    out = []
+    prev_number = bool(re.search(r"\d\s*$", before))
+    for m in _TOKEN.finditer(text):
+        tok = m.group(0)
+        low = tok.lower()
+        unit = (prev_number and low in UNITS) or _GLUED.fullmatch(low) is not None
+        if not tok.startswith("<") and _letters(tok) >= 2 and not unit:
+            out.append(tok)
+        prev_number = _NUMBER.fullmatch(tok) is not None
+    return out
+
+
+def readable(evidence: Evidence, original: str | None) -> bool:
+    """True if ``evidence`` is a reason a person can read in the post ``original``."""
+    e = evidence
+    if original is None or not e.weight > 0:
+        return False
+    if not 0 <= e.start < e.end <= len(original) or original[e.start:e.end] != e.text:
+        return False
+    if e.source == "rules":
+        return True
+    feature = e.rule.split(":", 1)[1] if ":" in e.rule else e.text
+    return bool(_words(feature)) and bool(_words(e.text, original[:e.start]))
