@@ -22,6 +22,7 @@ from vnmod.backends.neighbours import Neighbours, unit_rows
 from vnmod.backends.ngrams import TOKEN_PATTERN, CharNgramCounter, WordNgramCounter
 from vnmod.combine import sigmoid
 from vnmod.prediction import Evidence
+from vnmod.reasons import readable
 from vnmod.taxonomy import CATEGORIES
 from vnmod.text.normalize import Normalised
 
@@ -71,7 +72,9 @@ class LinearBackend:
     class_weight : "balanced", "none" or None
     char_ascii : bool
         Character n-grams over the text without diacritics, so that posts written with and
-        without diacritics share features (word n-grams keep the diacritics).
+        without diacritics share features.
+    word_ascii : bool
+        The same for word n-grams: 'bán' and 'ban' are one feature.
     neighbours_k : int
         If > 0, also keep the training posts given as ``neighbour_rows`` to ``fit`` and score
         ``neighbours_categories`` by their ``k`` nearest neighbours (a second view, see
@@ -89,6 +92,7 @@ class LinearBackend:
                  char_ngram: tuple[int, int] | None = (2, 5), min_df: int = 2,
                  max_features: int | None = 300_000, C: float = 4.0,
                  class_weight: str | None = "balanced", char_ascii: bool = False,
+                 word_ascii: bool = False,
                  neighbours_k: int = 0, neighbours_max_df: int = 200,
                  neighbours_categories: Sequence[str] = ("insult", "offensive")) -> None:
         self.word_ngram = tuple(word_ngram)
@@ -98,6 +102,7 @@ class LinearBackend:
         self.C = C
         self.class_weight = class_weight
         self.char_ascii = char_ascii
+        self.word_ascii = word_ascii
         self.neighbours_k = neighbours_k
         self.neighbours_max_df = neighbours_max_df
         self.neighbours_categories = tuple(neighbours_categories)
@@ -122,7 +127,7 @@ class LinearBackend:
         return sp.hstack(blocks, format="csr")
 
     def _texts(self, docs: Sequence[Normalised], kind: str) -> list[str]:
-        if kind == "char" and self.char_ascii:
+        if (kind == "char" and self.char_ascii) or (kind == "word" and self.word_ascii):
             return [d.ascii for d in docs]
         return [d.text for d in docs]
 
@@ -206,7 +211,9 @@ class LinearBackend:
 
     def explain(self, docs: Sequence[Normalised], categories: Sequence[Sequence[str]],
                 top: int = 3) -> list[list[Evidence]]:
-        """For each doc, the word n-grams that pushed each of its ``categories`` up most."""
+        """For each doc, the word n-grams that pushed each of its ``categories`` up most,
+        skipping those that are no reason a person can read (digits, symbols, single letters,
+        placeholders, a unit after a number: :func:`vnmod.reasons.readable`)."""
         self._check_fitted()
         out: list[list[Evidence]] = [[] for _ in docs]
         wanted = [i for i, cats in enumerate(categories) if cats]
@@ -220,16 +227,19 @@ class LinearBackend:
             idx, val = rows.indices[lo:hi], rows.data[lo:hi]
             for cat in categories[i]:
                 contrib = val * self.coef_[CATEGORIES.index(cat), idx]
-                for j in np.argsort(-contrib)[:top]:
-                    if contrib[j] <= 0:
+                found = 0
+                for j in np.argsort(-contrib):
+                    if contrib[j] <= 0 or found == top:
                         break
                     pos = _find_words(docs[i].text, vocab[idx[j]])
                     if pos is None:
                         continue
                     s, e = docs[i].to_original(*pos)
-                    out[i].append(Evidence(s, e, docs[i].original[s:e], cat,
-                                           f"linear:{vocab[idx[j]]}",
-                                           round(float(contrib[j]), 3), source="linear"))
+                    item = Evidence(s, e, docs[i].original[s:e], cat, f"linear:{vocab[idx[j]]}",
+                                    round(float(contrib[j]), 3), source="linear")
+                    if readable(item, docs[i].original):
+                        out[i].append(item)
+                        found += 1
         return out
 
     # -- persistence --------------------------------------------------------------------
@@ -248,6 +258,7 @@ class LinearBackend:
                 "char_ngram": list(self.char_ngram) if self.char_ngram else None,
                 "min_df": self.min_df, "max_features": self.max_features, "C": self.C,
                 "class_weight": self.class_weight, "char_ascii": self.char_ascii,
+                "word_ascii": self.word_ascii,
                 "neighbours_k": self.neighbours_k, "neighbours_max_df": self.neighbours_max_df,
                 "neighbours_categories": list(self.neighbours_categories),
                 "n_features": int(self.coef_.shape[1])}
@@ -255,7 +266,8 @@ class LinearBackend:
     @classmethod
     def load(cls, directory: Path, config: dict[str, Any]) -> LinearBackend:
         params = {k: config[k] for k in ("word_ngram", "char_ngram", "min_df", "max_features",
-                                         "C", "class_weight", "char_ascii", "neighbours_k",
+                                         "C", "class_weight", "char_ascii", "word_ascii",
+                                         "neighbours_k",
                                          "neighbours_max_df", "neighbours_categories")
                   if k in config}
         self = cls(**params)

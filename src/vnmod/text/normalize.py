@@ -9,16 +9,24 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from bisect import bisect_right
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
+from itertools import accumulate
 
-from vnmod._resources import read_toml, read_tsv
+import regex
+
+from vnmod._resources import list_dir, read_toml, read_tsv
+from vnmod.text import confusables
+from vnmod.text.syllables import is_syllable, split_run
+from vnmod.text.typing_methods import decode_telex, decode_vni
 from vnmod.text.vietnamese import has_diacritics, split_tone, strip_diacritics, with_tone
 
 PLACEHOLDERS = ("<url>", "<email>", "<phone>", "<money>")
 
 _LETTER = r"[^\W\d_]"
+_LETTER_RUN = re.compile(r"[^\W\d_]+")
 _COMBINING = "[\u0300-\u036f\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]"
 
 
@@ -113,19 +121,57 @@ class _Buffer:
         self.starts, self.ends = new_starts, new_ends
         self.marked.extend(marked)
 
+    def insert_spaces(self, cuts: list[int], *, mark: bool = False) -> None:
+        """Put a space before each index in ``cuts`` (sorted); it maps to the next character."""
+        if not cuts:
+            return
+        text, starts, ends = self.text, self.starts, self.ends
+        out: list[str] = []
+        new_starts: list[int] = []
+        new_ends: list[int] = []
+        pos = 0
+        for cut in cuts:
+            out.append(text[pos:cut] + " ")
+            new_starts.extend([*starts[pos:cut], starts[cut]])
+            new_ends.extend([*ends[pos:cut], ends[cut]])
+            if mark:
+                self.marked.append((starts[cut - 1], ends[cut]))
+            pos = cut
+        out.append(text[pos:])
+        new_starts.extend(starts[pos:])
+        new_ends.extend(ends[pos:])
+        self.text = "".join(out)
+        self.starts, self.ends = new_starts, new_ends
+
     def freeze(self, original: str, unaccented: bool) -> Normalised:
         # Marks are original spans, so later rewrites cannot shift them; map them onto the
-        # final text here.
+        # final text here. A character is marked when some mark starting at or before its
+        # start ends at or after its end: one sort and a running maximum, O(n log m).
         final: list[tuple[int, int]] = []
         if self.marked:
+            marks = sorted(self.marked)
+            mark_starts = [a for a, _ in marks]
+            reach = list(accumulate((b for _, b in marks), max))
             for i, (s, e) in enumerate(zip(self.starts, self.ends, strict=True)):
-                if any(a <= s and e <= b for a, b in self.marked):
+                k = bisect_right(mark_starts, s)
+                if k and reach[k - 1] >= e:
                     if final and final[-1][1] == i:
                         final[-1] = (final[-1][0], i + 1)
                     else:
                         final.append((i, i + 1))
         return Normalised(original, self.text, tuple(self.starts), tuple(self.ends),
                           unaccented, tuple(final))
+
+
+def _lexicon_words() -> frozenset[str]:
+    """Words of three letters or more in the shipped lexicons' terms that are no syllable."""
+    words: set[str] = set()
+    for name in list_dir("lexicons"):
+        for rule in read_toml(f"lexicons/{name}").get("rule", []):
+            for term in rule.get("terms", []):
+                words.update(w for w in _LETTER_RUN.findall(term.lower())
+                             if len(w) >= 3 and not is_syllable(w))
+    return frozenset(words)
 
 
 @lru_cache(maxsize=1)
@@ -139,7 +185,6 @@ def _settings() -> dict:
     multi = sorted((k for k in teencode if " " in k), key=len, reverse=True)
     leet = {k: v for k, v in conf["leet"].items() if k != "keep"}
     return {
-        "invisible": re.compile("[" + "".join(conf["invisible"]) + "]"),
         "nfkc": re.compile("[" + "".join(f"{chr(a)}-{chr(b)}" for a, b in conf["nfkc_ranges"])
                            + "]"),
         "url": re.compile(
@@ -160,6 +205,13 @@ def _settings() -> dict:
         "leet": str.maketrans(leet),
         "leet_keep": frozenset(conf["leet"]["keep"]),
         "teencode": teencode,
+        # Words that may come out of Telex/VNI decoding or a split besides syllables ('đm').
+        "known": frozenset(k for k in teencode if " " not in k and len(k) >= 2),
+        # ...and the words of the lexicons' terms ('zalo', 'forex'), for cutting runs.
+        "vocabulary": frozenset(k for k in teencode if " " not in k and len(k) >= 2)
+        | _lexicon_words(),
+        "typing_keep": frozenset(conf["typing"]["keep"]),
+        "squeeze_keep": frozenset(conf["squeeze"]["keep"]),
         "teencode_ascii": {k: strip_diacritics(v) for k, v in teencode.items()},
         "teencode_multi": re.compile(r"(?<!\w)(?:" + "|".join(re.escape(k) for k in multi)
                                      + r")(?!\w)") if multi else None,
@@ -174,7 +226,9 @@ _LETTER_RE = re.compile(_LETTER)
 _SEPARATOR_RE = re.compile(_SEPARATOR)
 _CLUSTER = re.compile(rf"(?s).{_COMBINING}+")
 _SEPARATED = re.compile(rf"(?<![\w.*'])({_LETTER})(?:{_SEPARATOR}+{_LETTER}){{1,12}}(?![\w*])")
-_SPACED = re.compile(rf"(?<!\S){_LETTER}(?: {_LETTER}){{2,12}}(?!\S)")
+# Letters spaced out: three or more ('v c l', 't h ằ n g'), or two that make a known
+# abbreviation ('đ m'); a run may span several words ('t h ằ n g n g u', cut again later).
+_SPACED = re.compile(rf"(?<!\w){_LETTER}(?: {_LETTER}){{1,40}}(?!\w)")
 _REPEAT = re.compile(rf"({_LETTER})\1{{2,}}")
 # A toned vowel and then the same vowel again without the tone: 'quáa', 'đii'.
 _TRAILING_VOWEL = re.compile(r"(?:[àáảãạ]a+|[èéẻẽẹ]e+|[ìíỉĩị]i+|[òóỏõọ]o+|[ùúủũụ]u+|[ỳýỷỹỵ]y+)"
@@ -184,11 +238,117 @@ _WORD = re.compile(r"(?<![\w<])[^\W_]+(?![\w>])")
 _DOUBLED_END = re.compile(r"(?<![\w<])[^\W_]+([^\W_])\1(?![\w>])")  # a _WORD ending in 'xx'
 
 
+# Characters deleted before anything else: every default-ignorable code point (zero-width
+# joiners, soft hyphens, variation selectors, U+2063, U+034F...) and every format character.
+_IGNORABLE = regex.compile(r"[\p{Default_Ignorable_Code_Point}\p{Cf}]+")
+# A symbol or emoji between two letters ('đ😀ụ'), or a line break inside a word ('thằ\nng').
+_SYMBOLS_IN_WORD = regex.compile(r"(?<=\p{L})[\p{So}\p{Sk}]+(?=\p{L})")
+_BREAK_IN_WORD = regex.compile(r"(?<=\p{L})[\n\r\v\f\x85\u2028\u2029]+(?=\p{L})")
+MAX_WORD = 40  # letters looked at on each side of a break inside a word
+
+
+def _letters_around(text: str, start: int, end: int) -> tuple[str, str, int]:
+    """The letters just before ``start`` and just after ``end`` (at most MAX_WORD each), and
+    where the letters before begin."""
+    a = start
+    while a > 0 and start - a < MAX_WORD and text[a - 1].isalpha():
+        a -= 1
+    b = end
+    while b < len(text) and b - end < MAX_WORD and text[b].isalpha():
+        b += 1
+    return text[a:start], text[end:b], a
+
+
+_ASCII_WORD = re.compile(r"(?<![\w<])[a-z0-9]+(?![\w>])")
+# A run of letters between non-letters (digits included: 'phạttù2năm'); longer runs are no text.
+_RUN = re.compile(r"(?<![^\W\d_<])[^\W\d_]{4,400}(?![^\W\d_>])")
+MIN_ASCII_RUN = 8  # an unaccented run this long is split only if every piece is a syllable
+
+
 def _nfc(buf: _Buffer, s: dict) -> None:
-    buf.sub(s["invisible"], lambda m: "")
+    buf.sub(_IGNORABLE, lambda m: "", mark=True)
     buf.sub(s["nfkc"], lambda m: unicodedata.normalize("NFKC", m.group(0)))
+    table = confusables.fold_table()
+    buf.sub(confusables.pattern(), lambda m: table[m.group(0)], mark=True)
     if not unicodedata.is_normalized("NFC", buf.text):
         buf.sub(_CLUSTER, lambda m: unicodedata.normalize("NFC", m.group(0)))
+
+
+def _unbreak(buf: _Buffer, s: dict) -> None:
+    """Delete symbols inside words, and line breaks inside words.
+
+    A line break between letters is deleted when the letters around it join into one
+    syllable or known word ('thằ\nng', 'za\nlo'), or when it is followed by a small letter
+    and neither side is a word ('s\nhare'); 'chào\nmọi', 'nhé\nsize' and '100k\nship' keep it.
+    """
+    buf.sub(_SYMBOLS_IN_WORD, lambda m: "", mark=True)
+    words = s["vocabulary"]
+
+    def word(w: str) -> bool:
+        return is_syllable(w) or w in words
+
+    def join(m: regex.Match[str]) -> str | None:
+        a, b, at = _letters_around(m.string, m.start(), m.end())
+        a = a.lower()
+        if word(a + b.lower()):
+            return ""
+        after_digit = at > 0 and m.string[at - 1].isdigit()
+        if b[:1].islower() and not after_digit and not word(a) and not word(b):
+            return ""
+        return None
+
+    buf.sub(_BREAK_IN_WORD, join, mark=True)
+
+
+def _typing(buf: _Buffer, s: dict) -> None:
+    """Decode words typed in raw Telex or VNI that are not Vietnamese as typed.
+
+    A Telex word decoded through a tone key alone ('bus' -> 'bú') is decoded only in a post
+    where another word shows a key only Telex uses ('dd', 'aa', 'w', 'f'...).
+    """
+    known, keep = s["known"], s["typing_keep"] | s["leet_keep"]
+    found: dict[str, object] = {}
+    for word in set(_ASCII_WORD.findall(buf.text)):
+        if word in keep or word in s["teencode"] or is_syllable(word):
+            continue
+        decoded = decode_vni(word, known) if not word.isalpha() else decode_telex(word, known)
+        if decoded is not None:
+            found[word] = decoded
+    if not found:
+        return
+    strong = any(d.strong for d in found.values())  # type: ignore[attr-defined]
+
+    def decode(m: re.Match[str]) -> str | None:
+        d = found.get(m.group(0))
+        return d.text if d is not None and (d.strong or strong) else None  # type: ignore
+
+    buf.sub(_ASCII_WORD, decode, mark=True)
+
+
+def _split_runs(buf: _Buffer, s: dict) -> None:
+    """'thằngngunày' -> 'thằng ngu này': a run of letters that is no word, cut into syllables.
+
+    A run without diacritics is cut only when it is long and every piece is a syllable or a
+    known word ('facebook' stays); one with diacritics may keep up to a third of its letters in
+    pieces that fit nothing.
+    """
+    vocabulary = s["vocabulary"]
+    cuts: list[int] = []
+    for m in _RUN.finditer(buf.text):
+        word = m.group(0)
+        if is_syllable(word) or word in vocabulary:
+            continue
+        accented = has_diacritics(word)
+        if not accented and len(word) < MIN_ASCII_RUN:
+            continue
+        split = split_run(word, vocabulary)
+        if len(split.pieces) < 2 or split.unknown * 3 > len(word) * accented:
+            continue
+        at = m.start()
+        for piece in split.pieces[:-1]:
+            at += len(piece)
+            cuts.append(at)
+    buf.insert_spaces(cuts, mark=True)
 
 
 def _lower(buf: _Buffer) -> None:
@@ -202,6 +362,24 @@ def _lower(buf: _Buffer) -> None:
 def _mask(buf: _Buffer, s: dict) -> None:
     for placeholder in PLACEHOLDERS:
         buf.sub(s[placeholder[1:-1]], lambda m, placeholder=placeholder: placeholder)
+
+
+# Glued text ('dieunay.Sharengay', 'giá800k', 'tù2năm'): a space after punctuation between
+# letters, and between digits and a word with diacritics ('1tr8', 'iphone15', 'đ1t' stay).
+_PUNCT_GLUE = re.compile(r"(?<=[^\W_])(?:[,;!?]|\.(?!\d))(?=[^\W\d_])")
+_LETTERS_THEN_DIGIT = re.compile(r"(?<![^\W\d_])[^\W\d_]{2,}(?=\d)")
+_DIGIT_THEN_LETTERS = re.compile(r"(?<=\d)[^\W\d_]{2,}")
+
+
+def _respace(buf: _Buffer, s: dict) -> None:
+    cuts = {m.end() for m in _PUNCT_GLUE.finditer(buf.text)}
+    cuts.update(m.end() for m in _LETTERS_THEN_DIGIT.finditer(buf.text)
+                if has_diacritics(m.group(0)) and m.group(0) not in s["known"])
+    cuts.update(m.start() for m in _DIGIT_THEN_LETTERS.finditer(buf.text)
+                if has_diacritics(m.group(0)) and m.group(0) not in s["known"])
+    if cuts:
+        buf.insert_spaces(sorted(cuts))
+        _mask(buf, s)
 
 
 def _tone(m: re.Match[str]) -> str:
@@ -218,7 +396,17 @@ def _tone(m: re.Match[str]) -> str:
 
 def _deobfuscate(buf: _Buffer, s: dict) -> None:
     buf.sub(_SEPARATED, lambda m: _SEPARATOR_RE.sub("", m.group(0)), mark=True)
-    buf.sub(_SPACED, lambda m: m.group(0).replace(" ", ""), mark=True)
+    def unspace(m: re.Match[str]) -> str | None:
+        """Join spaced-out letters, cut again where the words were ('mnguvl' -> 'm ngu vl')."""
+        joined = m.group(0).replace(" ", "")
+        if len(joined) <= 2:
+            return joined if joined in s["known"] else None
+        if is_syllable(joined) or joined in s["vocabulary"]:
+            return joined
+        split = split_run(joined, s["vocabulary"])
+        return " ".join(split.pieces) if split.unknown * 3 <= len(joined) else joined
+
+    buf.sub(_SPACED, unspace, mark=True)
     chars, table, keep = s["leet_chars"], s["leet"], s["leet_keep"]
 
     def leet(m: re.Match[str]) -> str | None:
@@ -239,8 +427,17 @@ def _deobfuscate(buf: _Buffer, s: dict) -> None:
     buf.sub(s["leet_token"], leet, mark=True)
 
 
-def _squeeze(buf: _Buffer) -> None:
-    buf.sub(_REPEAT, lambda m: m.group(1))
+def _squeeze(buf: _Buffer, s: dict) -> None:
+    keep = s["squeeze_keep"]
+
+    def squeeze(m: re.Match[str]) -> str | None:
+        for word in keep:  # the repeat lies inside a word to keep ('thumuacccd')
+            at = m.string.find(word, max(0, m.end() - len(word)), m.start() + len(word))
+            if at != -1 and at <= m.start() and m.end() <= at + len(word):
+                return None
+        return m.group(1)
+
+    buf.sub(_REPEAT, squeeze)
     # 'quáa' -> 'quá', but 'cứu' stays: only the tone mark may differ ('ứ' is 'ư', not 'u').
     buf.sub(_TRAILING_VOWEL, lambda m: m.group(0)[0])
     # 'lồnn', 'đẹpp' -> 'lồn', 'đẹp': no Vietnamese word ends in a doubled letter; words
@@ -278,11 +475,15 @@ def normalise(text: str) -> Normalised:
     s = _settings()
     buf = _Buffer(text)
     _nfc(buf, s)
-    buf.sub(_WS, lambda m: " ")
+    _unbreak(buf, s)
     _lower(buf)
+    buf.sub(_WS, lambda m: " ")
     _mask(buf, s)
+    _typing(buf, s)
     _deobfuscate(buf, s)
-    _squeeze(buf)
+    _respace(buf, s)
+    _squeeze(buf, s)
+    _split_runs(buf, s)
     buf.sub(_OLD_TONE, _tone)
     unaccented = _is_unaccented(buf.text)
     _teencode(buf, s, unaccented)

@@ -1,0 +1,84 @@
+"""Evasions of issue #9: each undone by normalisation, with the offset map intact."""
+
+import time
+
+import pytest
+
+import vnmod
+from vnmod.text.normalize import normalise
+from vnmod.text.syllables import is_syllable, split_run
+from vnmod.text.typing_methods import decode_telex, decode_vni
+
+
+@pytest.mark.parametrize(("raw", "expected"), [
+    ("luwaf ddaor", "lừa đảo"),            # raw Telex
+    ("ddm thawngf ngu", "đụ má thằng ngu"),
+    ("lu7a2 d9a3o", "lừa đảo"),            # raw VNI
+    ("thằngngunày", "thằng ngu này"),      # spaces removed
+    ("từthángsaungườiđixemáy", "từ tháng sau người đi xe máy"),
+    ("l\u2063ồ\u034fn", "lồn"),              # invisible separator, combining grapheme joiner
+    ("đ\u00adụ", "đụ"),                      # soft hyphen
+    ("đồ сһó", "đồ chó"),                  # Cyrillic look-alikes
+    ("мẹ", "mẹ"),                          # a Cyrillic small letter whose capital is 'M'-like
+    ("ngυ", "ngu"),                        # Greek upsilon
+    ("đ😀ụ má", "đụ má"),                  # emoji inside a word
+    ("thằ\nng ngu", "thằng ngu"),          # a line break inside a word
+    ("v c l", "vai ca lon"),               # letters spaced out (an unaccented post)
+    ("t h ằ n g n g u", "thằng ngu"),
+])
+def test_evasions_are_undone(raw, expected):
+    assert normalise(raw).text == expected
+
+
+@pytest.mark.parametrize("raw", [
+    "Xin chào\nmọi người",   # a real line break between words stays a word break
+    "online facebook password",
+    "bus of sex",            # English that happens to decode as Telex: left as typed
+    "xoong nồi",             # Vietnamese as typed is never decoded
+    "Giá 100k\nship cod",
+])
+def test_ordinary_text_is_not_rewritten_as_an_evasion(raw):
+    text = normalise(raw).text
+    assert text.split() == normalise(raw.replace("\n", " ")).text.split()
+    assert "  " not in text
+
+
+def test_evidence_of_an_evaded_post_slices_the_original():
+    clf = vnmod.load()
+    for raw in ["thằngngunày", "ddm thawngf ngu", "đ😀ụ mẹ mày", "đồ сһó ngυ"]:
+        p = clf.predict(raw)
+        assert p.labels, raw
+        assert all(raw[e.start:e.end] == e.text for e in p.evidence)
+
+
+def test_telex_and_vni_decoders():
+    assert decode_telex("nguwowif").text == "người"
+    assert decode_telex("dduowngf").text == "đường"
+    assert decode_telex("hello") is None
+    assert decode_vni("nguo7i2").text == "người"
+    assert decode_vni("l0n") is None and decode_vni("u23") is None
+
+
+def test_syllables_and_splits():
+    assert is_syllable("nghiêng") and is_syllable("nuoc") and not is_syllable("luwaf")
+    assert split_run("nhanhangtrongngay").pieces == ("nhan", "hang", "trong", "ngay")
+    assert split_run("facebook").unknown > 0
+
+
+def test_marked_spans_survive_many_rewrites():
+    raw = "l0n " * 3000
+    n = normalise(raw)
+    assert n.text == " ".join(["lon"] * 3000)
+    assert len(n.obfuscated) == 3000 and all(n.is_obfuscated(4 * i, 4 * i + 3)
+                                               for i in range(0, 3000, 97))
+
+
+def test_normalising_grows_linearly_with_length():
+    """A tenfold longer post costs about tenfold, not a hundredfold (was quadratic)."""
+    def cost(n: int) -> float:
+        start = time.perf_counter()
+        normalise("l0n đ.m thằngngu " * n)
+        return time.perf_counter() - start
+
+    cost(50)
+    assert cost(5000) < 40 * max(cost(500), 1e-3)
