@@ -171,8 +171,7 @@ def measure(clf: vnmod.Classifier, texts: list[str], truth: np.ndarray) -> list[
                      "kept": round(float(recall / plain_recall), 3) if plain_recall else None,
                      "clean": int(clean.sum()),
                      "clean_flagged_plain": round(float(plain_fp), 3),
-                     "clean_flagged_evaded": round(float(fp), 3),
-                     "example": evaded_texts[int(np.argmax(truth.any(axis=1)))][:80]})
+                     "clean_flagged_evaded": round(float(fp), 3)})
     return rows
 
 

@@ -161,3 +161,25 @@ def test_threshold_tolerance_takes_the_highest_cut_on_a_flat_f1():
     # ...and a wide tolerance takes the highest cut whose F1 stays within it.
     wide = best_thresholds(p, y, tolerance={"illegal_ads": 0.4})["illegal_ads"]
     assert 0.5 < wide <= 0.8
+
+
+def test_unaccented_copies_double_only_the_named_sources_written_with_diacritics():
+    """A copy without diacritics of each accented post of the listed sources."""
+    import pandas as pd
+
+    from vnmod.train import unaccented_copies
+
+    frame = pd.DataFrame({
+        "text": ["Bán tài khoản ngân hàng", "ban tai khoan", "Thằng ngu", "Hôm nay"],
+        "source": ["policy", "policy", "vihsd", "policy"],
+        "illegal_ads": [1, 1, 0, 0],
+    })
+    frame["insult"] = [0, 0, 1, 0]
+    out = unaccented_copies(frame, {"policy": ["illegal_ads"]})
+    assert len(out) == 6  # two accented policy posts copied; the unaccented and ViHSD ones not
+    copies = out.iloc[4:]
+    assert copies["text"].tolist() == ["Ban tai khoan ngan hang", "Hom nay"]
+    assert copies["illegal_ads"].tolist() == [1, 0]
+    assert copies["insult"].isna().all()  # labelled for the listed categories alone
+    assert copies["source"].tolist() == ["policy", "policy"]
+    assert unaccented_copies(frame, {}) is frame

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,9 +28,10 @@ from vnmod.combine import (
     fit_stack,
     stack_key,
 )
-from vnmod.data._common import label_matrix, stable_bucket
+from vnmod.data._common import label_matrix, require_pandas, stable_bucket
 from vnmod.taxonomy import CATEGORIES
 from vnmod.text.normalize import Normalised, normalise
+from vnmod.text.vietnamese import has_diacritics, strip_diacritics
 
 log = logging.getLogger(__name__)
 BOUNDS = "_bounds"  # key of the rules' score bounds among out-of-fold views
@@ -55,6 +57,7 @@ class Recipe:
     threshold_sources: dict[str, list[str]] = field(default_factory=dict)
     category_weights: dict[str, dict[str, float]] = field(default_factory=dict)
     threshold_tolerance: dict[str, float] = field(default_factory=dict)
+    augment_unaccented: dict[str, list[str]] = field(default_factory=dict)
     linear: dict[str, Any] = field(default_factory=dict)
     stack_C: float = 1.0
     data_dir: str | None = None
@@ -228,6 +231,29 @@ def _stacks(dev_probas: dict[str, np.ndarray], y_dev: np.ndarray,
     return stacks
 
 
+def unaccented_copies(frame, sources: dict[str, list[str]]):
+    """``frame`` plus, for each of its posts from ``sources`` written with diacritics, a copy
+    without them labelled for the source's listed categories alone (the others unknown), so
+    that writing without diacritics says nothing about those categories. Training rows only:
+    dev rows are never copied."""
+    if not sources:
+        return frame
+    pd = require_pandas()
+    texts = frame["text"].astype(str)
+    parts = [frame]
+    for source, categories in sources.items():
+        pick = (frame["source"] == source) & texts.map(has_diacritics)
+        copies = frame[pick].copy()
+        copies["text"] = texts[pick].map(
+            lambda t: strip_diacritics(unicodedata.normalize("NFC", t)))
+        for cat in CATEGORIES:
+            if cat not in categories:
+                copies[cat] = np.nan
+        log.info("unaccented copies: %d posts of %s for %s", len(copies), source, categories)
+        parts.append(copies)
+    return pd.concat(parts, ignore_index=True)
+
+
 def train(recipe: Recipe, *, output: str | Path | None = None,
           phobert: dict[str, Any] | None = None) -> Classifier:
     """Fit the linear backend (and PhoBERT when ``phobert`` holds its training options), the
@@ -235,6 +261,7 @@ def train(recipe: Recipe, *, output: str | Path | None = None,
     t0 = time.time()
     out = Path(output or recipe.output)
     train_df, dev_df = load_frames(recipe)
+    train_df = unaccented_copies(train_df, recipe.augment_unaccented)
     log.info("training rows: %d, dev rows: %d", len(train_df), len(dev_df))
     y_train, y_dev = _targets(train_df, recipe), _targets(dev_df, recipe)
     docs = [normalise(t) for t in train_df["text"]]

@@ -66,6 +66,19 @@ def _ascii_letter(target: str) -> str | None:
 
 
 @lru_cache(maxsize=1)
+def letters() -> frozenset[str]:
+    """Every foldable letter: ``letters().isdisjoint(text)`` is the fast test."""
+    return frozenset(fold_table())
+
+
+@lru_cache(maxsize=1)
 def pattern() -> re.Pattern[str]:
-    """One character class of every foldable letter."""
-    return re.compile("[" + "".join(re.escape(c) for c in sorted(fold_table())) + "]")
+    """One character class of every foldable letter, as ranges of code points."""
+    ranges: list[list[int]] = []
+    for code in sorted(map(ord, fold_table())):
+        if ranges and ranges[-1][1] == code - 1:
+            ranges[-1][1] = code
+        else:
+            ranges.append([code, code])
+    return re.compile("[" + "".join(re.escape(chr(a)) + ("-" + re.escape(chr(b)) if b > a else "")
+                                    for a, b in ranges) + "]")

@@ -19,7 +19,7 @@ import regex
 
 from vnmod._resources import list_dir, read_toml, read_tsv
 from vnmod.text import confusables
-from vnmod.text.syllables import is_syllable, split_run
+from vnmod.text.syllables import VOWELS, is_syllable, split_run
 from vnmod.text.typing_methods import decode_telex, decode_vni
 from vnmod.text.vietnamese import has_diacritics, split_tone, strip_diacritics, with_tone
 
@@ -184,6 +184,8 @@ def _settings() -> dict:
                 if len(row) >= 2 and row[0].strip()}
     multi = sorted((k for k in teencode if " " in k), key=len, reverse=True)
     leet = {k: v for k, v in conf["leet"].items() if k != "keep"}
+    # Words that may come out of Telex/VNI decoding or a cut besides syllables ('đm').
+    abbreviations = frozenset(k for k in teencode if " " not in k and len(k) >= 2)
     return {
         "nfkc": re.compile("[" + "".join(f"{chr(a)}-{chr(b)}" for a, b in conf["nfkc_ranges"])
                            + "]"),
@@ -205,10 +207,11 @@ def _settings() -> dict:
         "leet": str.maketrans(leet),
         "leet_keep": frozenset(conf["leet"]["keep"]),
         "teencode": teencode,
-        # Words that may come out of Telex/VNI decoding or a split besides syllables ('đm').
-        "known": frozenset(k for k in teencode if " " not in k and len(k) >= 2),
-        # ...and the words of the lexicons' terms ('zalo', 'forex'), for cutting runs.
-        "vocabulary": frozenset(k for k in teencode if " " not in k and len(k) >= 2)
+        "known": abbreviations,
+        # Abbreviations and the lexicons' words ('zalo', 'forex'), for cutting runs; those
+        # without vowels ('cc', 'vl') are left out where a cut finds them stray.
+        "vocabulary": abbreviations | _lexicon_words(),
+        "vowelled": frozenset(w for w in abbreviations if set(strip_diacritics(w)) & VOWELS)
         | _lexicon_words(),
         "typing_keep": frozenset(conf["typing"]["keep"]),
         "squeeze_keep": frozenset(conf["squeeze"]["keep"]),
@@ -220,7 +223,7 @@ def _settings() -> dict:
 
 _SEPARATOR = r"[.\-_*·'~|/+]"  # what people put between letters: 'l.o.n', 'đ-ụ'
 
-_WS = re.compile(r"\s+")
+_WS = re.compile(r"\s{2,}|[^\S ]")  # what is not already one plain space
 _EDGE_SPACE = re.compile(r"^ | $")
 _LETTER_RE = re.compile(_LETTER)
 _SEPARATOR_RE = re.compile(_SEPARATOR)
@@ -268,8 +271,9 @@ MIN_ASCII_RUN = 8  # an unaccented run this long is split only if every piece is
 def _nfc(buf: _Buffer, s: dict) -> None:
     buf.sub(_IGNORABLE, lambda m: "", mark=True)
     buf.sub(s["nfkc"], lambda m: unicodedata.normalize("NFKC", m.group(0)))
-    table = confusables.fold_table()
-    buf.sub(confusables.pattern(), lambda m: table[m.group(0)], mark=True)
+    if not confusables.letters().isdisjoint(buf.text):
+        table = confusables.fold_table()
+        buf.sub(confusables.pattern(), lambda m: table[m.group(0)], mark=True)
     if not unicodedata.is_normalized("NFC", buf.text):
         buf.sub(_CLUSTER, lambda m: unicodedata.normalize("NFC", m.group(0)))
 
@@ -325,6 +329,22 @@ def _typing(buf: _Buffer, s: dict) -> None:
     buf.sub(_ASCII_WORD, decode, mark=True)
 
 
+def _stray_abbreviation(pieces: tuple[str, ...], vocabulary: frozenset[str]) -> bool:
+    """An abbreviation without vowels ('cc', 'vl') cut out inside a run, or next to letters
+    that fit nothing: an acronym ('PCC1') or chance ('ngàydmai'), not 'đmthằngngu'."""
+    def fits(piece: str) -> bool:
+        return is_syllable(piece) or piece in vocabulary
+
+    for i, piece in enumerate(pieces):
+        if piece in vocabulary and not any(c in VOWELS for c in piece):
+            if 0 < i < len(pieces) - 1:  # 'đmthằngngu', 'thằngngudm'; not 'ngàydmai'
+                return True
+            neighbours = pieces[max(0, i - 1):i] + pieces[i + 1:i + 2]
+            if any(not fits(n) for n in neighbours):
+                return True
+    return False
+
+
 def _split_runs(buf: _Buffer, s: dict) -> None:
     """'thằngngunày' -> 'thằng ngu này': a run of letters that is no word, cut into syllables.
 
@@ -342,6 +362,8 @@ def _split_runs(buf: _Buffer, s: dict) -> None:
         if not accented and len(word) < MIN_ASCII_RUN:
             continue
         split = split_run(word, vocabulary)
+        if _stray_abbreviation(split.pieces, vocabulary):  # cut again without them
+            split = split_run(word, s["vowelled"])
         if len(split.pieces) < 2 or split.unknown * 3 > len(word) * accented:
             continue
         at = m.start()

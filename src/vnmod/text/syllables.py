@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Collection
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -112,7 +111,9 @@ class Split:
     unknown: int  # letters left outside any syllable or known word
 
 
-def split_run(word: str, known: Collection[str] = (), max_piece: int = 12) -> Split:
+@lru_cache(maxsize=8192)
+def split_run(word: str, known: frozenset[str] | tuple[str, ...] = (),
+              max_piece: int = 12) -> Split:
     """Cut a run of letters into the likeliest syllables and known words.
 
     Likeliest: the lowest sum of -log frequencies (``resources/syllable_counts.tsv``); letters
