@@ -188,6 +188,10 @@ LONG_POSTS = {
     "'a1' repeated": "a1" * 50_000,
     "digits": "1" * 100_000,
     "'thi vl ' repeated (counter-rules)": "thi vl " * 14_286,
+    "'đụ l0n ' repeated (accented and disguised)": "đụ l0n " * 14_286,
+    "'né“' repeated (open quotes)": "né“" * 33_334,
+    "one letter and 99,999 combining marks": "a" + "\u0301\u0323" * 50_000,
+    "300-letter runs of syllables": ",".join(["thằngngunàykhôngbiếtngười" * 12] * 330),
 }
 
 

@@ -36,11 +36,33 @@ def test_evasions_are_undone(raw, expected):
     "bus of sex",            # English that happens to decode as Telex: left as typed
     "xoong nồi",             # Vietnamese as typed is never decoded
     "Giá 100k\nship cod",
+    "Em có\nanh rồi",       # two words that would make one syllable stay two words
+    "teen queen moon, this was good",
+    "shopping trending everything comeback",
+    "Quỳnh ăn quýt",
 ])
 def test_ordinary_text_is_not_rewritten_as_an_evasion(raw):
     text = normalise(raw).text
     assert text.split() == normalise(raw.replace("\n", " ")).text.split()
     assert "  " not in text
+
+
+@pytest.mark.parametrize(("raw", "expected"), [
+    ("t k biết m nói gì", "tao không biết mày nói gì"),  # two spaced letters: abbreviations only
+    ("giá1tr2, tù2năm", "giá <money>, tù 2 năm"),         # digits split off before leetspeak
+    ("nhìn ngon wa", "nhìn ngon wa"),                       # teen spelling, not Telex
+])
+def test_what_looks_like_an_evasion_but_is_not(raw, expected):
+    assert normalise(raw).text == expected
+
+
+def test_undone_evasions_map_each_letter_back_and_are_marked():
+    n = normalise("đm t h ằ n g n g u này")
+    i = n.text.index("ngu")
+    assert n.original[slice(*n.to_original(i, i + 3))] == "n g u"
+    for raw in ["mặt l\u200bon", "mặt l😀on"]:  # a deletion marks the letters around it
+        m = normalise(raw)
+        assert m.text == "mặt lon" and m.is_obfuscated(4, 7)
 
 
 def test_evidence_of_an_evaded_post_slices_the_original():

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
@@ -20,7 +20,7 @@ import regex
 from vnmod._resources import list_dir, read_toml, read_tsv
 from vnmod.text import confusables
 from vnmod.text.syllables import VOWELS, is_syllable, split_run
-from vnmod.text.typing_methods import decode_telex, decode_vni
+from vnmod.text.typing_methods import Decoded, decode_telex, decode_vni
 from vnmod.text.vietnamese import has_diacritics, split_tone, strip_diacritics, with_tone
 
 PLACEHOLDERS = ("<url>", "<email>", "<phone>", "<money>")
@@ -71,7 +71,27 @@ class Normalised:
 
     def is_obfuscated(self, start: int, end: int) -> bool:
         """True if ``[start, end)`` overlaps a span that was de-obfuscated."""
-        return any(s < end and start < e for s, e in self.obfuscated)
+        # The spans are sorted and disjoint: the last one starting before ``end`` decides.
+        k = bisect_left(self.obfuscated, (end, -1))
+        return k > 0 and self.obfuscated[k - 1][1] > start
+
+
+def _kept_positions(old: str, new: str) -> list[int] | None:
+    """Where each character of ``new`` stands in ``old`` when ``new`` is ``old`` rewritten
+    letter for letter (same length) or with characters deleted; None otherwise."""
+    if len(new) == len(old):
+        return list(range(len(new)))
+    if len(new) > len(old):
+        return None
+    kept, i = [], 0
+    for ch in new:
+        while i < len(old) and old[i] != ch:
+            i += 1
+        if i == len(old):
+            return None
+        kept.append(i)
+        i += 1
+    return kept
 
 
 class _Buffer:
@@ -102,15 +122,17 @@ class _Buffer:
             out.append(text[pos:a])
             new_starts.extend(starts[pos:a])
             new_ends.extend(ends[pos:a])
-            if len(new) == b - a:
-                new_starts.extend(starts[a:b])
-                new_ends.extend(ends[a:b])
+            kept = _kept_positions(m.group(0), new)
+            if kept is not None:  # same length, or characters deleted: each keeps its own span
+                new_starts.extend(starts[a + k] for k in kept)
+                new_ends.extend(ends[a + k] for k in kept)
             else:
                 new_starts.extend([starts[a]] * len(new))
                 new_ends.extend([ends[b - 1]] * len(new))
             out.append(new)
-            if mark and new:
-                marked.append((starts[a], ends[b - 1]))  # original coordinates
+            if mark:  # original coordinates; a deletion marks the letters around it
+                marked.append((starts[a - 1] if a and not new else starts[a],
+                               ends[b] if b < len(text) and not new else ends[b - 1]))
             pos = b
         if not changed:
             return
@@ -186,6 +208,7 @@ def _settings() -> dict:
     leet = {k: v for k, v in conf["leet"].items() if k != "keep"}
     # Words that may come out of Telex/VNI decoding or a cut besides syllables ('đm').
     abbreviations = frozenset(k for k in teencode if " " not in k and len(k) >= 2)
+    lexicon_words = _lexicon_words()
     return {
         "nfkc": re.compile("[" + "".join(f"{chr(a)}-{chr(b)}" for a, b in conf["nfkc_ranges"])
                            + "]"),
@@ -210,9 +233,10 @@ def _settings() -> dict:
         "known": abbreviations,
         # Abbreviations and the lexicons' words ('zalo', 'forex'), for cutting runs; those
         # without vowels ('cc', 'vl') are left out where a cut finds them stray.
-        "vocabulary": abbreviations | _lexicon_words(),
+        "vocabulary": abbreviations | lexicon_words,
         "vowelled": frozenset(w for w in abbreviations if set(strip_diacritics(w)) & VOWELS)
-        | _lexicon_words(),
+        | lexicon_words,
+        "spaced_pairs": frozenset(conf["spaced_pairs"]),
         "typing_keep": frozenset(conf["typing"]["keep"]),
         "squeeze_keep": frozenset(conf["squeeze"]["keep"]),
         "teencode_ascii": {k: strip_diacritics(v) for k, v in teencode.items()},
@@ -227,7 +251,7 @@ _WS = re.compile(r"\s{2,}|[^\S ]")  # what is not already one plain space
 _EDGE_SPACE = re.compile(r"^ | $")
 _LETTER_RE = re.compile(_LETTER)
 _SEPARATOR_RE = re.compile(_SEPARATOR)
-_CLUSTER = re.compile(rf"(?s).{_COMBINING}+")
+_CLUSTER = re.compile(rf"(?s).{_COMBINING}{{1,8}}")  # NFC sorts marks: keep each run short
 _SEPARATED = re.compile(rf"(?<![\w.*'])({_LETTER})(?:{_SEPARATOR}+{_LETTER}){{1,12}}(?![\w*])")
 # Letters spaced out: three or more ('v c l', 't h ằ n g'), or two that make a known
 # abbreviation ('đ m'); a run may span several words ('t h ằ n g n g u', cut again later).
@@ -247,17 +271,22 @@ _IGNORABLE = regex.compile(r"[\p{Default_Ignorable_Code_Point}\p{Cf}]+")
 # A symbol or emoji between two letters ('đ😀ụ'), or a line break inside a word ('thằ\nng').
 _SYMBOLS_IN_WORD = regex.compile(r"(?<=\p{L})[\p{So}\p{Sk}]+(?=\p{L})")
 _BREAK_IN_WORD = regex.compile(r"(?<=\p{L})[\n\r\v\f\x85\u2028\u2029]+(?=\p{L})")
-MAX_WORD = 40  # letters looked at on each side of a break inside a word
+LOOK_AROUND = 40  # letters looked at on each side of a break inside a word
+
+
+def _is_word(word: str, vocabulary: frozenset[str]) -> bool:
+    """A syllable or a word of ``vocabulary`` (abbreviations, the lexicons' words)."""
+    return is_syllable(word) or word in vocabulary
 
 
 def _letters_around(text: str, start: int, end: int) -> tuple[str, str, int]:
-    """The letters just before ``start`` and just after ``end`` (at most MAX_WORD each), and
+    """The letters just before ``start`` and just after ``end`` (at most LOOK_AROUND each), and
     where the letters before begin."""
     a = start
-    while a > 0 and start - a < MAX_WORD and text[a - 1].isalpha():
+    while a > 0 and start - a < LOOK_AROUND and text[a - 1].isalpha():
         a -= 1
     b = end
-    while b < len(text) and b - end < MAX_WORD and text[b].isalpha():
+    while b < len(text) and b - end < LOOK_AROUND and text[b].isalpha():
         b += 1
     return text[a:start], text[end:b], a
 
@@ -265,7 +294,7 @@ def _letters_around(text: str, start: int, end: int) -> tuple[str, str, int]:
 _ASCII_WORD = re.compile(r"(?<![\w<])[a-z0-9]+(?![\w>])")
 # A run of letters between non-letters (digits included: 'phạttù2năm'); longer runs are no text.
 _RUN = re.compile(r"(?<![^\W\d_<])[^\W\d_]{4,400}(?![^\W\d_>])")
-MIN_ASCII_RUN = 8  # an unaccented run this long is split only if every piece is a syllable
+MIN_ASCII_RUN = 8  # an unaccented run is cut from this length, only into known pieces
 
 
 def _nfc(buf: _Buffer, s: dict) -> None:
@@ -281,25 +310,26 @@ def _nfc(buf: _Buffer, s: dict) -> None:
 def _unbreak(buf: _Buffer, s: dict) -> None:
     """Delete symbols inside words, and line breaks inside words.
 
-    A line break between letters is deleted when the letters around it join into one
-    syllable or known word ('thằ\nng', 'za\nlo'), or when it is followed by a small letter
-    and neither side is a word ('s\nhare'); 'chào\nmọi', 'nhé\nsize' and '100k\nship' keep it.
+    A line break between letters that are not both words is deleted when they join into one
+    syllable or known word ('thằ\nng'), or when it is followed by a small letter ('s\nhare');
+    two words are joined only into a known word ('za\nlo'). 'chào\nmọi', 'có\nanh',
+    'nhé\nsize' and '100k\nship' keep it.
     """
     buf.sub(_SYMBOLS_IN_WORD, lambda m: "", mark=True)
     words = s["vocabulary"]
 
     def word(w: str) -> bool:
-        return is_syllable(w) or w in words
+        return _is_word(w, words)
 
     def join(m: regex.Match[str]) -> str | None:
         a, b, at = _letters_around(m.string, m.start(), m.end())
-        a = a.lower()
-        if word(a + b.lower()):
+        a, lower_b = a.lower(), b.lower()
+        if word(a) and word(lower_b):  # 'có\nanh': two words, whatever they make together
+            return "" if a + lower_b in words else None
+        if word(a + lower_b):
             return ""
         after_digit = at > 0 and m.string[at - 1].isdigit()
-        if b[:1].islower() and not after_digit and not word(a) and not word(b):
-            return ""
-        return None
+        return "" if b[:1].islower() and not after_digit else None
 
     buf.sub(_BREAK_IN_WORD, join, mark=True)
 
@@ -311,7 +341,7 @@ def _typing(buf: _Buffer, s: dict) -> None:
     where another word shows a key only Telex uses ('dd', 'aa', 'w', 'f'...).
     """
     known, keep = s["known"], s["typing_keep"] | s["leet_keep"]
-    found: dict[str, object] = {}
+    found: dict[str, Decoded] = {}
     for word in set(_ASCII_WORD.findall(buf.text)):
         if word in keep or word in s["teencode"] or is_syllable(word):
             continue
@@ -320,11 +350,11 @@ def _typing(buf: _Buffer, s: dict) -> None:
             found[word] = decoded
     if not found:
         return
-    strong = any(d.strong for d in found.values())  # type: ignore[attr-defined]
+    strong = any(d.strong for d in found.values())
 
     def decode(m: re.Match[str]) -> str | None:
         d = found.get(m.group(0))
-        return d.text if d is not None and (d.strong or strong) else None  # type: ignore
+        return d.text if d is not None and (d.strong or strong) else None
 
     buf.sub(_ASCII_WORD, decode, mark=True)
 
@@ -333,7 +363,7 @@ def _stray_abbreviation(pieces: tuple[str, ...], vocabulary: frozenset[str]) -> 
     """An abbreviation without vowels ('cc', 'vl') cut out inside a run, or next to letters
     that fit nothing: an acronym ('PCC1') or chance ('ngàydmai'), not 'đmthằngngu'."""
     def fits(piece: str) -> bool:
-        return is_syllable(piece) or piece in vocabulary
+        return _is_word(piece, vocabulary)
 
     for i, piece in enumerate(pieces):
         if piece in vocabulary and not any(c in VOWELS for c in piece):
@@ -356,15 +386,17 @@ def _split_runs(buf: _Buffer, s: dict) -> None:
     cuts: list[int] = []
     for m in _RUN.finditer(buf.text):
         word = m.group(0)
-        if is_syllable(word) or word in vocabulary:
+        if _is_word(word, vocabulary):
             continue
         accented = has_diacritics(word)
         if not accented and len(word) < MIN_ASCII_RUN:
             continue
-        split = split_run(word, vocabulary)
+        # Unaccented, no abbreviation without vowels may be cut out ('trending' is no 'ng').
+        split = split_run(word, vocabulary if accented else s["vowelled"])
         if _stray_abbreviation(split.pieces, vocabulary):  # cut again without them
             split = split_run(word, s["vowelled"])
-        if len(split.pieces) < 2 or split.unknown * 3 > len(word) * accented:
+        allowed = len(word) // 3 if accented else 0  # letters that fit no piece
+        if len(split.pieces) < 2 or split.unknown > allowed:
             continue
         at = m.start()
         for piece in split.pieces[:-1]:
@@ -393,15 +425,20 @@ _LETTERS_THEN_DIGIT = re.compile(r"(?<![^\W\d_])[^\W\d_]{2,}(?=\d)")
 _DIGIT_THEN_LETTERS = re.compile(r"(?<=\d)[^\W\d_]{2,}")
 
 
-def _respace(buf: _Buffer, s: dict) -> None:
-    cuts = {m.end() for m in _PUNCT_GLUE.finditer(buf.text)}
-    cuts.update(m.end() for m in _LETTERS_THEN_DIGIT.finditer(buf.text)
-                if has_diacritics(m.group(0)) and m.group(0) not in s["known"])
+def _respace_digits(buf: _Buffer, s: dict) -> None:
+    """'giá800k' -> 'giá 800k' (then masked as money), before leetspeak reads '1' as 'i'."""
+    cuts = {m.end() for m in _LETTERS_THEN_DIGIT.finditer(buf.text)
+            if has_diacritics(m.group(0)) and m.group(0) not in s["known"]}
     cuts.update(m.start() for m in _DIGIT_THEN_LETTERS.finditer(buf.text)
                 if has_diacritics(m.group(0)) and m.group(0) not in s["known"])
     if cuts:
         buf.insert_spaces(sorted(cuts))
         _mask(buf, s)
+
+
+def _respace_punctuation(buf: _Buffer) -> None:
+    """'dieunay.Sharengay' -> 'dieunay. Sharengay', after 'đ.m' and 'h.à.n.g' were joined."""
+    buf.insert_spaces([m.end() for m in _PUNCT_GLUE.finditer(buf.text)])
 
 
 def _tone(m: re.Match[str]) -> str:
@@ -422,8 +459,8 @@ def _deobfuscate(buf: _Buffer, s: dict) -> None:
         """Join spaced-out letters, cut again where the words were ('mnguvl' -> 'm ngu vl')."""
         joined = m.group(0).replace(" ", "")
         if len(joined) <= 2:
-            return joined if joined in s["known"] else None
-        if is_syllable(joined) or joined in s["vocabulary"]:
+            return joined if joined in s["spaced_pairs"] else None
+        if _is_word(joined, s["vocabulary"]):
             return joined
         split = split_run(joined, s["vocabulary"])
         return " ".join(split.pieces) if split.unknown * 3 <= len(joined) else joined
@@ -501,9 +538,10 @@ def normalise(text: str) -> Normalised:
     _lower(buf)
     buf.sub(_WS, lambda m: " ")
     _mask(buf, s)
+    _respace_digits(buf, s)
     _typing(buf, s)
     _deobfuscate(buf, s)
-    _respace(buf, s)
+    _respace_punctuation(buf)
     _squeeze(buf, s)
     _split_runs(buf, s)
     buf.sub(_OLD_TONE, _tone)

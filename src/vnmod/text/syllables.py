@@ -8,7 +8,6 @@ an onset (or none) plus a rhyme, with at most one tone mark. This tells raw Tele
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -21,27 +20,36 @@ MAX_SYLLABLE = 7  # 'nghiêng'
 
 
 @lru_cache(maxsize=1)
-def _shape() -> re.Pattern[str]:
+def _shapes() -> frozenset[str]:
+    """Every onset + rhyme without a tone mark (a few thousand strings)."""
     conf = read_toml("syllables.toml")
-    onsets = sorted(conf["onsets"], key=len, reverse=True)
     # Written without diacritics ('nuoc' for 'nước'), a rhyme loses its marks too.
-    rhymes = sorted(set(conf["rhymes"]) | {strip_diacritics(r) for r in conf["rhymes"]},
-                    key=len, reverse=True)
-    return re.compile(f"(?:{'|'.join(onsets)})?(?:{'|'.join(rhymes)})")
+    rhymes = set(conf["rhymes"]) | {strip_diacritics(r) for r in conf["rhymes"]}
+    return frozenset(onset + rhyme for onset in ["", *conf["onsets"]] for rhyme in rhymes)
 
 
-@lru_cache(maxsize=65536)
+def _tone_tables() -> tuple[dict[int, str], dict[str, str]]:
+    """Lowercase letters with a tone mark -> the letter without it, and -> the mark."""
+    plain: dict[int, str] = {}
+    marks: dict[str, str] = {}
+    for code in range(0x00C0, 0x1EFA):
+        ch = chr(code)
+        if ch.islower():
+            base, mark = split_tone(ch)
+            if mark and len(base) == 1:
+                plain[code], marks[ch] = base, mark
+    return plain, marks
+
+
+_UNTONE, _MARK_OF = _tone_tables()
+
+
 def untoned(word: str) -> tuple[str, str] | None:
     """``word`` without its tone mark, and the mark; None if it carries two marks."""
-    plain, tone = [], ""
-    for ch in word:
-        base, mark = split_tone(ch) if ch not in "abcdefghijklmnopqrstuvwxyzđ" else (ch, "")
-        if mark:
-            if tone:
-                return None
-            tone = mark
-        plain.append(base)
-    return "".join(plain), tone
+    toned = [ch for ch in word if ch in _MARK_OF]
+    if len(toned) > 1:
+        return None
+    return word.translate(_UNTONE), (_MARK_OF[toned[0]] if toned else "")
 
 
 @lru_cache(maxsize=65536)
@@ -54,7 +62,7 @@ def is_syllable(word: str) -> bool:
     if not word or len(word) > MAX_SYLLABLE:
         return False
     parts = untoned(word)
-    return parts is not None and _shape().fullmatch(parts[0]) is not None
+    return parts is not None and parts[0] in _shapes()
 
 
 def place_tone(plain: str, tone: str) -> str:

@@ -20,7 +20,7 @@ MAX_WORD = 12
 @dataclass(frozen=True)
 class Decoded:
     text: str
-    strong: bool  # decoded through a key only Telex/VNI uses, not through a tone key alone
+    strong: bool  # decoded through two keys or more, or through 'dd': rarely an English word
 
 
 @lru_cache(maxsize=1)
@@ -41,24 +41,20 @@ def decode_telex(word: str, known: Collection[str] = ()) -> Decoded | None:
     if not (word.isascii() and word.isalpha()) or len(word) > MAX_WORD:
         return None
     keys = _keys()["telex"]
-    pairs, tones, strong_keys = keys["pairs"], keys["tones"], keys["strong"]
+    pairs, tones, strong_starts = keys["pairs"], keys["tones"], tuple(keys["strong"])
     out: list[str] = []
-    tone, strong, changed, i = "", False, False, 0
+    tone, used, i = "", 0, 0  # used: how many Telex keys the word holds
     while i < len(word):
         c = word[i]
-        seen_vowel = any(ch in VOWELS for ch in out)
-        if c in tones and seen_vowel:
+        if c in tones and any(ch in VOWELS for ch in out):
             if tone:
                 return None
-            tone, changed = tones[c], True
-            strong |= c in strong_keys
-            i += 1
+            tone, used, i = tones[c], used + 1, i + 1
             continue
         pair = word[i:i + 2]
         if pair in pairs and pair[1] != "w":
             out.append(pairs[pair])
-            strong = changed = True
-            i += 2
+            used, i = used + 1, i + 2
             continue
         if c == "w":
             if out and out[-1] == "o" and len(out) > 1 and out[-2] in "uư":
@@ -67,15 +63,14 @@ def decode_telex(word: str, known: Collection[str] = ()) -> Decoded | None:
                 out[-1] = pairs[out[-1] + "w"]
             else:
                 out.append(keys["lone_w"])
-            strong = changed = True
-            i += 1
+            used, i = used + 1, i + 1
             continue
         out.append(c)
         i += 1
     plain = "".join(out)
-    if not changed or not _valid(plain, known):
+    if not used or not _valid(plain, known):
         return None
-    return Decoded(place_tone(plain, tone), strong)
+    return Decoded(place_tone(plain, tone), used >= 2 or word.startswith(strong_starts))
 
 
 def decode_vni(word: str, known: Collection[str] = ()) -> Decoded | None:
