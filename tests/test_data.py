@@ -435,7 +435,8 @@ def test_load_labelled_drops_empty_text(tmp_path):
 @pytest.mark.parametrize(
     ("content", "suffix", "match"),
     [
-        ("content,label\na,insult\n", ".csv", r"no 'text' column; columns seen: \['content'"),
+        ("bai_viet,label\na,insult\n", ".csv",
+         r"cannot tell which column holds the text; the file has columns \['bai_viet'"),
         ("text,score\na,1\n", ".csv", r"no label columns; columns seen: \['text', 'score'\]"),
         ("text,label,insult\na,insult,1\n", ".csv", "labels are given twice"),
         ("text,label\na,quảng cáo\n", ".csv", r"row 1: Unknown label 'quảng cáo'\. Valid names"),
@@ -454,13 +455,13 @@ def test_load_labelled_errors(tmp_path, content, suffix, match):
 
 def test_error_message_says_what_is_accepted(tmp_path):
     path = tmp_path / "bad.csv"
-    path.write_text("post,labels\na,insult\n", encoding="utf-8")
+    path.write_text("bai_viet,labels\na,insult\n", encoding="utf-8")
     with pytest.raises(ValueError) as info:
         load_labelled(path)
     msg = str(info.value)
-    assert "columns seen: ['post', 'labels']" in msg
+    assert "the file has columns ['bai_viet', 'labels']" in msg
     assert "one 0/1 column per category (insult, offensive, fake_news, illegal_ads)" in msg
-    assert "Rename the column that holds the posts to 'text'" in msg
+    assert "Pass one of them with --text-column" in msg
 
 
 # --------------------------------------------------------------------------- family split

@@ -1,7 +1,10 @@
 """Train a model directory from a recipe (TOML): data, linear backend, stack, thresholds.
 
 The recipe that built the shipped model is ``models/recipes/vnmod-base.toml``;
-``vnmod train --config models/recipes/vnmod-base.toml`` rebuilds it.
+``vnmod train --config models/recipes/vnmod-base.toml`` rebuilds it. A recipe with no
+``sources`` trains on the user's ``labelled_files`` alone (``vnmod train --labelled FILE``):
+no public corpus is read, and a stratified dev split is carved from the files unless they
+name dev rows or ``dev_files`` are given.
 """
 
 from __future__ import annotations
@@ -9,6 +12,7 @@ from __future__ import annotations
 import logging
 import time
 import unicodedata
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,6 +39,10 @@ from vnmod.text.vietnamese import has_diacritics, strip_diacritics
 
 log = logging.getLogger(__name__)
 BOUNDS = "_bounds"  # key of the rules' score bounds among out-of-fold views
+#: Fewest positive dev posts a category needs for its threshold to be chosen on dev; with
+#: fewer it keeps DEFAULT_THRESHOLD (F1 over one or two posts is noise).
+MIN_THRESHOLD_POSITIVES = 5
+DEFAULT_THRESHOLD = 0.5
 
 
 @dataclass
@@ -62,6 +70,12 @@ class Recipe:
     stack_C: float = 1.0
     data_dir: str | None = None
     card: str = ""  # path of the model card (Markdown) copied into the model directory
+    # Users' files: dev_files are dev data alone; when neither they nor a 'split' column give
+    # dev rows, a stratified share dev_fraction of labelled_files is held out (seeded).
+    dev_files: list[str] = field(default_factory=list)
+    dev_fraction: float = 0.2
+    seed: int = 13
+    text_column: str | None = None  # text column of the users' files (guessed when None)
 
     @classmethod
     def from_file(cls, path: str | Path) -> Recipe:
@@ -116,27 +130,108 @@ def _hold_out(frame, fraction: float, salt: str):
     return frame.loc[~held], frame.loc[held]
 
 
+def carve_dev(frame, fraction: float, seed: int):
+    """Split a user's rows into ``(train, dev)``: a share ``fraction`` of each stratum (rows
+    whose rarest positive category is the same; clean rows together) goes to dev, drawn with
+    ``seed``. Rows with the same ``group`` (else the same text) stay on one side. The same
+    file and seed give the same split whatever the order of its rows."""
+    from vnmod.data import text_key
+
+    keys = [f"group:{g}" if g is not None and g == g else "text:" + text_key(t)
+            for g, t in zip(frame["group"] if "group" in frame else [None] * len(frame),
+                            frame["text"], strict=True)]
+    y = frame[list(CATEGORIES)].to_numpy(dtype=float) == 1
+    rarity = np.argsort(y.sum(0), kind="stable")  # rarest category first
+    unit_labels: dict[str, np.ndarray] = {}
+    for key, row in zip(keys, y, strict=True):
+        unit_labels[key] = unit_labels.get(key, np.zeros(len(CATEGORIES), bool)) | row
+    strata: dict[str, list[str]] = {}
+    for key, labels in unit_labels.items():
+        stratum = next((CATEGORIES[k] for k in rarity if labels[k]), "clean")
+        strata.setdefault(stratum, []).append(key)
+    rng = np.random.default_rng(seed)
+    held: set[str] = set()
+    for stratum in sorted(strata):
+        members = sorted(strata[stratum])
+        rng.shuffle(members)
+        n = len(members)
+        k = min(max(round(n * fraction), 1), n - 1) if n >= 2 and fraction > 0 else 0
+        held.update(members[:k])
+    dev = np.array([k in held for k in keys], dtype=bool)
+    return frame.loc[~dev], frame.loc[dev]
+
+
+def _user_frames(recipe: Recipe):
+    """The users' files as (training rows, dev rows, notes on where dev came from)."""
+    from vnmod.data import load_labelled, text_key
+
+    if not 0 <= recipe.dev_fraction < 1:
+        raise ValueError(f"dev_fraction must be at least 0 and below 1; got "
+                         f"{recipe.dev_fraction}")
+    trains, devs, notes = [], [], []
+    for path in recipe.dev_files:
+        dev = load_labelled(path, source=Path(path).stem, text_column=recipe.text_column)
+        devs.append(dev.loc[dev["split"] != "test"].assign(split="dev"))
+        notes.append(f"dev posts from {Path(path).name}")
+    for path in recipe.labelled_files:
+        # A user's file: rows marked dev join the dev data, test rows are kept out of both.
+        user = load_labelled(path, source=Path(path).stem, text_column=recipe.text_column)
+        train, dev = user.loc[user["split"] == "train"], user.loc[user["split"] == "dev"]
+        if len(dev):
+            notes.append(f"dev posts from the rows of {Path(path).name} marked split=dev")
+        elif not recipe.dev_files and recipe.dev_fraction > 0:
+            train, dev = carve_dev(train, recipe.dev_fraction, recipe.seed)
+            dev = dev.assign(split="dev")
+            notes.append(f"dev split carved from {Path(path).name}: {len(dev)} of "
+                         f"{len(dev) + len(train)} posts ({recipe.dev_fraction:.0%}, "
+                         f"stratified by category, seed {recipe.seed})")
+        trains.append(train)
+        devs.append(dev)
+    if recipe.labelled_files and recipe.dev_files:
+        # A post in the dev files is not trained on.
+        held = {text_key(t) for d in devs for t in d["text"]}
+        trains = [t.loc[[text_key(x) not in held for x in t["text"]]] for t in trains]
+    return trains, devs, notes
+
+
+def _no_corpus_hint(exc: FileNotFoundError) -> FileNotFoundError:
+    return FileNotFoundError(
+        f"{exc} On the command line: vnmod train --data-dir DIR. To train on your own labels "
+        "alone, give only --labelled FILE (no --config or --source).")
+
+
 def load_frames(recipe: Recipe):
     """Training and dev frames as the recipe describes them."""
     import pandas as pd
 
-    from vnmod.data import load_corpus, load_labelled, load_training_frame
+    from vnmod.data import load_corpus, load_training_frame
 
-    train = load_training_frame(recipe.sources, recipe.data_dir)
-    devs = [load_corpus(name, split="dev", data_dir=None if name == "vnmod_labelled"
-                        else recipe.data_dir) for name in recipe.dev_sources]
-    for name, fraction in recipe.dev_from_train.items():
+    if not recipe.sources and not recipe.labelled_files:
+        raise ValueError("nothing to train on: the recipe names no sources and no labelled "
+                         "files (vnmod train --labelled FILE)")
+    try:
+        train = load_training_frame(recipe.sources, recipe.data_dir) if recipe.sources \
+            else None
+        devs = [load_corpus(name, split="dev", data_dir=None if name == "vnmod_labelled"
+                            else recipe.data_dir) for name in recipe.dev_sources]
+    except FileNotFoundError as exc:
+        raise _no_corpus_hint(exc) from exc
+    for name, fraction in recipe.dev_from_train.items() if train is not None else ():
         rows = train["source"] == name
         kept, held = _hold_out(train.loc[rows], fraction, name)
         train = pd.concat([train.loc[~rows], kept], ignore_index=True)
         devs.append(held.assign(split="dev"))
-    for path in recipe.labelled_files:
-        # A user's file: rows marked dev join the dev data, test rows are kept out of both.
-        user = load_labelled(path, source=Path(path).stem)
-        train = pd.concat([train, user.loc[user["split"] == "train"]], ignore_index=True)
-        devs.append(user.loc[user["split"] == "dev"])
+    user_trains, user_devs, notes = _user_frames(recipe)
+    parts = ([train] if train is not None else []) + user_trains
+    train = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+    devs += user_devs
     dev = pd.concat([d[["text", *CATEGORIES, "source", "split"]] for d in devs],
-                    ignore_index=True)
+                    ignore_index=True) if devs else train.iloc[:0]
+    if len(train) == 0 or len(dev) == 0:
+        raise ValueError(f"need posts to train on and dev posts to choose thresholds on; got "
+                         f"{len(train)} training and {len(dev)} dev posts. Label more posts, "
+                         "or pass --dev FILE")
+    dev.attrs["notes"] = notes
     return train, dev
 
 
@@ -261,6 +356,7 @@ def train(recipe: Recipe, *, output: str | Path | None = None,
     t0 = time.time()
     out = Path(output or recipe.output)
     train_df, dev_df = load_frames(recipe)
+    counts_before = label_counts(train_df, dev_df, recipe)
     train_df = unaccented_copies(train_df, recipe.augment_unaccented)
     log.info("training rows: %d, dev rows: %d", len(train_df), len(dev_df))
     y_train, y_dev = _targets(train_df, recipe), _targets(dev_df, recipe)
@@ -295,6 +391,19 @@ def train(recipe: Recipe, *, output: str | Path | None = None,
     stacks = _stacks(dev_probas, y_dev, vihsd_rows, recipe.stack_C, oof, bounds=dev_bounds,
                      ceilings=components["rules"].least_floor, threshold_rows=threshold_rows,
                      tolerance=recipe.threshold_tolerance)
+    defaulted, notes = _too_few_positives(y_train, y_dev, threshold_rows)
+    for stack in stacks.values():
+        for cat in defaulted:
+            # As a stack with no dev positive: the mean of the views' logits, cut at the
+            # default (never above the rules' floor).
+            k = CATEGORIES.index(cat)
+            stack["coef"][k] = [round(1.0 / len(stack["components"]), 6)] * \
+                len(stack["components"])
+            stack["intercept"][k] = 0.0
+            stack["thresholds"][cat] = min(DEFAULT_THRESHOLD, components["rules"].least_floor
+                                           .get(cat, DEFAULT_THRESHOLD))
+    for note in notes:
+        warnings.warn(note, UserWarning, stacklevel=2)
 
     order = [n for n in ("phobert", "linear", "rules") if n in components]
     clf = Classifier([(components[n], 1.0) for n in order],
@@ -311,7 +420,54 @@ def train(recipe: Recipe, *, output: str | Path | None = None,
     }
     if phobert_metrics is not None:
         extra["phobert_metrics"] = phobert_metrics
-    card = Path(recipe.card).read_text(encoding="utf-8") if recipe.card else None
+    if recipe.card:
+        card = Path(recipe.card).read_text(encoding="utf-8")
+    else:
+        # No written card: one generated from what this run measured on its dev posts.
+        from vnmod.evaluate import evaluate
+        from vnmod.modelcard import training_card
+
+        dev_report = evaluate(clf, dev_df["text"].tolist(), y_dev)
+        extra["training_data"].update(label_counts=counts_before,
+                                      dev_from=dev_df.attrs.get("notes", []))
+        extra["dev_metrics"] = dev_report
+        extra["default_thresholds"] = defaulted
+        card = training_card(recipe, out, counts=counts_before, report=dev_report,
+                             thresholds=clf.thresholds, defaulted=defaulted, notes=notes,
+                             dev_notes=dev_df.attrs.get("notes", []))
     clf.save(out, card=card, extra=extra)
     log.info("saved %s in %.0fs", out, time.time() - t0)
     return clf
+
+
+def label_counts(train_df, dev_df, recipe: Recipe) -> dict[str, dict[str, int]]:
+    """Posts per category (positives) and clean posts, in training and dev."""
+    out: dict[str, dict[str, int]] = {}
+    for split, frame in (("train", train_df), ("dev", dev_df)):
+        y = _targets(frame, recipe)
+        row = {cat: int(np.nansum(y[:, k] == 1)) for k, cat in enumerate(CATEGORIES)}
+        row["clean"] = int(np.sum(np.all(np.nan_to_num(y) == 0, axis=1)))
+        row["posts"] = len(frame)
+        out[split] = row
+    return out
+
+
+def _too_few_positives(y_train: np.ndarray, y_dev: np.ndarray,
+                       threshold_rows: dict[str, np.ndarray]) -> tuple[list[str], list[str]]:
+    """Categories with too few positive dev posts to choose a threshold on (they keep
+    DEFAULT_THRESHOLD), and a warning for each, and for each category nothing trains."""
+    defaulted, notes = [], []
+    for k, cat in enumerate(CATEGORIES):
+        rows = threshold_rows.get(cat, np.ones(len(y_dev), bool))
+        n_dev = int(np.sum(y_dev[rows, k] == 1))
+        n_train = int(np.sum(y_train[:, k] == 1))
+        if n_train == 0:
+            notes.append(f"{cat}: no positive post to learn from in the training data; the "
+                         "model flags it from the rules alone")
+        if n_dev < MIN_THRESHOLD_POSITIVES:
+            defaulted.append(cat)
+            notes.append(f"{cat}: only {n_dev} positive post(s) in the dev data ({n_train} in "
+                         f"training); at least {MIN_THRESHOLD_POSITIVES} are needed to choose "
+                         f"a threshold, so it keeps the default {DEFAULT_THRESHOLD}. Label "
+                         f"more {cat} posts (or give a --dev file that has them) and retrain")
+    return defaulted, notes

@@ -23,10 +23,14 @@ if TYPE_CHECKING:  # pragma: no cover
 
 _FORMATS = ".csv, .tsv, .jsonl (or .ndjson) and .json"
 _EXPECTED = (
-    "A labelled file needs a 'text' column plus either one 0/1 column per category "
-    f"({', '.join(CATEGORIES)}) or one 'label'/'labels' column of category names separated "
-    "by ';', ',' or '|' (a JSON list in JSONL), with 'clean', 'sạch' or empty for none"
+    "A labelled file needs a text column ('text', 'content', 'noi_dung', ... or the one named "
+    "with --text-column) plus either one 0/1 column per category "
+    f"({', '.join(CATEGORIES)}) or one 'label'/'labels'/'expected' column of category names "
+    "separated by ';', ',' or '|' (a JSON list in JSONL), with 'clean', 'sạch' or empty for "
+    "none"
 )
+#: Columns that may hold a post's category names (``expected`` as in data/examples/posts.csv).
+LABEL_COLUMNS: tuple[str, ...] = ("label", "labels", "expected")
 _TRUE = {"1", "true", "yes"}
 _FALSE = {"0", "false", "no"}
 
@@ -83,18 +87,30 @@ def _flag(value: Any, column: str, row: int, name: str) -> int:
     )
 
 
-def load_labelled(path: str | os.PathLike[str], *, source: str | None = None) -> pd.DataFrame:
+def _text_column(seen: list[Any], wanted: str | None, name: str) -> Any:
+    """The column holding the posts, found as ``vnmod score`` finds it."""
+    from vnmod.batch import find_text_column
+
+    try:
+        return seen[find_text_column([str(c) for c in seen], wanted)]
+    except ValueError as exc:
+        raise ValueError(f"{name}: {exc} (In Python: text_column=.) {_EXPECTED}.") from None
+
+
+def load_labelled(path: str | os.PathLike[str], *, source: str | None = None,
+                  text_column: str | None = None) -> pd.DataFrame:
     """Read a user's labelled file into the standard frame.
 
     Parameters
     ----------
     path : path
         A ``.csv`` (UTF-8, with or without BOM), ``.tsv``, ``.jsonl`` or ``.json`` file with a
-        ``text`` column and either
+        text column (``text``, or another usual name such as ``content`` or ``noi_dung``,
+        found as ``vnmod score`` finds it) and either
 
         - one 0/1 column per category (``insult``, ``offensive``, ``fake_news``,
           ``illegal_ads``; a missing category column is read as 0, with a warning), or
-        - a ``label`` or ``labels`` column: category keys or Vietnamese names
+        - a ``label``, ``labels`` or ``expected`` column: category keys or Vietnamese names
           ("xúc phạm danh dự, nhân phẩm" / "xúc phạm", "ngôn ngữ phản cảm" / "phản cảm",
           "tin giả", "quảng cáo, kinh doanh dịch vụ trái phép" / "quảng cáo trái phép"),
           case- and diacritic-insensitive, separated by ``;``, ``,`` or ``|`` or as a JSON list;
@@ -104,6 +120,8 @@ def load_labelled(path: str | os.PathLike[str], *, source: str | None = None) ->
         ``family`` column are used; other columns are kept.
     source : str, optional
         Value of the ``source`` column; default the file name without extension.
+    text_column : str, optional
+        The column holding the posts (exact name); guessed when omitted.
 
     Raises
     ------
@@ -115,13 +133,9 @@ def load_labelled(path: str | os.PathLike[str], *, source: str | None = None) ->
     name = path.name
     table = _read_table(path)
     seen = list(table.columns)
-    by_lower = {str(c).strip().lower(): c for c in seen}
-    if "text" not in by_lower:
-        raise ValueError(
-            f"{name}: no 'text' column; columns seen: {seen}. {_EXPECTED}. "
-            "Rename the column that holds the posts to 'text'."
-        )
-    label_cols = [by_lower[c] for c in ("label", "labels") if c in by_lower]
+    text_col = _text_column(seen, text_column, name)
+    by_lower = {str(c).strip().lower(): c for c in seen if c != text_col}
+    label_cols = [by_lower[c] for c in LABEL_COLUMNS if c in by_lower]
     cat_cols = {cat: by_lower[cat] for cat in CATEGORIES if cat in by_lower}
     if len(label_cols) > 1 or (label_cols and cat_cols):
         raise ValueError(
@@ -134,7 +148,7 @@ def load_labelled(path: str | os.PathLike[str], *, source: str | None = None) ->
             "column, or one 0/1 column per category named exactly as above."
         )
 
-    texts = ["" if _missing(v) else str(v) for v in table[by_lower["text"]]]
+    texts = ["" if _missing(v) else str(v) for v in table[text_col]]
     labels: dict[str, list[int]] = {}
     if label_cols:
         parsed = []
@@ -162,7 +176,7 @@ def load_labelled(path: str | os.PathLike[str], *, source: str | None = None) ->
             raise ValueError(
                 f"{name}: column 'split' holds {bad}; allowed values are {', '.join(SPLITS)}."
             )
-    used = {by_lower["text"], *label_cols, *cat_cols.values(), by_lower.get("split")}
+    used = {text_col, *label_cols, *cat_cols.values(), by_lower.get("split")}
     extra: dict[str, Any] = {}
     group_col = by_lower.get("group", by_lower.get("family"))
     if group_col is not None:
