@@ -6,6 +6,11 @@
 >>> p = vnmod.classify("Nhận làm bằng đại học giả, bao công chứng, lh zalo 0912xxx888")
 >>> p.label
 'illegal_ads'
+
+Many posts at once (several times faster than one call per post, e.g. ``.apply``):
+``clf = vnmod.load(); clf.predict(df["text"])`` (a list of predictions) or
+``clf.predict_frame(df, text_column="text")`` (a DataFrame of labels, scores, reasons).
+A scikit-learn estimator that trains: :class:`vnmod.sklearn.VnmodClassifier`.
 """
 
 from __future__ import annotations
@@ -28,7 +33,9 @@ __all__ = ["CATEGORIES", "Classifier", "Evidence", "Prediction", "classify", "lo
 def load(name_or_path: str | os.PathLike | None = None, *,
          allow_degraded: bool = False) -> Classifier:
     """Load a model: the shipped default when called without arguments, else a model
-    directory (or the name of a shipped model). Works offline.
+    directory (a str or path) or the name of a shipped model. Works offline. Load once and
+    reuse the :class:`Classifier`; give it many posts per call (``predict(list)``,
+    ``predict_frame(df, text_column=...)``).
 
     A model whose files differ from its manifest, or with a part that cannot load here, is
     refused (:class:`vnmod.modeldir.ModelDirError`) unless ``allow_degraded=True``: then it
@@ -41,7 +48,13 @@ def _cached(name: str | None) -> Classifier:
     return load(name)
 
 
-def classify(texts: str | Iterable[str], model: str | None = None
-             ) -> Prediction | list[Prediction]:
-    """Classify with a cached model: one :class:`Prediction` for a str, else a list."""
-    return _cached(model).predict(texts)
+def classify(texts: str | Iterable[str], model: str | None = None, *,
+             text_column: str | None = None) -> Prediction | list[Prediction]:
+    """Classify with a cached model: one :class:`Prediction` for a str, else a list.
+
+    Pass all your posts in one call, not one post per call: ``vnmod.classify(df["text"])``
+    (or ``vnmod.load().predict_frame(df, text_column="text")`` for a DataFrame of labels,
+    scores and reasons) is several times faster than ``df["text"].apply(vnmod.classify)``.
+    ``texts`` and ``text_column`` are as for :meth:`Classifier.predict`.
+    """
+    return _cached(model).predict(texts, text_column=text_column)

@@ -58,6 +58,14 @@ class Prediction:
         return max(self.labels, key=lambda c: self.scores.get(c, 0.0))
 
     @property
+    def reason(self) -> str:
+        """One line saying why: each flagged category's strongest evidence spans and their
+        rules (:func:`vnmod.reasons.short_reason`); ``""`` when nothing is flagged."""
+        from vnmod.reasons import short_reason
+
+        return short_reason(self)
+
+    @property
     def legal_basis(self) -> dict[str, list[dict[str, Any]]]:
         """Legal references for each flagged category (from the taxonomy)."""
         from vnmod.taxonomy import load_taxonomy

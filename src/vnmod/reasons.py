@@ -11,11 +11,15 @@ positive weight, its ``text`` is exactly ``original[start:end]``, and
   more that is not a placeholder (``<phone>``, ``<url>``, ...) and not a unit of measurement
   after a number (``120 cm``, ``110cc``, ``2 kg``). A digit, a punctuation mark, a single
   letter, a bare link or phone number, or the ``cm`` of ``120 cm`` is not a reason.
+
+:func:`short_reason` writes a prediction's reasons as one line (the ``reason`` column of
+:meth:`~vnmod.Classifier.predict_frame`, the ``reason:`` line of ``vnmod classify``).
 """
 
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from vnmod.prediction import Evidence
 
@@ -62,3 +66,42 @@ def readable(evidence: Evidence, original: str | None) -> bool:
         return True
     feature = e.rule.split(":", 1)[1] if ":" in e.rule else e.text
     return bool(_words(feature)) and bool(_words(e.text, original[:e.start]))
+
+
+def _quote(text: str, limit: int = 40) -> str:
+    text = " ".join(text.split())
+    return '"' + (text if len(text) <= limit else text[:limit - 1] + "…") + '"'
+
+
+def _source(e: Evidence) -> str:
+    if e.source == "rules":
+        return e.rule
+    feature = e.rule.split(":", 1)[1] if ":" in e.rule else ""
+    model = f"{e.source} model"
+    return f"{model}, n-gram {feature!r}" if feature and feature != e.text else model
+
+
+def short_reason(prediction: Any, per_label: int = 2) -> str:
+    """A one-line reason for a prediction's flags, for people and tables.
+
+    For each flagged category (highest score first), its strongest readable evidence spans
+    (rules before learned n-grams, heavier first, at most ``per_label``, a span inside one
+    already shown skipped) with the rule that matched, e.g.
+    ``offensive: "ĐM" (offensive.profanity.du); insult: "thằng ngu" (insult.target...)``.
+    ``""`` for a post without flags. Used by :meth:`Prediction.reason`,
+    :meth:`~vnmod.Classifier.predict_frame` and ``vnmod classify``.
+    """
+    p = prediction
+    parts = []
+    for cat in sorted(p.labels, key=lambda c: -p.scores.get(c, 0.0)):
+        found = [e for e in p.evidence if e.category == cat and readable(e, p.text)]
+        found.sort(key=lambda e: (e.source != "rules", -e.weight, -(e.end - e.start)))
+        shown: list[Evidence] = []
+        for e in found:
+            if len(shown) == per_label:
+                break
+            if any(s.start <= e.start and e.end <= s.end for s in shown):
+                continue
+            shown.append(e)
+        parts.append(f"{cat}: " + ", ".join(f"{_quote(e.text)} ({_source(e)})" for e in shown))
+    return "; ".join(parts)
