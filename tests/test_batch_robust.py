@@ -35,7 +35,7 @@ VIET = ["Nhận làm bằng đại học giả, lh 0912xxx888", "mày là thằn
 
 
 def _read_csv(path: Path) -> list[dict[str, str]]:
-    with open(path, encoding="utf-8", newline="") as fh:
+    with open(path, encoding="utf-8-sig", newline="") as fh:  # a BOM in, a BOM out
         return list(csv.DictReader(fh))
 
 
@@ -254,6 +254,7 @@ def test_byte_order_marks_are_honoured(tmp_path, clf, codec):
             else text.encode(codec))
     src.write_bytes(data)
     score_file(clf, src, dst, progress=None)
+    assert dst.read_bytes().startswith(codecs.BOM_UTF8 + b"id,text,")
     rows = _read_csv(dst)
     assert list(rows[0])[:2] == ["id", "text"]
     assert [r["text"] for r in rows] == VIET * 3 and all(r["status"] == "ok" for r in rows)

@@ -33,7 +33,7 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TextIO
+from typing import Any
 
 
 class OutputPathError(ValueError):
@@ -121,11 +121,18 @@ def plan_output(path: str | os.PathLike) -> OutputTarget:
 
 
 @contextlib.contextmanager
-def open_output(target: OutputTarget) -> Iterator[TextIO]:
-    """A UTF-8 text stream for ``target``; a replaced file appears only if the block succeeds."""
+def open_output(target: OutputTarget, *, binary: bool = False) -> Iterator[Any]:
+    """A UTF-8 text stream (``binary``: a byte stream) for ``target``; a replaced file appears
+    only if the block succeeds."""
     if target.path is None:
         sys.stdout.flush()
         buffer = getattr(sys.stdout, "buffer", None)
+        if binary:
+            if buffer is None:
+                raise OutputPathError("cannot write binary output to this standard output")
+            yield buffer
+            buffer.flush()
+            return
         if buffer is None:
             yield sys.stdout
             return
@@ -138,7 +145,8 @@ def open_output(target: OutputTarget) -> Iterator[TextIO]:
         return
     if not target.replace:
         try:
-            fh = open(target.path, "a", encoding="utf-8", newline="")  # noqa: SIM115
+            fh = (open(target.path, "ab") if binary  # noqa: SIM115
+                  else open(target.path, "a", encoding="utf-8", newline=""))  # noqa: SIM115
         except OSError as exc:
             raise OutputPathError(f"cannot write {target.path}: {exc.strerror}") from None
         with fh:
@@ -154,7 +162,8 @@ def open_output(target: OutputTarget) -> Iterator[TextIO]:
     try:
         if hasattr(os, "fchmod"):
             os.fchmod(fd, target.mode)
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+        with (os.fdopen(fd, "wb") if binary
+              else os.fdopen(fd, "w", encoding="utf-8", newline="")) as fh:
             yield fh
             fh.flush()
             os.fsync(fh.fileno())

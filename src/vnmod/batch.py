@@ -1,25 +1,27 @@
-"""Score CSV and JSONL files in streaming chunks, keeping every row and column in order.
+"""Score CSV, JSONL and Parquet files in streaming chunks, keeping every row and column in order.
 
-Reading (encodings, malformed records) is :mod:`vnmod.batch_input`'s job and writing (where,
-atomically, signals) :mod:`vnmod.atomic_output`'s; this module scores rows and lays out the
-output. A record the reader found damaged is still scored where it has a text, and its
-``status`` says what was wrong, with the line number where it helps.
+Reading (encodings, malformed records) is :mod:`vnmod.batch_input`'s job, laying rows out in
+the format asked for :mod:`vnmod.batch_output`'s and writing (where, atomically, signals)
+:mod:`vnmod.atomic_output`'s; this module scores rows, in order, and shows progress. A record
+the reader found damaged is still scored where it has a text, and its ``status`` says what was
+wrong, with the line number where it helps.
 """
 
 from __future__ import annotations
 
-import csv
+import contextlib
 import itertools
-import json
+import math
 import multiprocessing as mp
 import os
 import sys
+import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, Literal, TextIO
 
 from vnmod.atomic_output import (
     Interrupted,
@@ -29,21 +31,34 @@ from vnmod.atomic_output import (
     reset_signals_in_worker,
     stop_cleanly_on_signals,
 )
-from vnmod.batch_input import BatchError, DecodedInput, Row, read_csv_table, read_jsonl
+from vnmod.batch_input import (
+    BatchError,
+    DecodedInput,
+    Row,
+    input_format,
+    open_parquet,
+    read_csv_table,
+    read_jsonl,
+    require_pyarrow,
+)
+from vnmod.batch_output import (
+    EVIDENCE_MODES,
+    InputShape,
+    defuse,
+    make_writer,
+    output_format,
+)
 from vnmod.classifier import Classifier
 from vnmod.prediction import Prediction
-from vnmod.taxonomy import CATEGORIES
 
 __all__ = ["BatchError", "BatchReport", "defuse", "find_text_column", "score_file"]
 
 TEXT_COLUMN_GUESSES = ("text", "content", "free_text", "post_message", "message", "comment",
                        "post", "body", "noi_dung", "nội dung", "nội_dung", "caption")
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-OUTPUT_FIELDS = ("label", "labels", *[f"score_{c}" for c in CATEGORIES], "evidence", "status")
-JSONL_LOOKAHEAD = 1000  # records read to guess a JSONL file's text key
+JSONL_LOOKAHEAD = 1000  # records read to guess a JSONL file's text key and columns
 MAX_WARNINGS = 20
-# Line breaks to str.splitlines() and JavaScript, escaped in JSONL output (only strings hold them)
-_LINE_BREAKS = str.maketrans({c: f"\\u{ord(c):04x}" for c in "\x85\u2028\u2029"})
+PROGRESS_INTERVAL = 0.5  # seconds between progress redraws at most (tqdm's mininterval)
+PROGRESS_TICK = 1.0  # seconds between redraws at least, even while a chunk is scored
 
 
 @dataclass
@@ -55,35 +70,44 @@ class BatchReport:
     encoding: str = "utf-8"
     quoting_errors: int = 0
     warnings: list[str] = field(default_factory=list)  # the first quoting errors
+    input_format: str = "csv"
+    output_format: str = "csv"
 
     @property
     def rate(self) -> float:
         return self.rows / self.seconds if self.seconds else 0.0
 
 
-def defuse(cell: str) -> str:
-    """Stop a spreadsheet from running a cell as a formula (a leading quote), numbers aside."""
-    if cell.startswith(FORMULA_START):
-        try:
-            float(cell)
-            return cell
-        except ValueError:
-            return "'" + cell
-    return cell
+def _fallback_reason(p: Prediction) -> str:
+    """Each flag's strongest evidence spans and their rules (if reasons.short_reason is absent)."""
+    parts = []
+    for cat in sorted(p.labels, key=lambda c: -p.scores.get(c, 0.0)):
+        found = sorted((e for e in p.evidence if e.category == cat and e.weight > 0),
+                       key=lambda e: -e.weight)[:2]
+        parts.append(f"{cat}: " + ", ".join(f'"{" ".join(e.text.split())}" ({e.rule})'
+                                             for e in found))
+    return "; ".join(parts)
 
 
-def result_fields(p: Prediction, bad_bytes: bool = False) -> dict[str, Any]:
-    status = p.status
-    # 'ok' or 'ok; degraded model: ...': the row itself was scored
-    if bad_bytes and status.split(";")[0] == "ok":
-        status = f"{status}; invalid UTF-8 bytes replaced"
+def _reason_function() -> Callable[[Prediction], str]:
+    try:
+        from vnmod.reasons import short_reason
+    except ImportError:
+        return _fallback_reason
+    return short_reason
+
+
+def result_fields(p: Prediction, reason: Callable[[Prediction], str] | None = None
+                  ) -> dict[str, Any]:
+    """What a prediction adds to its row, before any format (lists stay lists)."""
     return {
         "label": p.label,
-        "labels": ";".join(p.labels),
-        **{f"score_{c}": round(p.scores[c], 4) for c in CATEGORIES},
-        "evidence": json.dumps([{k: v for k, v in e.to_dict().items() if k != "source"}
-                                for e in p.evidence], ensure_ascii=False),
-        "status": status,
+        "labels": list(p.labels),
+        "scores": {c: round(float(v), 4) for c, v in p.scores.items()},
+        "evidence": [{k: v for k, v in e.to_dict().items() if k != "source"}
+                     for e in p.evidence],
+        "reason": reason(p) if reason is not None else "",
+        "status": p.status,
     }
 
 
@@ -105,17 +129,19 @@ def find_text_column(columns: list[str], wanted: str | None) -> int:
 _WORKER_CLF: Classifier | None = None
 
 
-def _predict_fields(texts: list[Any]) -> list[dict[str, Any]]:
+def _predict_fields(texts: list[Any], with_reason: bool) -> list[dict[str, Any]]:
     assert _WORKER_CLF is not None
-    return [result_fields(p) for p in _WORKER_CLF.predict(texts)]
+    reason = _reason_function() if with_reason else None
+    return [result_fields(p, reason) for p in _WORKER_CLF.predict(texts)]
 
 
 class _Scorer:
     """Turns chunks of texts into result fields, in order, in-process or on a fork pool."""
 
-    def __init__(self, clf: Classifier, workers: int) -> None:
+    def __init__(self, clf: Classifier, workers: int, with_reason: bool) -> None:
         global _WORKER_CLF
         _WORKER_CLF = clf
+        self.with_reason = with_reason
         self.pool = None
         if workers > 1 and "fork" in mp.get_all_start_methods():
             self.pool = mp.get_context("fork").Pool(workers, reset_signals_in_worker)
@@ -125,11 +151,12 @@ class _Scorer:
         """Yield ``(fields, payload)`` per ``(texts, payload)`` job, in job order."""
         if self.pool is None:
             for texts, payload in jobs:
-                yield _predict_fields(texts), payload
+                yield _predict_fields(texts, self.with_reason), payload
             return
         pending: deque = deque()
         for texts, payload in jobs:
-            pending.append((self.pool.apply_async(_predict_fields, (texts,)), payload))
+            pending.append((self.pool.apply_async(_predict_fields, (texts, self.with_reason)),
+                            payload))
             while len(pending) > 4:
                 res, pay = pending.popleft()
                 yield res.get(), pay
@@ -158,24 +185,54 @@ class _Scorer:
 
 
 class _Progress:
-    def __init__(self, total_bytes: int, stream: TextIO | None) -> None:
-        self.total, self.stream, self.start, self.last = total_bytes, stream, time.time(), 0.0
-        self.shown = -1  # rows in the line on screen
+    """A tqdm bar of rows scored (count, rate, ETA) on ``stream``, or nothing (``stream=None``).
 
-    def update(self, rows: int, position: int, final: bool = False) -> None:
-        now = time.time()
-        if self.stream is None or (now - self.last < 0.5 and not final):
+    ``total`` is in ``done`` units: input bytes (the row total is then estimated from the bytes
+    behind the rows scored so far, and held above the count until the end, so the bar never
+    reads 100% early) or rows (``exact``: a Parquet file's row count). The bar is redrawn at
+    most every :data:`PROGRESS_INTERVAL` and, while a chunk is being scored, every
+    :data:`PROGRESS_TICK` seconds (elapsed time and ETA keep moving).
+    """
+
+    def __init__(self, stream: TextIO | None, total: int, *, exact: bool = False) -> None:
+        self.bar = None
+        self.total, self.exact = total, exact
+        if stream is None:
             return
-        self.last = now
-        if final and rows == self.shown:
-            self.stream.write("\n")  # the line on screen is already the final count
-        else:
-            pct = f"{100 * position / self.total:5.1f}% " if self.total else ""
-            rate = rows / max(now - self.start, 1e-9)
-            end = "\n" if final else ""
-            self.stream.write(f"\rvnmod score: {pct}{rows:,} rows, {rate:,.0f} rows/s{end}")
-            self.shown = rows
-        self.stream.flush()
+        from tqdm import tqdm
+
+        self.bar = tqdm(total=total if exact else None, desc="vnmod score", unit=" rows",
+                        file=stream, mininterval=PROGRESS_INTERVAL, miniters=1,
+                        smoothing=0.1, dynamic_ncols=True)
+        self._stop = threading.Event()
+        self._ticker = threading.Thread(target=self._tick, name="vnmod-progress", daemon=True)
+        self._ticker.start()
+
+    def _tick(self) -> None:
+        assert self.bar is not None
+        while not self._stop.wait(PROGRESS_TICK):
+            with contextlib.suppress(Exception):  # a closed stream: no progress, no failure
+                self.bar.refresh()
+
+    def update(self, rows: int, done: int) -> None:
+        """``rows`` more rows written, the input read up to ``done`` for them."""
+        if self.bar is None:
+            return
+        count = self.bar.n + rows
+        if not self.exact and done > 0 and self.total > 0:
+            # never 100% before the end, not even rounded up (tqdm shows 99.6% as 100%)
+            self.bar.total = max(math.ceil(count * self.total / done),
+                                 math.ceil(count * 1.005) + 1)
+        self.bar.update(rows)
+
+    def close(self, finished: bool) -> None:
+        if self.bar is None:
+            return
+        self._stop.set()
+        self._ticker.join()
+        if finished:
+            self.bar.total = self.bar.n  # close() draws the final count
+        self.bar.close()
 
 
 def _chunks(it: Iterator[Any], size: int) -> Iterator[list[Any]]:
@@ -205,19 +262,30 @@ def _count(report: BatchReport, fields: dict[str, Any], row: Row) -> None:
 
 
 @dataclass
-class _Layout:
-    """How rows of one input become output: the text to score, and the writer."""
+class _Source:
+    """One input: its shape, its rows in order, how to find a row's text, and how far it is."""
 
+    shape: InputShape
     rows: Iterator[Row]
     text: Callable[[Row], Any]
-    start: Callable[[TextIO], Callable[[Row, dict[str, Any]], None]]
+    done: Callable[[], int]  # input read so far, in bytes (or rows: exact)
+    total: int
+    exact: bool = False
+    encoding: str = "utf-8"
+
+
+def _consumed(inp: DecodedInput) -> Callable[[], int]:
+    """Input bytes behind the rows read so far, at least: the bytes read less the text
+    reader's read-ahead (so that the row total estimated from them is never too low)."""
+    ahead = getattr(inp.text, "_CHUNK_SIZE", 8192)
+    return lambda: max(inp.position - ahead, 0)
 
 
 def _garbled(columns: list[str]) -> bool:
     return any("\ufffd" in c or any(ord(ch) < 32 for ch in c) for c in columns)
 
 
-def _csv_layout(inp: DecodedInput, text_column: str | None) -> _Layout:
+def _csv_source(inp: DecodedInput, text_column: str | None) -> _Source:
     table = read_csv_table(inp)
     try:
         idx = find_text_column(table.header, text_column)
@@ -226,72 +294,72 @@ def _csv_layout(inp: DecodedInput, text_column: str | None) -> _Layout:
             raise
         raise BatchError(f"{exc} (The names look garbled: read as {inp.encoding}; pass "
                          "--encoding with the file's encoding.)") from None
-    added = [f"vnmod_{f}" if f in table.header else f for f in OUTPUT_FIELDS]
-
-    def start(fout: TextIO) -> Callable[[Row, dict[str, Any]], None]:
-        writer = csv.writer(fout)
-        writer.writerow([defuse(c) for c in [*table.header, table.overflow, *added]])
-
-        def write(row: Row, fields: dict[str, Any]) -> None:
-            extra = json.dumps(row.extra, ensure_ascii=False) if row.extra else ""
-            writer.writerow([defuse(str(c)) for c in
-                             [*row.values, extra, *[fields[f] for f in OUTPUT_FIELDS]]])
-        return write
-
-    return _Layout(table.rows, lambda r: r.values[idx] if idx < r.present else None, start)
+    shape = InputShape("csv", table.header, table.overflow, bom=inp.bom)
+    return _Source(shape, table.rows, lambda r: r.values[idx] if idx < r.present else None,
+                   _consumed(inp), 0)
 
 
-def _jsonl_column(rows: Iterator[Row], wanted: str | None
-                  ) -> tuple[str | None, Iterator[Row]]:
-    """The text key (``wanted``, or guessed from the first records) and all the rows."""
+def _jsonl_column(seen: list[Row], complete: bool, wanted: str | None) -> str | None:
+    """The text key: ``wanted``, or guessed from the first records ``seen`` (all if
+    ``complete``)."""
     if wanted is not None:
-        return wanted, rows
-    seen: list[Row] = []
+        return wanted
     first_keys: list[str] | None = None
-    for row in rows:
-        seen.append(row)
+    for row in seen:
         if row.invalid is None and row.values:
             keys = list(row.values)
             try:
-                return keys[find_text_column(keys, None)], itertools.chain(seen, rows)
+                return keys[find_text_column(keys, None)]
             except BatchError:
                 first_keys = keys if first_keys is None else first_keys
-        if len(seen) >= JSONL_LOOKAHEAD:
-            break
-    else:  # the whole file is in `seen`: records without a text are no reason to stop
-        if first_keys is None:
-            return None, iter(seen)
     if first_keys is None:
+        if complete:  # records without a text are no reason to stop
+            return None
         raise BatchError(f"none of the first {JSONL_LOOKAHEAD:,} lines is a JSON object with "
                          "a text; pass --text-column if later ones have one")
     find_text_column(first_keys, None)  # raises, listing the keys
-    return None, iter(seen)  # not reached
+    return None  # not reached
 
 
-def _jsonl_layout(inp: DecodedInput, text_column: str | None) -> _Layout:
-    column, rows = _jsonl_column(read_jsonl(inp), text_column)
+def _jsonl_source(inp: DecodedInput, text_column: str | None) -> _Source:
+    rows = read_jsonl(inp)
+    seen = list(itertools.islice(rows, JSONL_LOOKAHEAD))
+    column = _jsonl_column(seen, len(seen) < JSONL_LOOKAHEAD, text_column)
+    keys: dict[str, None] = {}
+    for row in seen:
+        if row.invalid is None:
+            keys.update(dict.fromkeys(row.values))
+    columns = list(keys)
+    overflow = "_extra" if "_extra" not in keys else "vnmod__extra"
 
     def text(row: Row) -> Any:
         return row.values.get(column) if column is not None and row.invalid is None else None
 
-    def start(fout: TextIO) -> Callable[[Row, dict[str, Any]], None]:
-        def write(row: Row, fields: dict[str, Any]) -> None:
-            record = row.values
-            out = {**record, **{(f"vnmod_{k}" if k in record else k): v
-                                for k, v in fields.items()}}
-            fout.write(json.dumps(out, ensure_ascii=False).translate(_LINE_BREAKS) + "\n")
-        return write
-
-    return _Layout(rows, text, start)
+    shape = InputShape("jsonl", columns, overflow, samples=seen, bom=inp.bom)
+    return _Source(shape, itertools.chain(seen, rows), text, _consumed(inp), 0)
 
 
-def _format(path: Path, fmt: str | None) -> str:
-    fmt = fmt or path.suffix.lower().lstrip(".")
-    fmt = {"ndjson": "jsonl", "json": "jsonl"}.get(fmt, fmt)
-    if fmt not in ("csv", "jsonl"):
-        raise BatchError(f"unsupported format {fmt!r} for {path.name}; vnmod scores CSV and "
-                         "JSONL (pass --format csv|jsonl)")
-    return fmt
+def _parquet_source(path: Path, text_column: str | None, batch_size: int) -> _Source:
+    table = open_parquet(path, batch_size=batch_size)
+    columns = list(table.schema.names)
+    column = columns[find_text_column(columns, text_column)]
+    shape = InputShape("parquet", columns, None, schema=table.schema)
+    return _Source(shape, table.rows, lambda r: r.values.get(column), lambda: table.read[0],
+                   table.num_rows, exact=True)
+
+
+@contextlib.contextmanager
+def _open_source(src: Path, kind: str, *, text_column: str | None, encoding: str | None,
+                 chunk_size: int) -> Iterator[_Source]:
+    if kind == "parquet":
+        if encoding is not None:
+            raise BatchError("--encoding applies to CSV and JSONL input, not Parquet")
+        yield _parquet_source(src, text_column, chunk_size)
+        return
+    with DecodedInput(src, encoding=encoding, newline="" if kind == "csv" else "\n") as inp:
+        source = (_csv_source if kind == "csv" else _jsonl_source)(inp, text_column)
+        source.total, source.encoding = src.stat().st_size, inp.encoding
+        yield source
 
 
 def _same_file(a: Path, b: Path) -> bool:
@@ -301,57 +369,103 @@ def _same_file(a: Path, b: Path) -> bool:
         return False
 
 
+def _progress_stream(progress: TextIO | Literal["stderr"] | None, force: bool
+                     ) -> TextIO | None:
+    stream = sys.stderr if progress == "stderr" else progress
+    if stream is None or force:
+        return stream
+    try:
+        return stream if stream.isatty() else None
+    except (AttributeError, ValueError):  # no isatty, or closed
+        return None
+
+
 def score_file(clf: Classifier, input_path: str | os.PathLike, output_path: str | os.PathLike,
                *, text_column: str | None = None, fmt: str | None = None,
                encoding: str | None = None, chunk_size: int = 2000, workers: int = 1,
-               progress: TextIO | None = sys.stderr) -> BatchReport:
-    """Score every row of a CSV/JSONL file into ``output_path`` (same format, UTF-8).
+               progress: TextIO | Literal["stderr"] | None = "stderr",
+               force_progress: bool = False, evidence: str | None = None,
+               legal_basis: bool = False, excel: bool = False) -> BatchReport:
+    """Score every row of a CSV, JSONL or Parquet file into ``output_path``.
 
-    Rows come out in input order with every input column, followed (CSV) by ``_extra`` (a
-    JSON list of the cells beyond the header, usually empty), ``label``, ``labels``, one
-    ``score_<category>`` per category, ``evidence`` (JSON) and ``status``. ``encoding``
-    overrides detection (see :mod:`vnmod.batch_input`); ``output_path`` may be ``-`` for
-    stdout (see :mod:`vnmod.atomic_output`). ``workers`` > 1 scores chunks in that many
-    forked processes (output order is unchanged). Everything that can be checked before
-    scoring is, and raises :class:`BatchError` with nothing written.
+    The output format is ``fmt`` (``csv``, ``jsonl`` or ``parquet``), else ``output_path``'s
+    extension, else (``-``, a FIFO, no extension) the input's; any input format can be
+    written as any output format (see :mod:`vnmod.batch_output`). Rows come out in input
+    order with every input column (a CSV's cells beyond the header in ``_extra``), then
+    ``label``, ``labels``, one ``score_<category>`` per category, ``reason`` and ``evidence``
+    as ``evidence`` says, ``legal_basis`` if asked, and ``status``.
+
+    ``evidence``: ``"full"`` (a one-line ``reason`` and every evidence span: JSON text in
+    CSV, a list of objects in JSONL and Parquet), ``"short"`` (``reason`` only) or ``"none"``;
+    by default ``short`` for CSV and ``full`` otherwise. ``legal_basis`` adds the legal
+    references of each flagged category (empty for an unflagged row). ``excel`` writes a
+    UTF-8 byte-order mark before CSV output (one is written anyway when the input had one).
+
+    ``encoding`` overrides detection (see :mod:`vnmod.batch_input`); ``output_path`` may be
+    ``-`` for stdout (see :mod:`vnmod.atomic_output`). ``workers`` > 1 scores chunks in that
+    many forked processes (output order is unchanged). ``progress``: the stream for a tqdm
+    progress bar (default standard error), shown only when it is a terminal unless
+    ``force_progress``; None for none. Reading or writing Parquet needs pyarrow (the
+    ``parquet`` extra). Everything that can be checked before scoring is, and raises
+    :class:`BatchError` with nothing written.
     """
     src = Path(input_path)
     if not src.is_file():
         raise BatchError(f"input file {src} does not exist")
-    kind = _format(src, fmt)
+    in_kind = input_format(src)
     try:
         target = plan_output(output_path)
     except OutputPathError as exc:
         raise BatchError(str(exc)) from None
+    out_kind = output_format(output_path, fmt, in_kind,
+                             special=target.path is not None and not target.replace)
+    if "parquet" in (in_kind, out_kind):
+        require_pyarrow("reading or writing Parquet")
+    evidence = evidence or ("short" if out_kind == "csv" else "full")
+    if evidence not in EVIDENCE_MODES:
+        raise BatchError(f"evidence={evidence!r}: choose one of {', '.join(EVIDENCE_MODES)}")
+    if excel and out_kind != "csv":
+        raise BatchError(f"--excel (a byte-order mark for Excel) applies to CSV output, not "
+                         f"{out_kind}")
     if target.path is not None and _same_file(src, target.path):
         raise BatchError(f"refusing to overwrite the input {src}; choose another -o path")
-    report = BatchReport()
-    with DecodedInput(src, encoding=encoding, newline="" if kind == "csv" else "\n") as inp:
-        report.encoding = inp.encoding
-        layout = (_csv_layout if kind == "csv" else _jsonl_layout)(inp, text_column)
-        prog = _Progress(src.stat().st_size, progress)
+    stream = _progress_stream(progress, force_progress)
+    report = BatchReport(input_format=in_kind, output_format=out_kind)
+    with _open_source(src, in_kind, text_column=text_column, encoding=encoding,
+                      chunk_size=chunk_size) as source:
+        report.encoding = source.encoding
+        writer = make_writer(out_kind, source.shape, evidence=evidence,
+                             legal_basis=legal_basis, bom=excel or source.shape.bom)
         start = time.time()
         with stop_cleanly_on_signals():
-            scorer = _Scorer(clf, workers)
-            stopped = False
+            scorer = _Scorer(clf, workers, with_reason=evidence != "none")
+            prog = _Progress(stream, source.total, exact=source.exact)
+            stopped = finished = False
             try:
-                with open_output(target) as fout:
-                    write = layout.start(fout)
-                    jobs = (([layout.text(r) for r in chunk], chunk)
-                            for chunk in _chunks(layout.rows, chunk_size))
-                    for results, chunk in scorer.map(jobs):
-                        for row, fields in zip(chunk, results, strict=True):
-                            fields["status"] = _status(fields["status"], row)
-                            write(row, fields)
-                            _count(report, fields, row)
-                        prog.update(report.rows, inp.position)
+                with open_output(target, binary=writer.binary) as fout:
+                    writer.start(fout)
+                    try:
+                        jobs = (([source.text(r) for r in chunk], (chunk, source.done()))
+                                for chunk in _chunks(source.rows, chunk_size))
+                        for results, (chunk, done) in scorer.map(jobs):
+                            for row, fields in zip(chunk, results, strict=True):
+                                fields["status"] = _status(fields["status"], row)
+                            writer.write(chunk, results)
+                            for row, fields in zip(chunk, results, strict=True):
+                                _count(report, fields, row)
+                            prog.update(len(chunk), done)
+                        writer.finish()
+                    except BaseException:
+                        writer.abort()
+                        raise
+                finished = True
             except OutputPathError as exc:
                 raise BatchError(str(exc)) from None
             except Interrupted:
                 stopped = True
                 raise
             finally:
+                prog.close(finished)
                 scorer.close(kill=stopped)
     report.seconds = time.time() - start
-    prog.update(report.rows, prog.total, final=True)
     return report

@@ -20,6 +20,10 @@ CSV
     than the header is padded; extra cells are kept apart (:attr:`Row.extra`, written as a
     JSON list in the ``_extra`` column); both are said in the row's status.
 
+Parquet
+    Read through pyarrow (the ``parquet`` extra) by record batches, one row per record, every
+    column as stored (:func:`open_parquet`).
+
 JSONL
     One record per ``\\n``-terminated line. A line that is not valid JSON, or not a JSON
     object, becomes ``{"_raw": line}`` with an ``invalid: ...`` status; a lone surrogate
@@ -139,6 +143,7 @@ class DecodedInput:
         except BaseException:
             self.raw.close()
             raise
+        self.bom = any(head.startswith(bom) for bom, _ in _BOMS)
         utf8 = codecs.lookup(self.encoding).name in ("utf-8", "utf-8-sig")
         self.bad_bytes = ("invalid UTF-8 bytes replaced" if utf8
                           else f"bytes invalid in {self.encoding} replaced")
@@ -350,3 +355,83 @@ def read_jsonl(inp: DecodedInput) -> Iterator[Row]:
             if lone:
                 problems.append("unpaired surrogate escape replaced by U+FFFD")
         yield Row(number, value, problems)
+
+
+# ------------------------------------------------------------------------------ Parquet
+
+PARQUET_HINT = 'pip install "vnmod[parquet]"'
+_PARQUET_MAGIC = b"PAR1"
+INPUT_SUFFIXES = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl",
+                  ".parquet": "parquet", ".pq": "parquet"}
+
+
+def require_pyarrow(why: str) -> Any:
+    """``pyarrow.parquet``, or a BatchError naming the extra that installs it."""
+    try:
+        import pyarrow.parquet as pq
+    except ImportError:
+        raise BatchError(f"{why} needs pyarrow, which is not installed; install it with "
+                         f"{PARQUET_HINT} (or pip install pyarrow)") from None
+    return pq
+
+
+def input_format(path: str | os.PathLike) -> str:
+    """``csv``, ``jsonl`` or ``parquet``: from the extension, else from the first bytes."""
+    suffix = os.path.splitext(os.fspath(path))[1].lower()
+    if suffix in INPUT_SUFFIXES:
+        return INPUT_SUFFIXES[suffix]
+    with open(path, "rb") as fh:
+        head = fh.read(4096)
+    if head.startswith(_PARQUET_MAGIC):
+        return "parquet"
+    for bom, _ in _BOMS:
+        if head.startswith(bom):
+            head = head[len(bom):].decode(_codec_of(bom), "ignore").encode("utf-8")
+            break
+    return "jsonl" if head.lstrip().startswith(b"{") else "csv"
+
+
+def _codec_of(bom: bytes) -> str:
+    return {codecs.BOM_UTF8: "utf-8", codecs.BOM_UTF16_LE: "utf-16-le",
+            codecs.BOM_UTF16_BE: "utf-16-be", codecs.BOM_UTF32_LE: "utf-32-le",
+            codecs.BOM_UTF32_BE: "utf-32-be"}[bom]
+
+
+@dataclass
+class ParquetTable:
+    """A Parquet input: its schema (pyarrow), row count and rows (``values``: a dict)."""
+
+    schema: Any
+    num_rows: int
+    rows: Iterator[Row]
+    read: list[int]  # rows read so far, in a list so that readers see it change
+
+
+def open_parquet(path: str | os.PathLike, *, batch_size: int = 2000) -> ParquetTable:
+    """The rows of a Parquet file, streamed by record batches (``iter_batches``)."""
+    pq = require_pyarrow("reading Parquet")
+    import pyarrow as pa
+
+    try:
+        pf = pq.ParquetFile(path)
+    except (pa.ArrowException, OSError) as exc:
+        raise BatchError(f"cannot read {os.fspath(path)} as Parquet: {exc}") from None
+    schema = pf.schema_arrow
+    names = list(schema.names)
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        raise BatchError(f"{os.fspath(path)} has several columns named {dupes}; vnmod needs "
+                         "distinct column names to keep every one")
+    read = [0]
+
+    def rows() -> Iterator[Row]:
+        try:
+            for batch in pf.iter_batches(batch_size=max(1, batch_size)):
+                for record in batch.to_pylist():
+                    read[0] += 1
+                    yield Row(read[0], record)
+        except (pa.ArrowException, OSError) as exc:
+            raise BatchError(f"cannot read {os.fspath(path)} past row {read[0]:,}: "
+                             f"{exc}") from None
+
+    return ParquetTable(schema, pf.metadata.num_rows, rows(), read)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import sys
@@ -27,16 +28,30 @@ def _threshold(value: str) -> tuple[str, float]:
     return key, float(num)
 
 
+STDIN_HINT = ("vnmod classify: reading posts from stdin, one per line; end with Ctrl-D "
+              "(Ctrl-Z Enter on Windows), or pass texts as arguments")
+
+
 def cmd_classify(args: argparse.Namespace) -> int:
     clf = _model(args)
+    if not args.text and sys.stdin.isatty():
+        print(STDIN_HINT, file=sys.stderr)
     texts = args.text or [line.rstrip("\n") for line in sys.stdin]
     preds = clf.predict(texts)
     for p in preds:
         if args.json:
             print(json.dumps(p.to_dict(), ensure_ascii=False))
             continue
+        # All flagged labels (highest score first), all scores, the post; then why.
+        labels = ",".join(sorted(p.labels, key=lambda c: -p.scores[c])) or p.label
         scores = " ".join(f"{c}={p.scores[c]:.2f}" for c in CATEGORIES)
-        print(f"{p.label}\t{scores}\t{p.text}")
+        print(f"{labels}\t{scores}\t{p.text}")
+        if p.status != "ok":
+            print(f"  status: {p.status}")
+        if p.labels:
+            print(f"  reason: {p.reason}")
+        if not args.evidence:
+            continue
         for e in p.evidence:
             print(f"    {e.category:<12} {e.weight:+.1f}  [{e.start}:{e.end}] {e.text!r}"
                   f"  ({e.rule})")
@@ -51,7 +66,9 @@ def cmd_score(args: argparse.Namespace) -> int:
         report = score_file(clf, args.input, args.output, text_column=args.text_column,
                             fmt=args.format, encoding=args.encoding,
                             chunk_size=args.chunk_size, workers=args.workers,
-                            progress=None if args.quiet else sys.stderr)
+                            progress=None if args.quiet else sys.stderr,
+                            force_progress=args.progress, evidence=args.evidence,
+                            legal_basis=args.legal_basis, excel=args.excel)
     except OSError as exc:  # disk full, lost permission...: one line, no traceback
         where = f"{exc.filename}: " if exc.filename else ""
         print(f"vnmod score: error: {where}{exc.strerror or exc}", file=sys.stderr)
@@ -90,15 +107,29 @@ def cmd_categories(args: argparse.Namespace) -> int:
 
 def cmd_train(args: argparse.Namespace) -> int:
     import logging
+    import warnings
 
     from vnmod.train import Recipe, train
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     recipe = Recipe.from_file(args.config) if args.config else Recipe()
+    if args.labelled and not args.config and not args.source:
+        # Your own labels alone: no public corpus is read.
+        recipe.sources, recipe.dev_sources = [], []
     if args.source:
         recipe.sources = args.source
     if args.labelled:
         recipe.labelled_files = args.labelled
+    if args.dev:
+        recipe.dev_files = args.dev
+    if args.dev_fraction is not None:
+        recipe.dev_fraction = args.dev_fraction
+    if args.data_dir:
+        recipe.data_dir = args.data_dir
+    if args.text_column:
+        recipe.text_column = args.text_column
+    if args.seed is not None:
+        recipe.seed = args.seed
     phobert = None
     if args.backend == "phobert":
         if not args.base_model:
@@ -106,13 +137,20 @@ def cmd_train(args: argparse.Namespace) -> int:
                              "folder of a downloaded checkpoint (see docs/phobert.md)")
         phobert = {"base_model": args.base_model, "epochs": args.epochs,
                    "batch_size": args.batch_size, "lr": args.lr,
-                   "max_length": args.max_length, "seed": args.seed, "device": args.device}
-    clf = train(recipe, output=args.output, phobert=phobert)
+                   "max_length": args.max_length, "seed": recipe.seed,
+                   "device": args.device}
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            clf = train(recipe, output=args.output, phobert=phobert)
+        finally:  # said last, where they are seen, not among the log lines
+            for w in caught:
+                print(f"vnmod train: WARNING: {w.message}", file=sys.stderr)
     print(f"saved {clf.path}; thresholds {clf.thresholds}", file=sys.stderr)
     return 0
 
 
-def _eval_data(spec: str):
+def _eval_data(spec: str, text_column: str | None = None, data_dir: str | None = None):
     """``corpus[:split]`` (a corpus vnmod knows) or the path of a labelled CSV/JSONL."""
     from pathlib import Path
 
@@ -120,9 +158,9 @@ def _eval_data(spec: str):
 
     name, _, split = spec.partition(":")
     if name in CORPORA:
-        frame = load_corpus(name, split=split or "test")
+        frame = load_corpus(name, split=split or "test", data_dir=data_dir)
     elif Path(spec).is_file():
-        frame = load_labelled(spec)
+        frame = load_labelled(spec, text_column=text_column)
     else:
         raise ValueError(f"--data {spec!r} is neither a corpus ({', '.join(CORPORA)}, "
                          "optionally with :split) nor a labelled file")
@@ -133,7 +171,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     from vnmod.evaluate import evaluate
 
     clf = _model(args)
-    texts, y = _eval_data(args.data)
+    texts, y = _eval_data(args.data, args.text_column, args.data_dir)
     report = evaluate(clf, texts, y, task=args.task)
     text = json.dumps(report, ensure_ascii=False, indent=2)
     if args.report:
@@ -167,10 +205,41 @@ def cmd_export_onnx(args: argparse.Namespace) -> int:
     return 0
 
 
+class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter,
+                    argparse.RawDescriptionHelpFormatter):
+    """Descriptions and epilogs kept as written (examples stay on their lines); every option
+    with a default that says something shows it, unless its help already names one."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        if (action.default in (None, False, argparse.SUPPRESS) or "%(default)" in text
+                or "default:" in text or not (action.option_strings or action.nargs in
+                                              (argparse.OPTIONAL, argparse.ZERO_OR_MORE))):
+            return text
+        return text + " (default: %(default)s)"
+
+
+DESCRIPTION = """\
+Explainable moderation of Vietnamese social-media posts into four categories: insult,
+offensive, fake_news, illegal_ads. Every flag comes with the words that caused it.
+
+Run 'vnmod COMMAND --help' for a command's options and examples."""
+
+EPILOG = """\
+examples:
+  vnmod classify "ĐM thằng ngu này"              classify posts given as arguments
+  vnmod score posts.csv -o scored.csv            score a CSV or JSONL file
+  vnmod categories                               the categories and their legal basis"""
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="vnmod", description=__doc__)
+    parser = argparse.ArgumentParser(prog="vnmod", description=DESCRIPTION, epilog=EPILOG,
+                                     formatter_class=HelpFormatter)
     parser.add_argument("--version", action="version", version=f"vnmod {vnmod.__version__}")
-    sub = parser.add_subparsers(dest="command", required=True)
+    # Subcommands get the same formatter unless they pass their own.
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND",
+                                parser_class=functools.partial(argparse.ArgumentParser,
+                                                               formatter_class=HelpFormatter))
 
     def with_model(p: argparse.ArgumentParser) -> None:
         p.add_argument("--model", help="model directory or shipped model name (default: "
@@ -182,24 +251,69 @@ def build_parser() -> argparse.ArgumentParser:
                             "that cannot load here) on the parts that verify, instead of "
                             "refusing it; every row's status then says 'degraded model'")
 
-    p = sub.add_parser("classify", help="classify texts given as arguments (or stdin lines)")
-    p.add_argument("text", nargs="*")
-    p.add_argument("--json", action="store_true", help="one JSON object per text")
+    p = sub.add_parser(
+        "classify", help="classify texts given as arguments (or stdin lines)",
+        description="Classify posts given as arguments, or else read from stdin, one post\n"
+                    "per line. For each post, print its labels (or 'clean'), the four category\n"
+                    "scores and the post, then the reason: the words that caused each flag and\n"
+                    "the rules they matched, and every piece of evidence.",
+        epilog="""\
+examples:
+  vnmod classify "ĐM thằng ngu này" "Nhận làm bằng đại học giả, lh 0912xxx888"
+  vnmod classify --no-evidence "ĐM thằng ngu này"   labels, scores and reason only
+  vnmod classify --json < posts.txt                 one JSON object per line of posts.txt
+  vnmod classify --threshold insult=0.6 "..."       a stricter insult threshold
+  vnmod score posts.csv -o scored.csv               for files: faster, keeps other columns
+
+output (text): LABELS <tab> SCORES <tab> POST, then "  reason: ..." for a flagged post""")
+    p.add_argument("text", nargs="*",
+                   help="posts to classify (quote each one); none: read stdin, one per line")
+    p.add_argument("--json", action="store_true",
+                   help="print one JSON object per post (labels, scores, evidence, status, "
+                        "legal basis) instead of text")
+    p.add_argument("--evidence", action=argparse.BooleanOptionalAction, default=True,
+                   help="in text output, list every evidence span (offsets, weight, rule) "
+                        "under the reason")
     with_model(p)
     p.set_defaults(func=cmd_classify)
 
-    p = sub.add_parser("score", help="score a CSV or JSONL file")
-    p.add_argument("input")
+    p = sub.add_parser(
+        "score", help="score a CSV, JSONL or Parquet file",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Score every row of a CSV, JSONL or Parquet file, keeping every input row "
+                    "and column in order. The output format follows -o's extension (.csv, "
+                    ".jsonl, .parquet), whatever the input's.",
+        epilog="""examples:
+  vnmod score posts.csv -o scored.csv               # CSV with a short 'reason' column
+  vnmod score posts.csv -o scored.csv --excel       # with a UTF-8 BOM, for Excel
+  vnmod score posts.csv -o scored.jsonl             # JSONL: real lists, full evidence
+  vnmod score posts.jsonl -o scored.csv --text-column noi_dung --legal-basis
+  vnmod score posts.parquet -o scored.parquet       # needs pip install "vnmod[parquet]"
+  vnmod score posts.csv -o - --format jsonl --evidence none | jq .label
+  vnmod score big.csv -o scored.csv --progress 2> progress.log""")
+    p.add_argument("input", help="a .csv, .jsonl or .parquet file (else told by its content)")
     p.add_argument("-o", "--output", required=True,
                    help="file to write (replaced only when complete); - for stdout; a FIFO "
                         "or device is written through")
     p.add_argument("--text-column", help="column holding the post (guessed when omitted)")
-    p.add_argument("--format", choices=["csv", "jsonl"], help="default: from the extension")
+    p.add_argument("--format", choices=["csv", "jsonl", "parquet"],
+                   help="output format (default: from -o's extension, else the input's)")
+    p.add_argument("--evidence", choices=["full", "short", "none"],
+                   help="full: a 'reason' and every evidence span; short: 'reason' only; "
+                        "none: neither (default: short for CSV, full for JSONL and Parquet)")
+    p.add_argument("--legal-basis", action="store_true",
+                   help="add a legal_basis column: the legal references of each flagged "
+                        "category (see vnmod categories)")
+    p.add_argument("--excel", action="store_true",
+                   help="start CSV output with a UTF-8 byte-order mark so Excel reads its "
+                        "accents (kept anyway when the input had one)")
     p.add_argument("--encoding", help="input encoding, e.g. cp1258, latin-1, utf-16 (default: "
                                       "from a byte-order mark, else UTF-8, checked)")
     p.add_argument("--chunk-size", type=int, default=2000)
     p.add_argument("--workers", type=int, default=os.cpu_count() or 1,
                    help="processes scoring chunks in parallel (default: all cores)")
+    p.add_argument("--progress", action="store_true",
+                   help="show the progress bar even when stderr is not a terminal")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     with_model(p)
     p.set_defaults(func=cmd_score)
@@ -210,14 +324,30 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--output", "-o", help="model directory to write (default: the recipe's)")
     p.add_argument("--source", action="append", help="corpus to train on (repeatable)")
     p.add_argument("--labelled", action="append",
-                   help="your own labelled CSV/JSONL file to add (repeatable)")
+                   help="your own labelled CSV/JSONL file (repeatable): alone (no --config, "
+                        "no --source) it is all the model is trained on; 0/1 category "
+                        "columns, or a labels/expected column ('insult;offensive' or a JSON "
+                        "list)")
+    p.add_argument("--dev", action="append",
+                   help="labelled file of dev posts for the stack and thresholds (repeatable; "
+                        "default: a stratified share of the --labelled posts)")
+    p.add_argument("--dev-fraction", type=float,
+                   help="share of the --labelled posts held out as dev when no --dev is given "
+                        "(default 0.2; drawn with --seed)")
+    p.add_argument("--text-column", help="column of the labelled files holding the post "
+                                         "(guessed as in vnmod score when omitted)")
+    p.add_argument("--data-dir", help="public-corpora folder, for the corpora a --config or "
+                                      "--source asks for (default: $VNMOD_DATA_DIR, else "
+                                      "../shared/data)")
     p.add_argument("--backend", choices=["linear", "phobert"], default="linear")
     p.add_argument("--base-model", help="PhoBERT checkpoint: vinai/phobert-base or a folder")
     p.add_argument("--epochs", type=int, default=4)
     p.add_argument("--batch-size", type=int, default=32)
     p.add_argument("--lr", type=float, default=2e-5)
     p.add_argument("--max-length", type=int, default=256)
-    p.add_argument("--seed", type=int, default=13)
+    p.add_argument("--seed", type=int,
+                   help="seed of the dev split and of PhoBERT training (default: the "
+                        "recipe's, 13)")
     p.add_argument("--device", help="cpu, cuda (default: cuda when available)")
     p.set_defaults(func=cmd_train)
 
@@ -226,6 +356,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="corpus[:split] (e.g. vihsd:test) or a labelled CSV/JSONL file")
     p.add_argument("--task", choices=["categories", "vihsd"], default="categories",
                    help="vihsd: the 3-class CLEAN/OFFENSIVE/HATE view")
+    p.add_argument("--text-column", help="column of a labelled file holding the post "
+                                         "(guessed as in vnmod score when omitted)")
+    p.add_argument("--data-dir", help="public-corpora folder for a corpus --data (default: "
+                                      "$VNMOD_DATA_DIR, else ../shared/data)")
     p.add_argument("--report", help="also write the JSON report here")
     with_model(p)
     p.set_defaults(func=cmd_evaluate)
