@@ -23,6 +23,7 @@ from vnmod.text.typing_methods import decode_telex, decode_vni
     ("ngυ", "ngu"),                        # Greek upsilon
     ("đ😀ụ má", "đụ má"),                  # emoji inside a word
     ("thằ\nng ngu", "thằng ngu"),          # a line break inside a word
+    ("lừ\na đảo", "lừa đảo"),              # ...between two syllables that make one, tone in place
     ("v c l", "vai ca lon"),               # letters spaced out (an unaccented post)
     ("t h ằ n g n g u", "thằng ngu"),
 ])
@@ -37,6 +38,7 @@ def test_evasions_are_undone(raw, expected):
     "xoong nồi",             # Vietnamese as typed is never decoded
     "Giá 100k\nship cod",
     "Em có\nanh rồi",       # two words that would make one syllable stay two words
+    "cho\nanh",
     "teen queen moon, this was good",
     "shopping trending everything comeback",
     "Quỳnh ăn quýt",

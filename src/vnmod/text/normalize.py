@@ -19,7 +19,7 @@ import regex
 
 from vnmod._resources import list_dir, read_toml, read_tsv
 from vnmod.text import confusables
-from vnmod.text.syllables import VOWELS, is_syllable, split_run
+from vnmod.text.syllables import VOWELS, has_tone_in_place, is_syllable, split_run
 from vnmod.text.typing_methods import Decoded, decode_telex, decode_vni
 from vnmod.text.vietnamese import has_diacritics, split_tone, strip_diacritics, with_tone
 
@@ -312,8 +312,9 @@ def _unbreak(buf: _Buffer, s: dict) -> None:
 
     A line break between letters that are not both words is deleted when they join into one
     syllable or known word ('thằ\nng'), or when it is followed by a small letter ('s\nhare');
-    two words are joined only into a known word ('za\nlo'). 'chào\nmọi', 'có\nanh',
-    'nhé\nsize' and '100k\nship' keep it.
+    two words are joined only into a known word ('za\nlo') or a syllable whose tone mark sits
+    where it belongs ('lừ\na'). 'chào\nmọi', 'có\nanh', 'cho\nanh', 'nhé\nsize' and
+    '100k\nship' keep it.
     """
     buf.sub(_SYMBOLS_IN_WORD, lambda m: "", mark=True)
     words = s["vocabulary"]
@@ -324,8 +325,9 @@ def _unbreak(buf: _Buffer, s: dict) -> None:
     def join(m: regex.Match[str]) -> str | None:
         a, b, at = _letters_around(m.string, m.start(), m.end())
         a, lower_b = a.lower(), b.lower()
-        if word(a) and word(lower_b):  # 'có\nanh': two words, whatever they make together
-            return "" if a + lower_b in words else None
+        if word(a) and word(lower_b):  # two words: joined only into a known word or into a
+            joined = a + lower_b           # syllable with its tone in place ('lừ\na', not
+            return "" if joined in words or has_tone_in_place(joined) else None  # 'có\nanh')
         if word(a + lower_b):
             return ""
         after_digit = at > 0 and m.string[at - 1].isdigit()

@@ -120,6 +120,23 @@ class Split:
 
 
 @lru_cache(maxsize=8192)
+def has_tone_in_place(word: str) -> bool:
+    """True if ``word`` is a syllable with a tone mark on the vowel that carries it, in the old
+    placement ('hòa') or the new ('hoà'); 'cóanh' (from 'có' + 'anh') is not."""
+    if not is_syllable(word):
+        return False
+    plain, tone = untoned(word) or ("", "")
+    if not tone:
+        return False
+    if place_tone(plain, tone) == word:
+        return True
+    for pair in ("oa", "oe", "uy"):  # the new placement: on the second vowel of an open pair
+        if plain.endswith(pair):
+            return plain[:-1] + with_tone(plain[-1], tone) == word
+    return False
+
+
+@lru_cache(maxsize=8192)
 def split_run(word: str, known: frozenset[str] | tuple[str, ...] = (),
               max_piece: int = 12) -> Split:
     """Cut a run of letters into the likeliest syllables and known words.
