@@ -386,6 +386,63 @@ def test_output_that_is_the_input_through_a_hard_link_is_refused(tmp_path, clf):
         score_file(clf, src, tmp_path / "same.csv", progress=None)
 
 
+def test_regular_file_in_dev_shm_is_replaced_not_appended_to(clf):
+    if not os.path.isdir("/dev/shm") or not os.access("/dev/shm", os.W_OK):
+        pytest.skip("no writable /dev/shm")
+    folder = Path(tempfile.mkdtemp(dir="/dev/shm"))
+    try:
+        src, dst = _posts(folder), folder / "out.csv"
+        dst.write_text("old content\n", encoding="utf-8")
+        inode = dst.stat().st_ino
+        score_file(clf, src, dst, progress=None)
+        text = dst.read_text(encoding="utf-8")
+        assert "old content" not in text and text.startswith("id,text,")
+        assert [r["id"] for r in _read_csv(dst)] == ["1", "2"]
+        assert dst.stat().st_ino != inode, "replaced by a rename, not rewritten in place"
+        assert _temp_files(folder) == []
+    finally:
+        for f in folder.iterdir():
+            f.unlink()
+        folder.rmdir()
+
+
+def test_dev_stdout_redirected_to_a_file_is_written_through(tmp_path):
+    src, dst = _posts(tmp_path), tmp_path / "out.csv"
+    with open(dst, "w", encoding="utf-8") as out:
+        out.write("kept\n")
+        out.flush()
+        proc = subprocess.run(
+            [sys.executable, "-m", "vnmod.cli", "score", str(src), "-o", "/dev/stdout", "-q",
+             "--format", "csv", "--workers", "1"],
+            stdout=out, stderr=subprocess.PIPE, timeout=120, check=False)
+    assert proc.returncode == 0, proc.stderr
+    lines = dst.read_text(encoding="utf-8").splitlines()
+    assert lines[0] == "kept" and lines[1].startswith("id,text,") and len(lines) == 4
+
+
+class _DiesInWorker:
+    """A classifier whose worker process is killed (as the OOM killer would) mid-run."""
+
+    def predict(self, texts):
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+@pytest.mark.skipif("fork" not in __import__("multiprocessing").get_all_start_methods(),
+                    reason="workers are forked")
+def test_a_worker_that_dies_is_an_error_not_a_hang(tmp_path):
+    src, dst = _posts(tmp_path), tmp_path / "out.csv"
+    dst.write_text("previous run\n", encoding="utf-8")
+    started = time.monotonic()
+    with pytest.raises(ChildProcessError, match="killed by SIGKILL"):
+        score_file(_DiesInWorker(), src, dst, workers=2, chunk_size=1, progress=None)
+    assert time.monotonic() - started < 30
+    assert dst.read_text(encoding="utf-8") == "previous run\n"
+    assert _temp_files(tmp_path) == []
+    import multiprocessing
+
+    assert multiprocessing.active_children() == [], "every worker is reaped"
+
+
 # --- signals ---------------------------------------------------------------------------------
 
 

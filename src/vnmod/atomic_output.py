@@ -5,11 +5,14 @@ Where output goes (:func:`plan_output`, called before any work starts):
 - ``-``: standard output, written as rows come.
 - A FIFO or character device (``/dev/null``, a named pipe, ``/dev/stdout`` on a pipe or a
   terminal), also behind a symbolic link: written through (opened for appending), never
-  replaced. So is any file under ``/dev`` or ``/proc`` (``/dev/stdout`` redirected to a file).
-- A regular file, or no file yet: written to a hidden temporary file beside it
-  (``.NAME.XXXX.tmp``) and renamed over it once complete, so readers see the old file or the
-  new one, never half of one. Missing parent folders are created. The new file gets the mode
-  of the file it replaces, else ``0o666`` less the umask, as ``open`` would give it.
+  replaced. So are the links to the process's own open files, ``/dev/stdout``, ``/dev/stderr``,
+  ``/dev/fd/N`` and ``/proc/self/fd/N``, even where they lead to a regular file
+  (``> out.csv``): the shell opened that file, and the output goes on where it is.
+- Any other regular file (``/dev/shm/out.csv`` too), or no file yet: written to a hidden
+  temporary file beside it (``.NAME.XXXX.tmp``) and renamed over it once complete, so readers
+  see the old file or the new one, never half of one. Missing parent folders are created. The
+  new file gets the mode of the file it replaces, else ``0o666`` less the umask, as ``open``
+  would give it.
 - Refused with :class:`OutputPathError` (one line): a folder, a symbolic link to a regular file
   (replacing the link's target behind the user's back, perhaps as root, is not worth it: name
   the file itself), a dangling link, a block device, a socket, a parent that is not a
@@ -17,7 +20,9 @@ Where output goes (:func:`plan_output`, called before any work starts):
 
 :func:`stop_cleanly_on_signals` makes SIGTERM and SIGHUP unwind like Ctrl-C, so the temporary
 file is removed, and then lets the signal end the process as it would have (a shell sees
-128+N).
+128+N). :func:`signals_blocked` holds SIGINT, SIGTERM and SIGHUP back while worker processes
+and helper threads are started (so that they never see the parent's handlers, and a signal
+sent to the whole process is always taken by the main thread) and while workers are reaped.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import re
 import signal
 import stat
 import sys
@@ -77,6 +83,10 @@ def _check_folder(path: Path) -> None:
         raise OutputPathError(f"cannot write {path}: no permission to create files in {folder}")
 
 
+# The process's own open files, by name (not where they lead): written through.
+_STDIO_LINK = re.compile(r"/dev/(?:stdout|stderr|fd/\d+)|/proc/self/fd/\d+")
+
+
 def _kind(mode: int) -> str:
     if stat.S_ISBLK(mode):
         return "block device"
@@ -111,7 +121,7 @@ def plan_output(path: str | os.PathLike) -> OutputTarget:
     if not stat.S_ISREG(st.st_mode):
         raise OutputPathError(f"output {out} is a {_kind(st.st_mode)}; vnmod writes regular "
                               "files, FIFOs and character devices only")
-    if Path(os.path.abspath(out)).parts[1:2] in (("dev",), ("proc",)):
+    if _STDIO_LINK.fullmatch(os.path.abspath(out)):
         return OutputTarget(out)
     if os.path.islink(out):
         raise OutputPathError(f"output {out} is a symbolic link to {os.path.realpath(out)}; "
@@ -210,10 +220,38 @@ def stop_cleanly_on_signals() -> Iterator[None]:
             signal.signal(num, previous)
 
 
-def reset_signals_in_worker() -> None:
-    """Pool initializer: workers die of SIGTERM, leave Ctrl-C to the parent."""
+STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP")
+                     if hasattr(signal, name))
+
+
+@contextlib.contextmanager
+def signals_blocked() -> Iterator[set[int] | None]:
+    """Hold SIGINT, SIGTERM and SIGHUP back from the calling thread while the block runs.
+
+    Yields the signal mask to restore (None where threads have no signal masks). Threads and
+    processes started in the block begin with these signals blocked: a thread started so never
+    takes a signal meant for the process, which the main thread then always gets (a signal
+    handled by another thread would leave the main thread asleep in a wait); a forked worker
+    sets its own handlers (:func:`reset_signals_in_worker`) before it takes any signal. A
+    signal that arrives meanwhile is delivered, and its handler runs, as the block ends.
+    """
+    if not hasattr(signal, "pthread_sigmask"):
+        yield None
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+    try:
+        yield previous
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
+def reset_signals_in_worker(mask: set[int] | None = None) -> None:
+    """In a forked worker: die of SIGTERM (and SIGHUP, where the parent handles it), leave
+    Ctrl-C to the parent; then unblock signals as ``mask`` (from :func:`signals_blocked`) says."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     hup = getattr(signal, "SIGHUP", None)
     if hup is not None and callable(signal.getsignal(hup)):
         signal.signal(hup, signal.SIG_DFL)
+    if mask is not None:
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)

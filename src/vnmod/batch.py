@@ -14,21 +14,24 @@ import itertools
 import math
 import multiprocessing as mp
 import os
+import signal
 import sys
 import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from multiprocessing.connection import wait as mp_wait
 from pathlib import Path
-from typing import Any, Literal, TextIO
+from typing import Any, Literal, NoReturn, TextIO
 
 from vnmod.atomic_output import (
-    Interrupted,
+    STOP_SIGNALS,
     OutputPathError,
     open_output,
     plan_output,
     reset_signals_in_worker,
+    signals_blocked,
     stop_cleanly_on_signals,
 )
 from vnmod.batch_input import (
@@ -135,53 +138,163 @@ def _predict_fields(texts: list[Any], with_reason: bool) -> list[dict[str, Any]]
     return [result_fields(p, reason) for p in _WORKER_CLF.predict(texts)]
 
 
+WORKER_POLL = 0.25  # seconds a wait for a worker goes at most without a look at signals
+
+
+def _worker_loop(conn: Any, inherited: list[Any], with_reason: bool,
+                 mask: set[int] | None) -> None:
+    """A forked scoring process: chunks of texts in, ``(True, fields)`` or ``(False, exception)``
+    out, until the parent closes its end (or dies)."""
+    for other in inherited:  # the parent's ends: EOF here once the parent's copy is gone
+        other.close()
+    reset_signals_in_worker(mask)
+    while True:
+        try:
+            texts = conn.recv()
+        except (EOFError, OSError):
+            return
+        try:
+            reply: tuple[bool, Any] = (True, _predict_fields(texts, with_reason))
+        except Exception as exc:
+            reply = (False, exc)
+        try:
+            conn.send(reply)
+        except (EOFError, OSError):
+            return
+        except Exception:
+            conn.send((False, RuntimeError(f"{type(reply[1]).__name__}: {reply[1]}")))
+
+
 class _Scorer:
-    """Turns chunks of texts into result fields, in order, in-process or on a fork pool."""
+    """Turns chunks of texts into result fields, in order, in-process or in forked workers.
+
+    Each worker has a pipe of its own and one chunk at a time, and nothing is shared between
+    them (no lock a worker killed by a signal could take with it, no pool that starts new
+    workers behind our back). Workers are forked with SIGINT, SIGTERM and SIGHUP blocked and
+    set their own handlers (Ctrl-C is left to the parent, SIGTERM and SIGHUP kill them) before
+    unblocking them. Waits for a worker are bounded (:data:`WORKER_POLL`), so a signal handler
+    always gets to run, and a worker that dies is noticed rather than waited for.
+    """
 
     def __init__(self, clf: Classifier, workers: int, with_reason: bool) -> None:
         global _WORKER_CLF
         _WORKER_CLF = clf
         self.with_reason = with_reason
-        self.pool = None
-        if workers > 1 and "fork" in mp.get_all_start_methods():
-            self.pool = mp.get_context("fork").Pool(workers, reset_signals_in_worker)
+        self.procs: list[Any] = []
+        self.conns: list[Any] = []
+        if workers <= 1 or "fork" not in mp.get_all_start_methods():
+            return
+        ctx = mp.get_context("fork")
+        try:
+            with signals_blocked() as mask:
+                for i in range(workers):
+                    mine, theirs = ctx.Pipe()
+                    proc = ctx.Process(target=_worker_loop, name=f"vnmod-score-{i + 1}",
+                                       args=(theirs, [*self.conns, mine], with_reason, mask),
+                                       daemon=True)
+                    try:
+                        proc.start()
+                    finally:
+                        theirs.close()
+                    self.procs.append(proc)
+                    self.conns.append(mine)
+        except BaseException:
+            self.close(finished=False)
+            raise
 
     def map(self, jobs: Iterator[tuple[list[Any], Any]]
             ) -> Iterator[tuple[list[dict[str, Any]], Any]]:
         """Yield ``(fields, payload)`` per ``(texts, payload)`` job, in job order."""
-        if self.pool is None:
+        if not self.procs:
             for texts, payload in jobs:
                 yield _predict_fields(texts, self.with_reason), payload
             return
-        pending: deque = deque()
-        for texts, payload in jobs:
-            pending.append((self.pool.apply_async(_predict_fields, (texts, self.with_reason)),
-                            payload))
-            while len(pending) > 4:
-                res, pay = pending.popleft()
-                yield res.get(), pay
-        while pending:
-            res, pay = pending.popleft()
-            yield res.get(), pay
+        idle = deque(range(len(self.procs)))
+        busy: dict[int, int] = {}  # worker -> the job it has
+        payloads: dict[int, Any] = {}
+        results: dict[int, list[dict[str, Any]]] = {}  # done, waiting for an earlier job
+        sent = yielded = 0
+        more = True
+        while True:
+            while more and idle and sent - yielded < 2 * len(self.procs):
+                try:
+                    texts, payload = next(jobs)
+                except StopIteration:
+                    more = False
+                    break
+                worker = idle[0]
+                try:
+                    self.conns[worker].send(texts)
+                except OSError:
+                    self._died(worker)
+                idle.popleft()
+                busy[worker], payloads[sent] = sent, payload
+                sent += 1
+            if yielded in results:
+                yield results.pop(yielded), payloads.pop(yielded)
+                yielded += 1
+                continue
+            if not busy:
+                return
+            for worker in self._ready(busy):
+                try:
+                    ok, value = self.conns[worker].recv()
+                except (EOFError, OSError):
+                    self._died(worker)
+                if not ok:
+                    raise value
+                results[busy.pop(worker)] = value
+                idle.append(worker)
 
-    def close(self, *, kill: bool = False) -> None:
-        """Stop the workers; ``kill`` when they may have died of a signal already.
+    def _ready(self, busy: dict[int, int]) -> list[int]:
+        """Busy workers with a reply to read; raises if one ended without one."""
+        ends = {self.conns[w]: w for w in busy}
+        ends.update({self.procs[w].sentinel: w for w in busy})
+        while True:
+            ready = mp_wait(list(ends), WORKER_POLL)
+            replies = sorted({ends[r] for r in ready if not isinstance(r, int)})
+            if replies:
+                return replies
+            if ready:
+                self._died(ends[ready[0]])
 
-        ``Pool.terminate`` waits for a queue lock that a worker killed mid-wait never gives
-        back, so after SIGTERM or SIGHUP (sent to the whole process group, say) the workers
-        are killed outright and the pool's own exit-time clean-up is cancelled.
+    def _died(self, worker: int) -> NoReturn:
+        proc = self.procs[worker]
+        proc.join(1)
+        code = proc.exitcode
+        if code is not None and code < 0 and -code in STOP_SIGNALS:
+            # Sent to the whole process group, most likely: let our own handler take it.
+            deadline = time.monotonic() + 1
+            while time.monotonic() < deadline:
+                time.sleep(0.02)
+        how = (f"killed by {signal.Signals(-code).name}" if code is not None and code < 0
+               else f"exit status {code}")
+        raise ChildProcessError(f"scoring worker {proc.name} ended unexpectedly ({how})")
+
+    def close(self, *, finished: bool) -> None:
+        """Stop the workers and reap them: each is dead when this returns (bounded waits).
+
+        After a finished run they end on their own once their pipes close; otherwise (a
+        signal, an error) they are terminated and, if that is not enough, killed. Stop
+        signals wait meanwhile, so that a second Ctrl-C cannot leave workers behind.
         """
-        if self.pool is None:
+        if not self.procs:
             return
-        if not kill:
-            self.pool.terminate()
-            return
-        for proc in getattr(self.pool, "_pool", []):
-            proc.kill()
-            proc.join(5)
-        finalizer = getattr(self.pool, "_terminate", None)
-        if finalizer is not None:
-            finalizer.cancel()
+        with signals_blocked():
+            for conn in self.conns:
+                conn.close()
+            deadline = time.monotonic() + (5 if finished else 0)
+            for proc in self.procs:
+                proc.join(max(deadline - time.monotonic(), 0))
+            for kill in (False, True):  # SIGTERM, then SIGKILL for any still there
+                alive = [p for p in self.procs if p.exitcode is None]
+                for proc in alive:
+                    with contextlib.suppress(OSError):
+                        proc.kill() if kill else proc.terminate()
+                deadline = time.monotonic() + 5
+                for proc in alive:
+                    proc.join(max(deadline - time.monotonic(), 0))
+            self.procs, self.conns = [], []
 
 
 class _Progress:
@@ -206,7 +319,8 @@ class _Progress:
                         smoothing=0.1, dynamic_ncols=True)
         self._stop = threading.Event()
         self._ticker = threading.Thread(target=self._tick, name="vnmod-progress", daemon=True)
-        self._ticker.start()
+        with signals_blocked():  # signals for the process go to the main thread
+            self._ticker.start()
 
     def _tick(self) -> None:
         assert self.bar is not None
@@ -439,33 +553,32 @@ def score_file(clf: Classifier, input_path: str | os.PathLike, output_path: str 
         start = time.time()
         with stop_cleanly_on_signals():
             scorer = _Scorer(clf, workers, with_reason=evidence != "none")
-            prog = _Progress(stream, source.total, exact=source.exact)
-            stopped = finished = False
+            finished = False
             try:
-                with open_output(target, binary=writer.binary) as fout:
-                    writer.start(fout)
-                    try:
-                        jobs = (([source.text(r) for r in chunk], (chunk, source.done()))
-                                for chunk in _chunks(source.rows, chunk_size))
-                        for results, (chunk, done) in scorer.map(jobs):
-                            for row, fields in zip(chunk, results, strict=True):
-                                fields["status"] = _status(fields["status"], row)
-                            writer.write(chunk, results)
-                            for row, fields in zip(chunk, results, strict=True):
-                                _count(report, fields, row)
-                            prog.update(len(chunk), done)
-                        writer.finish()
-                    except BaseException:
-                        writer.abort()
-                        raise
-                finished = True
-            except OutputPathError as exc:
-                raise BatchError(str(exc)) from None
-            except Interrupted:
-                stopped = True
-                raise
+                prog = _Progress(stream, source.total, exact=source.exact)
+                try:
+                    with open_output(target, binary=writer.binary) as fout:
+                        writer.start(fout)
+                        try:
+                            jobs = (([source.text(r) for r in chunk], (chunk, source.done()))
+                                    for chunk in _chunks(source.rows, chunk_size))
+                            for results, (chunk, done) in scorer.map(jobs):
+                                for row, fields in zip(chunk, results, strict=True):
+                                    fields["status"] = _status(fields["status"], row)
+                                writer.write(chunk, results)
+                                for row, fields in zip(chunk, results, strict=True):
+                                    _count(report, fields, row)
+                                prog.update(len(chunk), done)
+                            writer.finish()
+                        except BaseException:
+                            writer.abort()
+                            raise
+                    finished = True
+                except OutputPathError as exc:
+                    raise BatchError(str(exc)) from None
+                finally:
+                    prog.close(finished)
             finally:
-                prog.close(finished)
-                scorer.close(kill=stopped)
+                scorer.close(finished=finished)  # every worker reaped, whatever happened
     report.seconds = time.time() - start
     return report
