@@ -446,6 +446,11 @@ def test_a_worker_that_dies_is_an_error_not_a_hang(tmp_path):
 # --- signals ---------------------------------------------------------------------------------
 
 
+def _default_signals() -> None:
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, signal.SIG_DFL)
+
+
 def _group_alive(pgid: int) -> bool:
     try:
         os.killpg(pgid, 0)
@@ -470,7 +475,10 @@ def test_signal_midway_leaves_no_temp_file_and_the_old_output(tmp_path, signum, 
     proc = subprocess.Popen(
         [sys.executable, "-m", "vnmod.cli", "score", str(src), "-o", str(dst), "-q",
          "--workers", str(workers), "--chunk-size", "50"],
-        start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        # as from a terminal: under nohup or `cmd &` the test runner inherits SIGHUP/SIGINT
+        # ignored, and vnmod rightly leaves an ignored signal ignored
+        preexec_fn=_default_signals)
     try:
         deadline = time.time() + 60
         while not _temp_files(tmp_path) and proc.poll() is None and time.time() < deadline:
