@@ -58,3 +58,24 @@ def test_calibration_tells_calibrated_from_overconfident():
     assert bad["ece"] > 0.2 and bad["brier"] > good["brier"]
     assert calibration(np.array([1.0, 0.0]), np.array([True, False])) == {"brier": 0.0,
                                                                           "ece": 0.0}
+
+
+def test_every_option_of_every_subcommand_has_help_and_shows_its_default():
+    import argparse
+
+    from vnmod.cli import build_parser
+
+    parser = build_parser()
+    subs = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    missing = []
+    for name, sub in subs.choices.items():
+        text = sub.format_help()
+        for action in sub._actions:
+            if isinstance(action, argparse._HelpAction) or not action.option_strings:
+                continue
+            if not action.help:
+                missing.append(f"{name} {action.option_strings[0]}")
+            elif action.default not in (None, False, argparse.SUPPRESS) and \
+                    not isinstance(action.default, list):
+                assert str(action.default) in text, (name, action.option_strings)
+    assert not missing, f"options without help: {missing}"

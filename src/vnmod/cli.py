@@ -309,7 +309,8 @@ output (text): LABELS <tab> SCORES <tab> POST, then "  reason: ..." for a flagge
                         "accents (kept anyway when the input had one)")
     p.add_argument("--encoding", help="input encoding, e.g. cp1258, latin-1, utf-16 (default: "
                                       "from a byte-order mark, else UTF-8, checked)")
-    p.add_argument("--chunk-size", type=int, default=2000)
+    p.add_argument("--chunk-size", type=int, default=2000,
+                   help="rows read, scored and written at a time (memory grows with it)")
     p.add_argument("--workers", type=int, default=os.cpu_count() or 1,
                    help="processes scoring chunks in parallel (default: all cores)")
     p.add_argument("--progress", action="store_true",
@@ -339,12 +340,15 @@ output (text): LABELS <tab> SCORES <tab> POST, then "  reason: ..." for a flagge
     p.add_argument("--data-dir", help="public-corpora folder, for the corpora a --config or "
                                       "--source asks for (default: $VNMOD_DATA_DIR, else "
                                       "../shared/data)")
-    p.add_argument("--backend", choices=["linear", "phobert"], default="linear")
+    p.add_argument("--backend", choices=["linear", "phobert"], default="linear",
+                   help="linear: TF-IDF + rules (CPU, minutes); phobert: fine-tune a PhoBERT "
+                        "checkpoint (needs vnmod[phobert] and --base-model)")
     p.add_argument("--base-model", help="PhoBERT checkpoint: vinai/phobert-base or a folder")
-    p.add_argument("--epochs", type=int, default=4)
-    p.add_argument("--batch-size", type=int, default=32)
-    p.add_argument("--lr", type=float, default=2e-5)
-    p.add_argument("--max-length", type=int, default=256)
+    p.add_argument("--epochs", type=int, default=4, help="PhoBERT: passes over the training posts")
+    p.add_argument("--batch-size", type=int, default=32, help="PhoBERT: posts per step")
+    p.add_argument("--lr", type=float, default=2e-5, help="PhoBERT: AdamW learning rate")
+    p.add_argument("--max-length", type=int, default=256,
+                   help="PhoBERT: longest input in subword tokens (longer posts are cut)")
     p.add_argument("--seed", type=int,
                    help="seed of the dev split and of PhoBERT training (default: the "
                         "recipe's, 13)")
@@ -371,7 +375,8 @@ output (text): LABELS <tab> SCORES <tab> POST, then "  reason: ..." for a flagge
     p.set_defaults(func=cmd_export_onnx)
 
     p = sub.add_parser("categories", help="the categories and their legal basis")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true",
+                   help="print the categories and their legal basis as JSON")
     p.set_defaults(func=cmd_categories)
     return parser
 
