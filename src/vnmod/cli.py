@@ -279,7 +279,6 @@ output (text): LABELS <tab> SCORES <tab> POST, then "  reason: ..." for a flagge
 
     p = sub.add_parser(
         "score", help="score a CSV, JSONL or Parquet file",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Score every row of a CSV, JSONL or Parquet file, keeping every input row "
                     "and column in order. The output format follows -o's extension (.csv, "
                     ".jsonl, .parquet), whatever the input's.",
