@@ -116,20 +116,14 @@ def cmd_train(args: argparse.Namespace) -> int:
     if args.labelled and not args.config and not args.source:
         # Your own labels alone: no public corpus is read.
         recipe.sources, recipe.dev_sources = [], []
-    if args.source:
-        recipe.sources = args.source
-    if args.labelled:
-        recipe.labelled_files = args.labelled
-    if args.dev:
-        recipe.dev_files = args.dev
-    if args.dev_fraction is not None:
-        recipe.dev_fraction = args.dev_fraction
-    if args.data_dir:
-        recipe.data_dir = args.data_dir
-    if args.text_column:
-        recipe.text_column = args.text_column
-    if args.seed is not None:
-        recipe.seed = args.seed
+    # Flags given on the command line override the recipe's fields (numbers even when 0).
+    for flag, field in (("source", "sources"), ("labelled", "labelled_files"),
+                        ("dev", "dev_files"), ("data_dir", "data_dir"),
+                        ("text_column", "text_column"), ("dev_fraction", "dev_fraction"),
+                        ("seed", "seed")):
+        value = getattr(args, flag)
+        if value or (isinstance(value, (int, float)) and not isinstance(value, bool)):
+            setattr(recipe, field, value)
     phobert = None
     if args.backend == "phobert":
         if not args.base_model:
