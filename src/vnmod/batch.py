@@ -51,13 +51,12 @@ from vnmod.batch_output import (
     make_writer,
     output_format,
 )
-from vnmod.classifier import Classifier
+from vnmod.classifier import TEXT_COLUMN_NAMES, Classifier
 from vnmod.prediction import Prediction
 
 __all__ = ["BatchError", "BatchReport", "defuse", "find_text_column", "score_file"]
 
-TEXT_COLUMN_GUESSES = ("text", "content", "free_text", "post_message", "message", "comment",
-                       "post", "body", "noi_dung", "nội dung", "nội_dung", "caption")
+TEXT_COLUMN_GUESSES = TEXT_COLUMN_NAMES  # one list for files and DataFrames
 JSONL_LOOKAHEAD = 1000  # records read to guess a JSONL file's text key and columns
 MAX_WARNINGS = 20
 PROGRESS_INTERVAL = 0.5  # seconds between progress redraws at most (tqdm's mininterval)
