@@ -89,3 +89,15 @@ def test_to_dict_is_json_ready_with_legal_basis(clf):
 
 def test_classify_shortcut():
     assert vnmod.classify("xin chào").label == "clean"
+
+
+def test_repeated_posts_are_scored_once_and_come_back_as_separate_predictions(clf):
+    posts = ["Đm thằng ngu", None, "Đm thằng ngu", "Hôm nay trời đẹp", "", "Đm thằng ngu"]
+    preds = clf.predict(posts)
+    alone = [clf.predict([p])[0] for p in posts]
+    assert [p.to_dict() for p in preds] == [p.to_dict() for p in alone]
+    assert preds[0] is not preds[2] and preds[0].evidence is not preds[2].evidence
+    preds[0].labels.append("changed")  # a caller editing one result leaves the others alone
+    assert preds[2].labels == alone[2].labels
+    assert np.array_equal(clf.predict_proba(posts),
+                          np.vstack([clf.predict_proba([p]) for p in posts]))

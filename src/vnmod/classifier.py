@@ -6,6 +6,7 @@ import math
 import os
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -111,6 +112,24 @@ def _items(texts: object, text_column: object = None) -> tuple[list[object], boo
                         f"text_column=")
     index = getattr(texts, "index", None)  # a pandas Series' (list.index is a method)
     return _as_list(texts), False, None if callable(index) else index
+
+
+def _distinct(items: list[object]) -> tuple[list[object], list[int]]:
+    """The distinct texts of ``items`` (other items each kept) and where each item is among
+    them: a post shared or copied many times is scored once."""
+    seen: dict[str, int] = {}
+    unique: list[object] = []
+    where: list[int] = []
+    for item in items:
+        if isinstance(item, str):
+            j = seen.setdefault(item, len(unique))
+            if j == len(unique):
+                unique.append(item)
+        else:
+            j = len(unique)
+            unique.append(item)
+        where.append(j)
+    return unique, where
 
 
 def _view_names(backend: Any) -> list[str]:
@@ -290,7 +309,8 @@ class Classifier:
     def predict_proba(self, texts: Any, *, text_column: str | None = None) -> np.ndarray:
         """Combined probabilities, shape ``(n, 4)``, columns in :attr:`classes_` order; rows
         of missing/empty texts are 0. ``texts`` as for :meth:`predict`."""
-        return self._run(_items(texts, text_column)[0])[0]
+        unique, where = _distinct(_items(texts, text_column)[0])
+        return self._run(unique)[0][where]
 
     def predict(self, texts: Any, *, text_column: str | None = None
                 ) -> Prediction | list[Prediction]:
@@ -334,6 +354,15 @@ class Classifier:
 
     def _predict_items(self, items: list[object], single: bool
                        ) -> Prediction | list[Prediction]:
+        posts, where = _distinct(items)  # each distinct text is scored once
+        out = self._predict_distinct(posts)
+        if len(posts) == len(items):
+            return out[0] if single else out
+        return [replace(p, labels=list(p.labels), scores=dict(p.scores),
+                        evidence=list(p.evidence), components=list(p.components))
+                for p in (out[j] for j in where)]
+
+    def _predict_distinct(self, items: list[object]) -> list[Prediction]:
         scores, evidence, statuses, docs = self._run(items)
         names = self.component_names
         ok = [doc is not None for doc in docs]  # the status was "ok" or "truncated"
@@ -351,7 +380,7 @@ class Classifier:
                           evidence=evidence[i], status=statuses[i],
                           components=names if ok[i] else [])
                for i, item in enumerate(items)]
-        return out[0] if single else out
+        return out
 
     # -- persistence --------------------------------------------------------------------
     def save(self, path: str | os.PathLike, *, card: str | None = None,

@@ -19,6 +19,7 @@ positive weight, its ``text`` is exactly ``original[start:end]``, and
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Any
 
 from vnmod.prediction import Evidence
@@ -40,11 +41,23 @@ def _letters(token: str) -> int:
     return sum(ch.isalpha() for ch in token)
 
 
+def _ends_in_number(before: str) -> bool:
+    """True if ``before`` ends in a digit, give or take whitespace (a unit may follow)."""
+    tail = before.rstrip()  # str.isspace and str.isdecimal are what \s and \d mean in re
+    return bool(tail) and tail[-1].isdecimal()
+
+
+@lru_cache(maxsize=65536)
+def _feature_words(feature: str) -> bool:
+    """True if a learned n-gram holds a word (the same n-grams recur from post to post)."""
+    return bool(_words(feature))
+
+
 def _words(text: str, before: str = "") -> list[str]:
     """The words of ``text`` (see the module docstring); ``before`` is the text preceding it,
     to tell a unit after a number from the same letters used as a word."""
     out = []
-    prev_number = bool(re.search(r"\d\s*$", before))
+    prev_number = _ends_in_number(before)
     for m in _TOKEN.finditer(text):
         tok = m.group(0)
         low = tok.lower()
@@ -65,7 +78,7 @@ def readable(evidence: Evidence, original: str | None) -> bool:
     if e.source == "rules":
         return True
     feature = e.rule.split(":", 1)[1] if ":" in e.rule else e.text
-    return bool(_words(feature)) and bool(_words(e.text, original[:e.start]))
+    return _feature_words(feature) and bool(_words(e.text, original[:e.start]))
 
 
 def _quote(text: str, limit: int = 40) -> str:

@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from vnmod.rules.engine import RuleEngine
-from vnmod.rules.triggers import first_words
+from vnmod.rules.engine import RuleEngine, _words
+from vnmod.rules.triggers import contains_any, first_words, required
 from vnmod.text.normalize import normalise
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -51,3 +51,46 @@ def test_a_pattern_starting_with_a_percentage_is_searched():
     doc = normalise("100% không lừa đảo, inbox ngay")
     hit_ids = {h.rule.id for h in engine.hits(doc)}
     assert "illegal_ads.cue.no_scam_claim" in hit_ids
+
+
+@pytest.mark.parametrize(("pattern", "expected"), [
+    (r"\d+\s?%", {"%"}),                        # a literal is rarer than any digit
+    (r"(?<![\w.,])\d+(?:[.,]\d+)?\s?(?:mm|cm)(?!\w)", {"mm", "cm"}),
+    (r"\d+(?:k|tr)", {"\\d"}),                  # 'k' and 'tr' are commoner than a digit
+    (r"(?:l|đ)[*^#]{2,4}", {"*", "^", "#"}),
+    (r"[a-z0-9]{1,10}(?:88|bet|club)\b", {"88", "bet", "club"}),
+    (r"(?:có nên|\d+%)", {"có nên", "%"}),      # every branch must give needles
+    (r"(?:có nên|\w+)", None),
+    (r"x?y*", None),                            # nothing is sure to be in a match
+    (r"(?i)abc", None),                         # literals would match either case
+])
+def test_required_needles(pattern, expected):
+    got = required(pattern)
+    assert (None if got is None else set(got)) == expected
+
+
+def test_term_trie_finds_what_looking_up_every_word_sequence_finds():
+    """The trie walk gives the same term hits as looking up every window of words."""
+    engine = RuleEngine()
+    files = glob.glob(str(ROOT / "data" / "labelled" / "*" / "*.jsonl"))
+    texts = [json.loads(line)["text"] for f in files
+             for line in Path(f).read_text(encoding="utf-8").splitlines()]
+    longest = max(len(k) for k in (*engine._exact, *engine._ascii))
+    for text in texts:
+        words, _ = _words(normalise(text).text)
+        brute = set()
+        for i in range(len(words)):
+            for n in range(1, min(longest, len(words) - i) + 1):
+                key = tuple(words[i:i + n])
+                for table, loose in ((engine._exact, False), (engine._ascii, True)):
+                    brute.update((i, n, r.id, loose) for r in table.get(key, ()))
+        got = {(i, n, r.id, loose) for i, n, exact, stripped in engine._terms.matches(words)
+               for rules, loose in ((exact, False), (stripped, True)) for r in rules}
+        assert got == brute, text
+
+
+def test_needles_of_digits_and_symbols():
+    assert contains_any("giá 5 cm", ("\\d",))
+    assert contains_any("٣ cm", ("\\d",))  # \d is every decimal digit, as in the regex
+    assert not contains_any("không số", ("\\d", "%"))
+    assert contains_any("lãi 5%", ("%",))

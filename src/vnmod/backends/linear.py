@@ -296,6 +296,20 @@ def _term_regex(term: str) -> re.Pattern[str]:
     return re.compile(r"(?<!\w)" + r"\s+".join(map(re.escape, term.split())) + r"(?!\w)")
 
 
+def _is_word_char(ch: str) -> bool:
+    return ch.isalnum() or ch == "_"  # what \w means in a str pattern
+
+
 def _find_words(text: str, term: str) -> tuple[int, int] | None:
-    m = _term_regex(term).search(text)
-    return m.span() if m else None
+    """Where ``term``'s words first stand in ``text`` as whole words, spaces between them."""
+    if " " in term:
+        m = _term_regex(term).search(text)
+        return m.span() if m else None
+    at = text.find(term)  # one word: no regex (the terms are many, the cache small)
+    while at != -1:
+        end = at + len(term)
+        if not (at and _is_word_char(text[at - 1])) and not (
+                end < len(text) and _is_word_char(text[end])):
+            return at, end
+        at = text.find(term, at + 1)
+    return None

@@ -6,7 +6,7 @@ import math
 import re
 import unicodedata
 from bisect import bisect_right
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from itertools import accumulate
 
@@ -14,7 +14,14 @@ import numpy as np
 
 from vnmod.prediction import Evidence
 from vnmod.rules.lexicon import Lexicon, Rule, load_lexicon
-from vnmod.rules.triggers import first_words, needles
+from vnmod.rules.triggers import (
+    DIGIT,
+    commonness,
+    contains_any,
+    first_words,
+    needles,
+    required,
+)
 from vnmod.taxonomy import CATEGORIES
 from vnmod.text.normalize import Normalised, normalise
 from vnmod.text.vietnamese import strip_diacritics
@@ -26,6 +33,7 @@ _WORDS = re.compile(r"<[a-z]+>|[^\W_]+")
 #: other categories are hints about the context (a question, a scam warning, 'chính hãng')
 #: and cap only where they span every positive rule hit (see RuleEngine.ceilings).
 SENSE_COUNTERS = frozenset({"insult", "offensive"})
+WORD_MEMO_SIZE = 200_000  # words whose candidate patterns are remembered (then forgotten)
 
 
 @dataclass(frozen=True)
@@ -49,6 +57,12 @@ def _term_key(term: str) -> tuple[str, ...]:
     return tuple(_words(normalise(term).text)[0])
 
 
+def _symbols(found: frozenset[str]) -> bool:
+    """True if ``found`` are single symbols or :data:`~vnmod.rules.triggers.DIGIT`."""
+    return all(n == DIGIT or (len(n) == 1 and not n.isalnum() and not n.isspace())
+               for n in found)
+
+
 class _Triggers:
     """Which patterns could match a post, judged from the words they must start with or, for
     patterns that need not start with a word, the literal text they must start with."""
@@ -60,31 +74,78 @@ class _Triggers:
         for k, pattern in enumerate(patterns):
             if pattern is None:
                 continue
+            # The words a match starts with (looked up once per distinct word), unless the
+            # match must hold a symbol or digit (a few cheap searches, and rare); else the
+            # text a match starts with or must contain, whichever a post holds less often.
             words = first_words(pattern)
-            if words is None:
-                found = needles(pattern)
-                if found is None:
-                    self.always.append(k)
-                else:
-                    self.by_needle.append((k, tuple(sorted(found))))
-                continue
-            for w in words:
-                self.by_prefix.setdefault(w, []).append(k)
+            found = min((f for f in (needles(pattern), required(pattern)) if f),
+                        key=commonness, default=None)
+            if words is not None and not (found and _symbols(found)):
+                for w in words:
+                    self.by_prefix.setdefault(w, []).append(k)
+            elif found is not None:
+                self.by_needle.append((k, tuple(sorted(found))))
+            else:
+                self.always.append(k)
         self.lengths = sorted({len(w) for w in self.by_prefix})
+
+        self._by_word: dict[str, tuple[int, ...]] = {}  # memo of _word_patterns
+
+    def _word_patterns(self, word: str) -> tuple[int, ...]:
+        """Patterns that may start at ``word`` (memoised: words recur from post to post)."""
+        hits = self._by_word.get(word)
+        if hits is None:
+            found: set[int] = set()
+            for n in self.lengths:
+                if n > len(word):
+                    break
+                found.update(self.by_prefix.get(word[:n], ()))
+            hits = tuple(found)
+            if len(self._by_word) >= WORD_MEMO_SIZE:
+                self._by_word.clear()
+            self._by_word[word] = hits
+        return hits
 
     def candidates(self, words: list[str], text: str) -> list[int]:
         """Patterns that may match ``text``, whose words are ``words``."""
         found = set(self.always)
-        found.update(k for k, ns in self.by_needle if any(n in text for n in ns))
-        by_prefix = self.by_prefix
-        for word in words:
-            for n in self.lengths:
-                if n > len(word):
-                    break
-                hit = by_prefix.get(word[:n])
-                if hit:
-                    found.update(hit)
+        found.update(k for k, ns in self.by_needle if contains_any(text, ns))
+        for word in set(words):
+            found.update(self._word_patterns(word))
         return sorted(found)
+
+
+class _TermTrie:
+    """Term keys (tuples of words) in a trie of dicts, so that the terms starting at a word are
+    found by walking forward from it, one lookup per word, whatever the terms' lengths.
+
+    A node is ``[children, exact rules, rules matched without diacritics]``.
+    """
+
+    def __init__(self) -> None:
+        self.root: dict[str, list] = {}
+
+    def add(self, key: tuple[str, ...], rule: Rule, *, loose: bool) -> None:
+        children = self.root
+        node: list = []
+        for word in key:
+            node = children.setdefault(word, [{}, [], []])
+            children = node[0]
+        node[2 if loose else 1].append(rule)
+
+    def matches(self, words: list[str]) -> Iterator[tuple[int, int, list[Rule], list[Rule]]]:
+        """``(i, n, exact, loose)`` for each key ``words[i:i + n]`` with rules."""
+        root = self.root
+        for i, word in enumerate(words):
+            node = root.get(word)  # most words start no term: one lookup
+            j = i
+            while node is not None:
+                if node[1] or node[2]:
+                    yield i, j - i + 1, node[1], node[2]
+                j += 1
+                if j == len(words):
+                    break
+                node = node[0].get(words[j])
 
 
 class RuleEngine:
@@ -105,11 +166,11 @@ class RuleEngine:
         self.max_words = 1
         for rule in self.lexicon.rules:
             self._index(rule)
-        # First word of a term -> the lengths (in words) of the terms it starts, longest first.
-        lengths: dict[str, set[int]] = {}
-        for key in (*self._exact, *self._ascii):
-            lengths.setdefault(key[0], set()).add(len(key))
-        self._lengths = {w: sorted(ns, reverse=True) for w, ns in lengths.items()}
+        self._terms = _TermTrie()
+        for table, loose in ((self._exact, False), (self._ascii, True)):
+            for key, rules in table.items():
+                for rule in rules:
+                    self._terms.add(key, rule, loose=loose)
         self._exact_triggers = _Triggers([p.pattern for _, p, _ in self._patterns])
         self._ascii_triggers = _Triggers([s.pattern if s is not None else None
                                           for _, _, s in self._patterns])
@@ -165,26 +226,15 @@ class RuleEngine:
         """Every rule hit in ``doc``, in text order."""
         words, spans = _words(doc.text)
         found: dict[tuple[str, int, int], Hit] = {}
-        for i, word in enumerate(words):
-            lengths = self._lengths.get(word)
-            if lengths is None:
-                continue
-            for n in lengths:
-                if i + n > len(words):
+        for i, n, exact, loose in self._terms.matches(words):
+            a, b = spans[i][0], spans[i + n - 1][1]
+            candidates = [(r, False) for r in exact] + [(r, True) for r in loose]
+            for rule, via_ascii in candidates:
+                if via_ascii and not self._ascii_allowed(rule, n, doc, a, b):
                     continue
-                key = tuple(words[i:i + n])
-                exact = self._exact.get(key, ())
-                loose = self._ascii.get(key, ())  # keys without diacritics, by construction
-                if not exact and not loose:
+                if self._blocked(rule, words, i, i + n):
                     continue
-                a, b = spans[i][0], spans[i + n - 1][1]
-                candidates = [(r, False) for r in exact] + [(r, True) for r in loose]
-                for rule, via_ascii in candidates:
-                    if via_ascii and not self._ascii_allowed(rule, n, doc, a, b):
-                        continue
-                    if self._blocked(rule, words, i, i + n):
-                        continue
-                    found.setdefault((rule.id, a, b), Hit(rule, a, b))
+                found.setdefault((rule.id, a, b), Hit(rule, a, b))
         for k in self._exact_triggers.candidates(words, doc.text):
             rule, exact_re, _ = self._patterns[k]
             for m in exact_re.finditer(doc.text):

@@ -87,3 +87,83 @@ def needles(pattern: str) -> frozenset[str] | None:
     them cannot match; None when a match may start with anything."""
     prefixes = _starts(pattern, wide=True)
     return None if "" in prefixes else frozenset(prefixes)
+
+
+#: In a needle set: "the text has a digit" (``\d``, Unicode digits included), not a literal.
+DIGIT = "\\d"
+_DIGIT_RE = re.compile(r"\d")
+_MAX_CHARS = 32  # a character set or range larger than this is no needle
+
+
+def _set_chars(arg) -> frozenset[str] | None:
+    """The needles of a character set ``[...]``: its characters, DIGIT for ``\\d``."""
+    out: set[str] = set()
+    for op, a in arg:
+        if op == C.LITERAL:
+            out.add(chr(a))
+        elif op == C.RANGE and a[1] - a[0] < _MAX_CHARS:
+            out.update(chr(c) for c in range(a[0], a[1] + 1))
+        elif op == C.CATEGORY and a == C.CATEGORY_DIGIT:
+            out.add(DIGIT)
+        else:
+            return None
+    return frozenset(out) if len(out) <= _MAX_CHARS else None
+
+
+def commonness(found: frozenset[str]) -> float:
+    """How often a post holds one of ``found``, roughly: single letters are everywhere,
+    digits in one post of ten, a punctuation mark or a longer string seldom."""
+    def one(n: str) -> float:
+        if n == DIGIT:
+            return 0.3
+        if len(n) > 1:
+            return 0.02
+        return 1.0 if n.isalnum() or n.isspace() else 0.1
+    return sum(map(one, found))
+
+
+def _required(items) -> frozenset[str] | None:
+    """Needles one of which every match of ``items`` contains, or None."""
+    best: frozenset[str] | None = None
+    run = ""  # consecutive literals: one needle
+
+    def consider(found: frozenset[str] | None) -> None:
+        nonlocal best
+        if found and (best is None or commonness(found) < commonness(best)):
+            best = found
+
+    for op, arg in items:
+        if op == C.LITERAL:
+            run += chr(arg)
+            continue
+        consider(frozenset([run]) if run else None)
+        run = ""
+        if op == C.SUBPATTERN and not arg[1] & re.IGNORECASE:
+            consider(_required(arg[-1]))
+        elif op == C.BRANCH:
+            branches = [_required(b) for b in arg[1]]
+            if all(branches):
+                consider(frozenset().union(*branches))
+        elif op == C.IN:
+            consider(_set_chars(arg))
+        elif op in _REPEATS and arg[0] >= 1:
+            consider(_required(arg[2]))
+    consider(frozenset([run]) if run else None)
+    return best
+
+
+def required(pattern: str) -> frozenset[str] | None:
+    """Strings (or :data:`DIGIT`) one of which every match contains, so a text that contains
+    none of them cannot match; None when nothing is known."""
+    try:
+        parsed = parser.parse(pattern)
+    except Exception:  # pragma: no cover - the lexicon loader already compiled it
+        return None
+    if parsed.state.flags & re.IGNORECASE:
+        return None
+    return _required(list(parsed))
+
+
+def contains_any(text: str, found: tuple[str, ...]) -> bool:
+    """True if ``text`` holds one of ``found`` (:data:`DIGIT`: any digit)."""
+    return any(_DIGIT_RE.search(text) is not None if n == DIGIT else n in text for n in found)

@@ -114,9 +114,11 @@ class _Buffer:
         pos = 0
         changed = False
         for m in pattern.finditer(text):
-            a, b = m.span()
             new = repl(m)
-            if new is None or new == m.group(0) or a == b:
+            if new is None:
+                continue
+            a, b = m.span()
+            if a == b or new == text[a:b]:
                 continue
             changed = True
             out.append(text[pos:a])
@@ -262,6 +264,7 @@ _TRAILING_VOWEL = re.compile(r"(?:[àáảãạ]a+|[èéẻẽẹ]e+|[ìíỉĩ�
                              r"(?!\w)")
 _OLD_TONE = re.compile(r"(?<!q)([ou])([àáảãạèéẻẽẹỳýỷỹỵ])(?!\w)")
 _WORD = re.compile(r"(?<![\w<])[^\W_]+(?![\w>])")
+_DIGIT = re.compile(r"\d")
 _DOUBLED_END = re.compile(r"(?<![\w<])[^\W_]+([^\W_])\1(?![\w>])")  # a _WORD ending in 'xx'
 
 
@@ -416,8 +419,16 @@ def _lower(buf: _Buffer) -> None:
 
 
 def _mask(buf: _Buffer, s: dict) -> None:
+    text = buf.text
+    # What each pattern cannot match without (a dot or colon for a link, '@' for an email, a
+    # digit for a phone number or an amount): most posts skip most scans.
+    digit = _DIGIT.search(text) is not None
+    needed = {"url": "." in text or ":" in text, "email": "@" in text,
+              "phone": digit, "money": digit}
     for placeholder in PLACEHOLDERS:
-        buf.sub(s[placeholder[1:-1]], lambda m, placeholder=placeholder: placeholder)
+        name = placeholder[1:-1]
+        if needed[name]:
+            buf.sub(s[name], lambda m, placeholder=placeholder: placeholder)
 
 
 # Glued text ('dieunay.Sharengay', 'giá800k', 'tù2năm'): a space after punctuation between
@@ -512,7 +523,8 @@ def _teencode(buf: _Buffer, s: dict, unaccented: bool) -> None:
     table = s["teencode_ascii"] if unaccented else s["teencode"]
     if s["teencode_multi"] is not None:
         buf.sub(s["teencode_multi"], lambda m: table[m.group(0)])
-    buf.sub(_WORD, lambda m: table.get(m.group(0)))
+    if not table.keys().isdisjoint(_WORD.findall(buf.text)):
+        buf.sub(_WORD, lambda m: table.get(m.group(0)))
 
 
 def _is_unaccented(text: str) -> bool:
