@@ -39,9 +39,11 @@ def test_categories_lists_legal_basis(capsys):
     assert main(["categories"]) == 0
     out = capsys.readouterr().out
     assert "Xúc phạm danh dự, nhân phẩm" in out and "Điều 155" in out
+    assert "Căn cứ pháp lý có hiệu lực ngày" in out  # the date it is valid on is stated
     assert main(["categories", "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
-    assert list(data) == ["insult", "offensive", "fake_news", "illegal_ads"]
+    assert list(data["categories"]) == ["insult", "offensive", "fake_news", "illegal_ads"]
+    assert data["as_of"]  # today, ISO
 
 
 def test_calibration_tells_calibrated_from_overconfident():

@@ -11,6 +11,10 @@ Many posts at once (several times faster than one call per post, e.g. ``.apply``
 ``clf = vnmod.load(); clf.predict(df["text"])`` (a list of predictions) or
 ``clf.predict_frame(df, text_column="text")`` (a DataFrame of labels, scores, reasons).
 A scikit-learn estimator that trains: :class:`vnmod.sklearn.VnmodClassifier`.
+
+The legal basis in force on a post's date (laws change: Luật An ninh mạng 116/2025/QH15 and
+Nghị định 174/2026/NĐ-CP from 2026-07-01): ``vnmod.legal_basis("fake_news", "2026-06-30")``,
+a tuple of :class:`vnmod.taxonomy.LegalReference` (today's when the date is omitted).
 """
 
 from __future__ import annotations
@@ -21,13 +25,13 @@ from functools import lru_cache
 
 from vnmod.classifier import Classifier
 from vnmod.prediction import Evidence, Prediction
-from vnmod.taxonomy import CATEGORIES
+from vnmod.taxonomy import CATEGORIES, legal_basis
 from vnmod.text.normalize import normalise
 
 __version__ = "0.1.0"
 
-__all__ = ["CATEGORIES", "Classifier", "Evidence", "Prediction", "classify", "load",
-           "normalise"]
+__all__ = ["CATEGORIES", "Classifier", "Evidence", "Prediction", "classify", "legal_basis",
+           "load", "normalise"]
 
 
 def load(name_or_path: str | os.PathLike | None = None, *,
