@@ -27,6 +27,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from _procs import default_signals, group_alive
 from vnmod.batch import BatchError, defuse, score_file
 from vnmod.cli import main
 
@@ -446,19 +447,6 @@ def test_a_worker_that_dies_is_an_error_not_a_hang(tmp_path):
 # --- signals ---------------------------------------------------------------------------------
 
 
-def _default_signals() -> None:
-    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
-        signal.signal(signum, signal.SIG_DFL)
-
-
-def _group_alive(pgid: int) -> bool:
-    try:
-        os.killpg(pgid, 0)
-    except ProcessLookupError:
-        return False
-    return True
-
-
 @pytest.mark.parametrize(("signum", "workers", "code"), [
     (signal.SIGTERM, 1, -signal.SIGTERM),
     (signal.SIGHUP, 2, -signal.SIGHUP),
@@ -478,7 +466,7 @@ def test_signal_midway_leaves_no_temp_file_and_the_old_output(tmp_path, signum, 
         start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
         # as from a terminal: under nohup or `cmd &` the test runner inherits SIGHUP/SIGINT
         # ignored, and vnmod rightly leaves an ignored signal ignored
-        preexec_fn=_default_signals)
+        preexec_fn=default_signals)
     try:
         deadline = time.time() + 60
         while not _temp_files(tmp_path) and proc.poll() is None and time.time() < deadline:
@@ -489,9 +477,9 @@ def test_signal_midway_leaves_no_temp_file_and_the_old_output(tmp_path, signum, 
         os.killpg(proc.pid, signum)  # as a terminal or a service manager does
         assert proc.wait(30) == code
         deadline = time.time() + 5
-        while _group_alive(proc.pid) and time.time() < deadline:
+        while group_alive(proc.pid) and time.time() < deadline:
             time.sleep(0.05)
-        assert not _group_alive(proc.pid), "a worker outlived the run"
+        assert not group_alive(proc.pid), "a worker outlived the run"
     finally:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGKILL)

@@ -12,7 +12,8 @@ Where output goes (:func:`plan_output`, called before any work starts):
   temporary file beside it (``.NAME.XXXX.tmp``) and renamed over it once complete, so readers
   see the old file or the new one, never half of one. Missing parent folders are created. The
   new file gets the mode of the file it replaces, else ``0o666`` less the umask, as ``open``
-  would give it.
+  would give it. (``vnmod score`` writes such a file through :mod:`vnmod.batch_resume`, which
+  keeps the temporary file, with a checkpoint, when a run is interrupted, for ``--resume``.)
 - Refused with :class:`OutputPathError` (one line): a folder, a symbolic link to a regular file
   (replacing the link's target behind the user's back, perhaps as root, is not worth it: name
   the file itself), a dangling link, a block device, a socket, a parent that is not a

@@ -1,10 +1,11 @@
 """Score CSV, JSONL and Parquet files in streaming chunks, keeping every row and column in order.
 
 Reading (encodings, malformed records) is :mod:`vnmod.batch_input`'s job, laying rows out in
-the format asked for :mod:`vnmod.batch_output`'s and writing (where, atomically, signals)
-:mod:`vnmod.atomic_output`'s; this module scores rows, in order, and shows progress. A record
-the reader found damaged is still scored where it has a text, and its ``status`` says what was
-wrong, with the line number where it helps.
+the format asked for :mod:`vnmod.batch_output`'s, writing (where, atomically, signals)
+:mod:`vnmod.atomic_output`'s, and checkpoints and resuming :mod:`vnmod.batch_resume`'s; this
+module scores rows, in order, and shows progress. A record the reader found damaged is still
+scored where it has a text, and its ``status`` says what was wrong, with the line number where
+it helps.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from typing import Any, Literal, NoReturn, TextIO
 from vnmod.atomic_output import (
     STOP_SIGNALS,
     OutputPathError,
+    OutputTarget,
     open_output,
     plan_output,
     reset_signals_in_worker,
@@ -51,6 +53,7 @@ from vnmod.batch_output import (
     make_writer,
     output_format,
 )
+from vnmod.batch_resume import ResumableOutput, ResumePlan, fingerprint, plan_resume
 from vnmod.classifier import TEXT_COLUMN_NAMES, Classifier
 from vnmod.prediction import Prediction
 
@@ -74,10 +77,26 @@ class BatchReport:
     warnings: list[str] = field(default_factory=list)  # the first quoting errors
     input_format: str = "csv"
     output_format: str = "csv"
+    resumed: int = 0  # rows done by the interrupted run this one resumed (in ``rows``)
+    notes: list[str] = field(default_factory=list)  # what the run told the user
 
     @property
     def rate(self) -> float:
-        return self.rows / self.seconds if self.seconds else 0.0
+        """Rows scored per second by this run."""
+        return (self.rows - self.resumed) / self.seconds if self.seconds else 0.0
+
+    def counts(self) -> dict[str, Any]:
+        """The counts a checkpoint keeps for a resumed run's report."""
+        return {"flagged": self.flagged, "not_ok": self.not_ok,
+                "quoting_errors": self.quoting_errors, "warnings": list(self.warnings)}
+
+    def restore(self, rows: int, counts: dict[str, Any]) -> None:
+        """Take over the rows and counts of the run being resumed."""
+        self.rows = self.resumed = rows
+        self.flagged = int(counts.get("flagged", 0))
+        self.not_ok = int(counts.get("not_ok", 0))
+        self.quoting_errors = int(counts.get("quoting_errors", 0))
+        self.warnings = [str(w) for w in counts.get("warnings", [])][:MAX_WARNINGS]
 
 
 def _fallback_reason(p: Prediction) -> str:
@@ -385,6 +404,7 @@ class _Source:
     total: int
     exact: bool = False
     encoding: str = "utf-8"
+    column: Any = None  # the text column, as a checkpoint's fingerprint records it
 
 
 def _consumed(inp: DecodedInput) -> Callable[[], int]:
@@ -409,7 +429,7 @@ def _csv_source(inp: DecodedInput, text_column: str | None) -> _Source:
                          "--encoding with the file's encoding.)") from None
     shape = InputShape("csv", table.header, table.overflow, bom=inp.bom)
     return _Source(shape, table.rows, lambda r: r.values[idx] if idx < r.present else None,
-                   _consumed(inp), 0)
+                   _consumed(inp), 0, column=[idx, table.header[idx]])
 
 
 def _jsonl_column(seen: list[Row], complete: bool, wanted: str | None) -> str | None:
@@ -449,7 +469,7 @@ def _jsonl_source(inp: DecodedInput, text_column: str | None) -> _Source:
         return row.values.get(column) if column is not None and row.invalid is None else None
 
     shape = InputShape("jsonl", columns, overflow, samples=seen, bom=inp.bom)
-    return _Source(shape, itertools.chain(seen, rows), text, _consumed(inp), 0)
+    return _Source(shape, itertools.chain(seen, rows), text, _consumed(inp), 0, column=column)
 
 
 def _parquet_source(path: Path, text_column: str | None, batch_size: int) -> _Source:
@@ -458,7 +478,7 @@ def _parquet_source(path: Path, text_column: str | None, batch_size: int) -> _So
     column = columns[find_text_column(columns, text_column)]
     shape = InputShape("parquet", columns, None, schema=table.schema)
     return _Source(shape, table.rows, lambda r: r.values.get(column), lambda: table.read[0],
-                   table.num_rows, exact=True)
+                   table.num_rows, exact=True, column=column)
 
 
 @contextlib.contextmanager
@@ -493,12 +513,69 @@ def _progress_stream(progress: TextIO | Literal["stderr"] | None, force: bool
         return None
 
 
+class _DirectOutput:
+    """Standard output, a FIFO or a device: written through as rows come, never resumed
+    (the interface of :class:`vnmod.batch_resume.ResumableOutput`)."""
+
+    first_row = 0
+
+    def __init__(self, target: OutputTarget, writer: Any) -> None:
+        self.target, self.writer = target, writer
+        self._stack = contextlib.ExitStack()
+
+    def start(self) -> None:
+        fh = self._stack.enter_context(open_output(self.target, binary=self.writer.binary))
+        self.writer.start(fh)
+
+    def write(self, rows: list[Row], results: list[dict[str, Any]]) -> None:
+        self.writer.write(rows, results)
+
+    def commit(self, counts: dict[str, Any]) -> None:
+        """Nothing to record: the output cannot be resumed."""
+
+    def finish(self) -> None:
+        self.writer.finish()
+        self._stack.close()
+
+    def stop(self, exc: BaseException) -> str | None:
+        with contextlib.suppress(Exception):
+            self.writer.abort()
+        self._stack.__exit__(type(exc), exc, exc.__traceback__)
+        return None
+
+
+def _skip(rows: Iterator[Row], count: int, prog: _Progress, done: Callable[[], int]) -> None:
+    """Read past the first ``count`` rows (done by the run being resumed)."""
+    skipped = 0
+    step = 10_000
+    for _ in rows:
+        skipped += 1
+        if skipped % step == 0:
+            prog.update(step, done())
+        if skipped == count:
+            break
+    prog.update(skipped % step, done())
+    if skipped < count:
+        raise BatchError(f"cannot resume: the input has {skipped:,} rows, fewer than the "
+                         f"{count:,} the interrupted run had done; run without --resume to "
+                         "start over")
+
+
+def _tell(report: BatchReport, notify: Callable[[str], None] | None, note: str | None) -> None:
+    if note is None:
+        return
+    report.notes.append(note)
+    if notify is not None:
+        notify(note)
+
+
 def score_file(clf: Classifier, input_path: str | os.PathLike, output_path: str | os.PathLike,
                *, text_column: str | None = None, fmt: str | None = None,
                encoding: str | None = None, chunk_size: int = 2000, workers: int = 1,
                progress: TextIO | Literal["stderr"] | None = "stderr",
                force_progress: bool = False, evidence: str | None = None,
-               legal_basis: bool = False, excel: bool = False) -> BatchReport:
+               legal_basis: bool = False, excel: bool = False, resume: bool = False,
+               notify: Callable[[str], None] | None = None) -> BatchReport:
     """Score every row of a CSV, JSONL or Parquet file into ``output_path``.
 
     The output format is ``fmt`` (``csv``, ``jsonl`` or ``parquet``), else ``output_path``'s
@@ -521,6 +598,11 @@ def score_file(clf: Classifier, input_path: str | os.PathLike, output_path: str 
     ``force_progress``; None for none. Reading or writing Parquet needs pyarrow (the
     ``parquet`` extra). Everything that can be checked before scoring is, and raises
     :class:`BatchError` with nothing written.
+
+    An output file is written resumably (see :mod:`vnmod.batch_resume`): an interrupted run
+    leaves its rows and a checkpoint beside it, and ``resume=True`` goes on from them (the
+    input and the options must be the same), else they are discarded. ``notify`` receives
+    what the user should know (a discarded or kept partial output), also in ``report.notes``.
     """
     src = Path(input_path)
     if not src.is_file():
@@ -530,6 +612,12 @@ def score_file(clf: Classifier, input_path: str | os.PathLike, output_path: str 
         target = plan_output(output_path)
     except OutputPathError as exc:
         raise BatchError(str(exc)) from None
+    resumable = target.path is not None and target.replace
+    if resume and not resumable:
+        raise BatchError(f"--resume goes on with an output file; {target} "
+                         f"({'standard output' if target.path is None else 'a FIFO or device'}"
+                         ") is written as rows come, so an interrupted run of it cannot be "
+                         "resumed")
     out_kind = output_format(output_path, fmt, in_kind,
                              special=target.path is not None and not target.replace)
     if "parquet" in (in_kind, out_kind):
@@ -547,8 +635,22 @@ def score_file(clf: Classifier, input_path: str | os.PathLike, output_path: str 
     with _open_source(src, in_kind, text_column=text_column, encoding=encoding,
                       chunk_size=chunk_size) as source:
         report.encoding = source.encoding
+        bom = excel or source.shape.bom
         writer = make_writer(out_kind, source.shape, evidence=evidence,
-                             legal_basis=legal_basis, bom=excel or source.shape.bom)
+                             legal_basis=legal_basis, bom=bom)
+        fp: dict[str, Any] = {}
+        plan = ResumePlan()
+        if resumable:
+            assert target.path is not None
+            fp = fingerprint(src, clf, {
+                "input_format": in_kind, "output_format": out_kind, "evidence": evidence,
+                "legal_basis": legal_basis, "bom": bom, "text_column": source.column,
+                "encoding": source.encoding})
+            plan = plan_resume(target.path, fp, resume=resume, parts=writer.binary)
+            for note in plan.notes:
+                _tell(report, notify, note)
+        if plan.checkpoint is not None:
+            report.restore(plan.checkpoint.rows, plan.checkpoint.counts)
         start = time.time()
         with stop_cleanly_on_signals():
             scorer = _Scorer(clf, workers, with_reason=evidence != "none")
@@ -556,22 +658,26 @@ def score_file(clf: Classifier, input_path: str | os.PathLike, output_path: str 
             try:
                 prog = _Progress(stream, source.total, exact=source.exact)
                 try:
-                    with open_output(target, binary=writer.binary) as fout:
-                        writer.start(fout)
-                        try:
-                            jobs = (([source.text(r) for r in chunk], (chunk, source.done()))
-                                    for chunk in _chunks(source.rows, chunk_size))
-                            for results, (chunk, done) in scorer.map(jobs):
-                                for row, fields in zip(chunk, results, strict=True):
-                                    fields["status"] = _status(fields["status"], row)
-                                writer.write(chunk, results)
-                                for row, fields in zip(chunk, results, strict=True):
-                                    _count(report, fields, row)
-                                prog.update(len(chunk), done)
-                            writer.finish()
-                        except BaseException:
-                            writer.abort()
-                            raise
+                    out = (ResumableOutput(target, writer, fp, plan) if resumable
+                           else _DirectOutput(target, writer))
+                    try:
+                        out.start()
+                        if out.first_row:
+                            _skip(source.rows, out.first_row, prog, source.done)
+                        jobs = (([source.text(r) for r in chunk], (chunk, source.done()))
+                                for chunk in _chunks(source.rows, chunk_size))
+                        for results, (chunk, done) in scorer.map(jobs):
+                            for row, fields in zip(chunk, results, strict=True):
+                                fields["status"] = _status(fields["status"], row)
+                            out.write(chunk, results)
+                            for row, fields in zip(chunk, results, strict=True):
+                                _count(report, fields, row)
+                            out.commit(report.counts())
+                            prog.update(len(chunk), done)
+                        out.finish()
+                    except BaseException as exc:
+                        _tell(report, notify, out.stop(exc))
+                        raise
                     finished = True
                 except OutputPathError as exc:
                     raise BatchError(str(exc)) from None

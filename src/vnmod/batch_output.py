@@ -41,7 +41,8 @@ from functools import cache
 from typing import Any, TextIO
 
 from vnmod.batch_input import BatchError, Row, require_pyarrow
-from vnmod.taxonomy import CATEGORIES, load_taxonomy
+from vnmod.taxonomy import CATEGORIES, as_date
+from vnmod.taxonomy import legal_basis as _references_in_force  # not the legal_basis flag
 
 FORMATS = ("csv", "jsonl", "parquet")
 EVIDENCE_MODES = ("full", "short", "none")
@@ -102,26 +103,41 @@ def result_columns(evidence: str, legal_basis: bool) -> list[str]:
     return [*cols, "status"]
 
 
-@cache
-def _basis_records(category: str) -> tuple[dict[str, Any], ...]:
-    refs = load_taxonomy()[category].legal_basis
-    return tuple({"category": category, **ref.to_dict()} for ref in refs)
+def _basis_records(category: str, as_of: dt.date | None = None) -> tuple[dict[str, Any], ...]:
+    """The legal references of ``category`` in force on ``as_of`` (None: today), as records."""
+    return _basis_records_on(category, as_date(as_of))
 
 
 @cache
-def _basis_line(category: str) -> str:
-    return f"{category}: " + "; ".join(str(r) for r in load_taxonomy()[category].legal_basis)
+def _basis_records_on(category: str, day: dt.date) -> tuple[dict[str, Any], ...]:
+    return tuple({"category": category, **ref.to_dict()} for ref in
+                 _references_in_force(category, day))
 
 
-def legal_basis_records(labels: list[str]) -> list[dict[str, Any]] | None:
-    """The legal references of each flagged category (None for an unflagged row)."""
+def _basis_line(category: str, as_of: dt.date | None = None) -> str:
+    """``category: ref; ref`` for the references in force on ``as_of`` (None: today)."""
+    return _basis_line_on(category, as_date(as_of))
+
+
+@cache
+def _basis_line_on(category: str, day: dt.date) -> str:
+    return f"{category}: " + "; ".join(str(r) for r in _references_in_force(category, day))
+
+
+def legal_basis_records(labels: list[str],
+                        as_of: dt.date | None = None) -> list[dict[str, Any]] | None:
+    """The legal references of each flagged category in force on ``as_of`` (the post's date;
+    None: today), or None for an unflagged row."""
     if not labels:
         return None
-    return [dict(r) for c in labels for r in _basis_records(c)]
+    day = as_date(as_of)
+    return [dict(r) for c in labels for r in _basis_records(c, day)]
 
 
-def legal_basis_text(labels: list[str]) -> str:
-    return " | ".join(_basis_line(c) for c in labels)
+def legal_basis_text(labels: list[str], as_of: dt.date | None = None) -> str:
+    """One line per flagged category: its references in force on ``as_of`` (None: today)."""
+    day = as_date(as_of)
+    return " | ".join(_basis_line(c, day) for c in labels)
 
 
 def _json_default(value: Any) -> Any:
@@ -204,7 +220,9 @@ class _Writer:
         taken = {*shape.columns, *([shape.overflow] if shape.overflow else [])}
         self.names = [f"vnmod_{f}" if f in taken else f for f in self.fields]
 
-    def start(self, fh: Any) -> None:
+    def start(self, fh: Any, *, header: bool = True) -> None:
+        """Write to ``fh`` from now on; ``header=False``: it already holds the header and
+        rows (a resumed run), so write neither a byte-order mark nor a header."""
         raise NotImplementedError
 
     def write(self, rows: list[Row], results: list[dict[str, Any]]) -> None:
@@ -224,10 +242,12 @@ class CsvWriter(_Writer):
         self.bom = bom
         self._known = set(shape.columns)
 
-    def start(self, fh: TextIO) -> None:
+    def start(self, fh: TextIO, *, header: bool = True) -> None:
+        self._csv = csv.writer(fh)
+        if not header:
+            return
         if self.bom:
             fh.write("\ufeff")
-        self._csv = csv.writer(fh)
         over = [self.shape.overflow] if self.shape.overflow else []
         self._csv.writerow([defuse(c) for c in [*self.shape.columns, *over, *self.names]])
 
@@ -273,7 +293,7 @@ class JsonlWriter(_Writer):
         super().__init__(shape, evidence, legal_basis)
         self._keys = unique_names(shape.columns) if shape.kind == "csv" else shape.columns
 
-    def start(self, fh: TextIO) -> None:
+    def start(self, fh: TextIO, *, header: bool = True) -> None:
         self._fh = fh
 
     def write(self, rows: list[Row], results: list[dict[str, Any]]) -> None:
@@ -364,7 +384,8 @@ class ParquetWriter(_Writer):
         self.schema = pa.schema([*inputs, *outputs])
         self._n_inputs = len(inputs)
 
-    def start(self, fh: Any) -> None:
+    def start(self, fh: Any, *, header: bool = True) -> None:
+        """A new Parquet file in ``fh`` (every file has its own footer: no header to skip)."""
         self._out = self._pq.ParquetWriter(fh, self.schema)
 
     def _input_columns(self, rows: list[Row], results: list[dict[str, Any]]) -> list[list]:
@@ -406,6 +427,21 @@ class ParquetWriter(_Writer):
 
     def finish(self) -> None:
         self._out.close()
+
+    def merge(self, parts: list[Any], fh: Any) -> None:
+        """Write the Parquet files ``parts`` (written by this writer) to ``fh`` as one file,
+        row group by row group: the file one run without parts would have written."""
+        out = self._pq.ParquetWriter(fh, self.schema)
+        try:
+            for part in parts:
+                pf = self._pq.ParquetFile(part)
+                for i in range(pf.num_row_groups):
+                    table = pf.read_row_group(i)
+                    if not table.schema.equals(self.schema, check_metadata=False):
+                        table = table.cast(self.schema)
+                    out.write_table(table)
+        finally:
+            out.close()
 
     def abort(self) -> None:
         out = getattr(self, "_out", None)
