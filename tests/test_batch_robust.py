@@ -580,7 +580,9 @@ def test_any_bytes_score_to_one_output_row_per_record_or_a_batch_error(clf, kind
             assert report.rows == len(_read_csv(dst))
         else:
             assert report.rows == len(_read_jsonl(dst))
-        assert sorted(os.listdir(folder)) == sorted([src.name, dst.name])
+        # The output and its provenance, nothing else (no partial, no checkpoint).
+        assert sorted(os.listdir(folder)) == sorted([src.name, dst.name,
+                                                     dst.name + ".provenance.json"])
 
 
 _CELL = st.text(alphabet=st.characters(blacklist_characters="\x00",

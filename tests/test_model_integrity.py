@@ -218,7 +218,9 @@ def test_each_file_is_hashed_once_per_load(model, monkeypatch):
     real = modeldir.sha256
     monkeypatch.setattr(modeldir, "sha256", lambda path: hashed.append(path.name) or real(path))
     vnmod.load(model)
-    assert sorted(hashed) == sorted(p.rsplit("/", 1)[-1] for p in _manifest(model)["files"])
+    # Every listed file once, and the manifest once (its hash names the model: model_id).
+    assert sorted(hashed) == sorted([*(p.rsplit("/", 1)[-1] for p in _manifest(model)["files"]),
+                                     "vnmod.json"])
 
 
 def test_cli_refuses_a_damaged_model_in_one_line(model, capsys):

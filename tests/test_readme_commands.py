@@ -138,6 +138,12 @@ def workspace(tmp_path_factory):
             out = csv.DictWriter(fh, header)
             out.writeheader()
             out.writerows(part)
+    # export.csv: an export with authors and dates, as the case-file commands expect.
+    with (ws / "export.csv").open("w", encoding="utf-8", newline="") as fh:
+        out = csv.writer(fh)
+        out.writerow(["id", "author", "created_time", "text"])
+        out.writerows([r["id"], f"user{i % 7}", f"{1 + i % 28:02d}/0{6 + i % 2}/2026", r["text"]]
+                      for i, r in enumerate(rows))
     (ws / "empty_data_dir").mkdir()
     return ws
 

@@ -143,6 +143,19 @@ def test_rows_and_input_columns_are_kept_and_null_or_empty_texts_marked(spark):
     assert out[0]["label"] != "clean" and out[4]["label"] == "clean"
 
 
+def test_legal_basis_follows_each_posts_date(spark):
+    text = "Đm thằng ngu này"
+    df = spark.createDataFrame([(text, "30/06/2026"), (text, "2026-07-01"), (text, None)],
+                               "text string, day string")
+    out = vnmod.spark.score(df, legal_basis=True, date_col="day").collect()
+    numbers = [{b["number"] for b in r["legal_basis"]} for r in out]
+    assert "15/2020/NĐ-CP" in numbers[0] and "174/2026/NĐ-CP" not in numbers[0]
+    assert "174/2026/NĐ-CP" in numbers[1] and "15/2020/NĐ-CP" not in numbers[1]
+    assert out[2]["text_sha256"] == out[0]["text_sha256"]
+    with pytest.raises(ValueError, match="date column 'when' not found"):
+        vnmod.spark.score(df, date_col="when")
+
+
 def test_a_result_name_the_input_uses_gets_the_vnmod_prefix(spark):
     df = spark.createDataFrame([("a", "Mùa hè này cả nhà đi du lịch", "x")],
                                "label string, text string, status string")

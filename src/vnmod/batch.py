@@ -55,7 +55,10 @@ from vnmod.batch_output import (
 )
 from vnmod.batch_resume import ResumableOutput, ResumePlan, fingerprint, plan_resume
 from vnmod.classifier import TEXT_COLUMN_NAMES, Classifier
+from vnmod.dates import post_date
 from vnmod.prediction import Prediction
+from vnmod.provenance import file_sha256, now, provenance_path, run_record, write_record
+from vnmod.taxonomy import CATEGORIES
 
 __all__ = ["BatchError", "BatchReport", "defuse", "find_text_column", "score_file"]
 
@@ -77,8 +80,11 @@ class BatchReport:
     warnings: list[str] = field(default_factory=list)  # the first quoting errors
     input_format: str = "csv"
     output_format: str = "csv"
+    provenance: Path | None = None  # the provenance file written, if any
     resumed: int = 0  # rows done by the interrupted run this one resumed (in ``rows``)
     notes: list[str] = field(default_factory=list)  # what the run told the user
+    per_category: dict[str, int] = field(default_factory=lambda: dict.fromkeys(CATEGORIES, 0))
+    undated: int = 0  # rows whose date (--date-column) could not be read
 
     @property
     def rate(self) -> float:
@@ -88,7 +94,8 @@ class BatchReport:
     def counts(self) -> dict[str, Any]:
         """The counts a checkpoint keeps for a resumed run's report."""
         return {"flagged": self.flagged, "not_ok": self.not_ok,
-                "quoting_errors": self.quoting_errors, "warnings": list(self.warnings)}
+                "quoting_errors": self.quoting_errors, "warnings": list(self.warnings),
+                "per_category": dict(self.per_category), "undated": self.undated}
 
     def restore(self, rows: int, counts: dict[str, Any]) -> None:
         """Take over the rows and counts of the run being resumed."""
@@ -97,6 +104,9 @@ class BatchReport:
         self.not_ok = int(counts.get("not_ok", 0))
         self.quoting_errors = int(counts.get("quoting_errors", 0))
         self.warnings = [str(w) for w in counts.get("warnings", [])][:MAX_WARNINGS]
+        saved = counts.get("per_category", {})
+        self.per_category = {c: int(saved.get(c, 0)) for c in CATEGORIES}
+        self.undated = int(counts.get("undated", 0))
 
 
 def _fallback_reason(p: Prediction) -> str:
@@ -128,6 +138,7 @@ def result_fields(p: Prediction, reason: Callable[[Prediction], str] | None = No
         "evidence": [{k: v for k, v in e.to_dict().items() if k != "source"}
                      for e in p.evidence],
         "reason": reason(p) if reason is not None else "",
+        "text_sha256": p.text_sha256,
         "status": p.status,
     }
 
@@ -385,6 +396,8 @@ def _status(predicted: str, row: Row) -> str:
 def _count(report: BatchReport, fields: dict[str, Any], row: Row) -> None:
     report.rows += 1
     report.flagged += bool(fields["labels"])
+    for category in fields["labels"]:
+        report.per_category[category] += 1
     report.not_ok += fields["status"].split(";")[0] != "ok"
     for problem in row.problems:
         if problem.startswith("CSV quoting error"):
@@ -575,7 +588,8 @@ def score_file(clf: Classifier, input_path: str | os.PathLike, output_path: str 
                progress: TextIO | Literal["stderr"] | None = "stderr",
                force_progress: bool = False, evidence: str | None = None,
                legal_basis: bool = False, excel: bool = False, resume: bool = False,
-               notify: Callable[[str], None] | None = None) -> BatchReport:
+               notify: Callable[[str], None] | None = None, date_column: str | None = None,
+               provenance: bool = True) -> BatchReport:
     """Score every row of a CSV, JSONL or Parquet file into ``output_path``.
 
     The output format is ``fmt`` (``csv``, ``jsonl`` or ``parquet``), else ``output_path``'s
@@ -603,6 +617,14 @@ def score_file(clf: Classifier, input_path: str | os.PathLike, output_path: str 
     leaves its rows and a checkpoint beside it, and ``resume=True`` goes on from them (the
     input and the options must be the same), else they are discarded. ``notify`` receives
     what the user should know (a discarded or kept partial output), also in ``report.notes``.
+
+    ``date_column`` names the column of each post's date (:func:`vnmod.dates.post_date`): the
+    legal basis of a flagged row is then the one in force on that day (today's for a row
+    without a date; a date that cannot be read also says so in the status). Each row carries
+    ``text_sha256``, the SHA-256 of the exact text scored. With ``provenance`` (the default),
+    a finished run to a file writes ``OUTPUT.provenance.json`` beside it
+    (:mod:`vnmod.provenance`): vnmod, the model and its manifest hash, thresholds, options,
+    the input's SHA-256 and rows, rows flagged per category, start and end.
     """
     src = Path(input_path)
     if not src.is_file():
@@ -635,6 +657,7 @@ def score_file(clf: Classifier, input_path: str | os.PathLike, output_path: str 
     with _open_source(src, in_kind, text_column=text_column, encoding=encoding,
                       chunk_size=chunk_size) as source:
         report.encoding = source.encoding
+        post_day = _date_getter(source, date_column)
         bom = excel or source.shape.bom
         writer = make_writer(out_kind, source.shape, evidence=evidence,
                              legal_basis=legal_basis, bom=bom)
@@ -645,12 +668,14 @@ def score_file(clf: Classifier, input_path: str | os.PathLike, output_path: str 
             fp = fingerprint(src, clf, {
                 "input_format": in_kind, "output_format": out_kind, "evidence": evidence,
                 "legal_basis": legal_basis, "bom": bom, "text_column": source.column,
-                "encoding": source.encoding})
+                "encoding": source.encoding, "date_column": date_column})
             plan = plan_resume(target.path, fp, resume=resume, parts=writer.binary)
             for note in plan.notes:
                 _tell(report, notify, note)
         if plan.checkpoint is not None:
             report.restore(plan.checkpoint.rows, plan.checkpoint.counts)
+        input_sha = file_sha256(src) if provenance and resumable else None
+        started = now()
         start = time.time()
         with stop_cleanly_on_signals():
             scorer = _Scorer(clf, workers, with_reason=evidence != "none")
@@ -669,6 +694,8 @@ def score_file(clf: Classifier, input_path: str | os.PathLike, output_path: str 
                         for results, (chunk, done) in scorer.map(jobs):
                             for row, fields in zip(chunk, results, strict=True):
                                 fields["status"] = _status(fields["status"], row)
+                                if post_day is not None:
+                                    _date_row(fields, row, post_day, report)
                             out.write(chunk, results)
                             for row, fields in zip(chunk, results, strict=True):
                                 _count(report, fields, row)
@@ -686,4 +713,44 @@ def score_file(clf: Classifier, input_path: str | os.PathLike, output_path: str 
             finally:
                 scorer.close(finished=finished)  # every worker reaped, whatever happened
     report.seconds = time.time() - start
+    if input_sha is not None and target.path is not None:
+        options = {"evidence": evidence, "legal_basis": legal_basis, "format": out_kind,
+                   "input_format": in_kind, "text_column": source.column,
+                   "date_column": date_column, "encoding": source.encoding, "excel": excel,
+                   "chunk_size": chunk_size, "workers": workers,
+                   "resumed_after_rows": report.resumed}
+        record = run_record(clf, input_path=src, input_sha256=input_sha,
+                            output_path=target.path, output_format=out_kind, rows=report.rows,
+                            flagged={**report.per_category, "any": report.flagged},
+                            not_ok=report.not_ok, options=options, started=started,
+                            finished=now())
+        report.provenance = write_record(provenance_path(target.path), record)
     return report
+
+
+def _date_getter(source: _Source, column: str | None) -> Callable[[Row], Any] | None:
+    """How to read a row's date cell, or None without a date column (BatchError if the
+    file has no such column)."""
+    if column is None:
+        return None
+    names = list(source.shape.columns)
+    if column not in names:
+        raise BatchError(f"date column {column!r} not found; the file has columns {names}. "
+                         "Pass one of them with --date-column.")
+    if source.shape.kind == "csv":
+        idx = names.index(column)
+        return lambda r: r.values[idx] if idx < r.present else None
+    return lambda r: r.values.get(column) if isinstance(r.values, dict) else None
+
+
+def _date_row(fields: dict[str, Any], row: Row, cell: Callable[[Row], Any],
+              report: BatchReport) -> None:
+    """Set the day whose law applies to the row (``as_of``); a date that cannot be read is
+    noted in the status (the row then gets today's law)."""
+    value = cell(row)
+    day = post_date(value)
+    fields["as_of"] = day
+    if day is None and value not in (None, "") and not (isinstance(value, str)
+                                                        and not value.strip()):
+        report.undated += 1
+        fields["status"] += f"; date not understood: {str(value)[:40]!r} (today's law)"

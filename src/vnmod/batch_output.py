@@ -100,7 +100,7 @@ def result_columns(evidence: str, legal_basis: bool) -> list[str]:
         cols.append("evidence")
     if legal_basis:
         cols.append("legal_basis")
-    return [*cols, "status"]
+    return [*cols, "text_sha256", "status"]
 
 
 def _basis_records(category: str, as_of: dt.date | None = None) -> tuple[dict[str, Any], ...]:
@@ -259,7 +259,9 @@ class CsvWriter(_Writer):
         if name == "evidence":
             return to_json(res["evidence"])
         if name == "legal_basis":
-            return legal_basis_text(res["labels"])
+            return legal_basis_text(res["labels"], res.get("as_of"))
+        if name == "text_sha256":
+            return res[name] or ""  # no text, no hash
         return res[name]
 
     def write(self, rows: list[Row], results: list[dict[str, Any]]) -> None:
@@ -276,13 +278,15 @@ class CsvWriter(_Writer):
                                 [*cells, *over, *[self._value(f, res) for f in self.fields]]])
 
 
-def _jsonl_fields(fields: list[str], res: dict[str, Any]) -> dict[str, Any]:
+def result_values(fields: list[str], res: dict[str, Any]) -> dict[str, Any]:
+    """The result columns ``fields`` of one row as typed values (JSONL, Parquet, Spark):
+    scores as numbers, lists as lists, the legal basis of the row's date (``res["as_of"]``)."""
     out: dict[str, Any] = {}
     for f in fields:
         if f.startswith("score_"):
             out[f] = res["scores"][f[6:]]
         elif f == "legal_basis":
-            out[f] = legal_basis_records(res["labels"])
+            out[f] = legal_basis_records(res["labels"], res.get("as_of"))
         else:
             out[f] = res[f]
     return out
@@ -305,7 +309,7 @@ class JsonlWriter(_Writer):
                 record = dict(zip(self._keys, row.values, strict=True))
                 if row.extra and self.shape.overflow:
                     record[self.shape.overflow] = row.extra
-            fields = _jsonl_fields(self.fields, res)
+            fields = result_values(self.fields, res)
             out = {**record, **{(f"vnmod_{k}" if k in record else k): v
                                 for k, v in fields.items()}}
             lines.append(to_json(out).translate(_LINE_BREAKS) + "\n")
@@ -374,9 +378,10 @@ class ParquetWriter(_Writer):
             ("start", pa.int64()), ("end", pa.int64()), ("text", pa.string()),
             ("category", pa.string()), ("rule", pa.string()), ("weight", pa.float64())]))
         basis_t = pa.list_(pa.struct([
-            ("category", pa.string()), ("instrument", pa.string()), ("article", pa.string()),
-            ("summary", pa.string()), ("effective", pa.string()), ("status", pa.string()),
-            ("verify", pa.bool_())]))
+            ("category", pa.string()), ("instrument_key", pa.string()), ("number", pa.string()),
+            ("instrument", pa.string()), ("article", pa.string()), ("summary", pa.string()),
+            ("in_force_from", pa.string()), ("in_force_until", pa.string()),
+            ("verify", pa.bool_()), ("verify_note", pa.string()), ("source", pa.string())]))
         types = {"labels": pa.list_(pa.string()), "evidence": evidence_t,
                  "legal_basis": basis_t, **{s: pa.float64() for s in SCORE_COLUMNS}}
         outputs = [pa.field(n, types.get(f, pa.string()))
@@ -417,7 +422,7 @@ class ParquetWriter(_Writer):
     def write(self, rows: list[Row], results: list[dict[str, Any]]) -> None:
         pa = self._pa
         data = self._input_columns(rows, results)
-        data += [[_jsonl_fields([f], res)[f] for res in results] for f in self.fields]
+        data += [[result_values([f], res)[f] for res in results] for f in self.fields]
         try:
             arrays = [pa.array(col, type=f.type) for col, f in zip(data, self.schema,
                                                                    strict=True)]

@@ -194,6 +194,8 @@ class Classifier:
         self.components = components
         self.manifest = manifest or {}
         self.path = path
+        #: SHA-256 of the manifest file this model was loaded from or saved to, else None.
+        self.manifest_sha256 = modeldir.manifest_sha256(path) if path is not None else None
         #: What a model loaded with ``allow_degraded=True`` runs without ("linear missing");
         #: every prediction's status says so.
         self.degraded = list(degraded)
@@ -257,6 +259,23 @@ class Classifier:
         if self.degraded:
             parts.append(f"degraded={self.degraded}")
         return f"vnmod.Classifier({', '.join(parts)})"
+
+    @property
+    def model_id(self) -> dict[str, Any]:
+        """Which model this is: its ``name``, the ``path`` it was loaded from and the SHA-256
+        of its manifest (``manifest_sha256``, which lists every file's checksum: the same
+        hash means the same model); None for a model that was never saved or loaded."""
+        name = self.manifest.get("name") or (self.path.name if self.path else None)
+        return {"name": name, "path": str(self.path) if self.path else None,
+                "manifest_sha256": self.manifest_sha256}
+
+    @property
+    def model_ref(self) -> str | None:
+        """``name@`` and the manifest hash's first 12 hex digits (what each Prediction's
+        ``model`` says); None for a model that was never saved or loaded."""
+        if self.manifest_sha256 is None:
+            return None
+        return f"{self.model_id['name']}@{self.manifest_sha256[:12]}"
 
     @property
     def component_names(self) -> list[str]:
@@ -378,7 +397,7 @@ class Classifier:
         out = [Prediction(text=item if isinstance(item, str) else None, labels=labels[i],
                           scores={c: float(scores[i, k]) for k, c in enumerate(CATEGORIES)},
                           evidence=evidence[i], status=statuses[i],
-                          components=names if ok[i] else [])
+                          components=names if ok[i] else [], model=self.model_ref)
                for i, item in enumerate(items)]
         return out
 
@@ -402,6 +421,7 @@ class Classifier:
             root, {**keep, **(extra or {}), "components": entries,
                    "thresholds": self.thresholds})
         self.path = root
+        self.manifest_sha256 = modeldir.manifest_sha256(root)
         return root
 
     @classmethod

@@ -10,7 +10,7 @@ import sys
 from collections.abc import Sequence
 
 import vnmod
-from vnmod.taxonomy import CATEGORIES, directive, load_taxonomy
+from vnmod.taxonomy import CATEGORIES, as_date, directive, load_taxonomy
 
 
 def _model(args: argparse.Namespace) -> vnmod.Classifier:
@@ -68,7 +68,10 @@ def cmd_score(args: argparse.Namespace) -> int:
                             chunk_size=args.chunk_size, workers=args.workers,
                             progress=None if args.quiet else sys.stderr,
                             force_progress=args.progress, evidence=args.evidence,
-                            legal_basis=args.legal_basis, excel=args.excel)
+                            legal_basis=args.legal_basis, excel=args.excel,
+                            resume=args.resume, date_column=args.date_column,
+                            provenance=not args.no_provenance,
+                            notify=lambda note: print(f"vnmod score: {note}", file=sys.stderr))
     except OSError as exc:  # disk full, lost permission...: one line, no traceback
         where = f"{exc.filename}: " if exc.filename else ""
         print(f"vnmod score: error: {where}{exc.strerror or exc}", file=sys.stderr)
@@ -82,25 +85,89 @@ def cmd_score(args: argparse.Namespace) -> int:
         print(f"vnmod score: warning: {report.quoting_errors - len(report.warnings):,} more "
               "CSV quoting errors (see the status column)", file=sys.stderr)
     read_as = "" if report.encoding.startswith("utf-8") else f" (read as {report.encoding})"
+    if report.resumed:
+        read_as += f" (resumed after {report.resumed:,})"
     print(f"scored {report.rows:,} rows{read_as} in {report.seconds:.1f}s "
           f"({report.rate:,.0f} rows/s): {report.flagged:,} flagged, {report.not_ok:,} with a "
           f"status other than ok -> {args.output}", file=sys.stderr)
+    if report.undated:
+        print(f"vnmod score: warning: {report.undated:,} dates in {args.date_column!r} could "
+              "not be read; those rows got today's law (see the status column)",
+              file=sys.stderr)
+    if report.provenance is not None:
+        print(f"provenance -> {report.provenance}", file=sys.stderr)
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from vnmod.report import build_report
+
+    try:
+        summary = build_report(args.input, args.output, date_column=args.date_column,
+                               text_column=args.text_column, top=args.top,
+                               table_rows=args.table_rows, lang=args.lang)
+    except OSError as exc:
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"vnmod report: error: {where}{exc.strerror or exc}", file=sys.stderr)
+        return 2
+    dated = f", dates from {summary.date_column!r}" if summary.date_column else ""
+    print(f"report of {summary.rows:,} rows ({summary.flagged:,} flagged{dated}) in "
+          f"{summary.seconds:.1f}s: {summary.bytes / 1e6:.1f} MB -> {summary.output}",
+          file=sys.stderr)
+    return 0
+
+
+def cmd_evidence(args: argparse.Namespace) -> int:
+    from vnmod.evidence import build_case, verify_case
+
+    if args.verify:
+        checked, findings = verify_case(args.input, model=args.model)
+        for f in findings:
+            print(f"{args.input}:{f.line}: " + "; ".join(f.problems))
+        state = "all hold" if not findings else f"{len(findings):,} no longer hold"
+        print(f"checked {checked:,} records of {args.input}: {state}", file=sys.stderr)
+        return 1 if findings else 0
+    if args.output is None:
+        print("vnmod evidence: error: -o/--output is required (or --verify CASE)",
+              file=sys.stderr)
+        return 2
+    summary = build_case(args.input, args.output, category=args.category,
+                         author_column=args.author_column, date_column=args.date_column,
+                         text_column=args.text_column, provenance=args.provenance)
+    per = ", ".join(f"{c} {n:,}" for c, n in summary.per_category.items()) or "none"
+    authors = f" from {summary.authors:,} authors" if args.author_column else ""
+    print(f"{summary.records:,} flagged posts{authors} ({per}) -> {args.output}",
+          file=sys.stderr)
+    if summary.text_mismatches:
+        print(f"vnmod evidence: warning: {summary.text_mismatches:,} texts do not match their "
+              "text_sha256 (edited after scoring?); their records say so", file=sys.stderr)
     return 0
 
 
 def cmd_categories(args: argparse.Namespace) -> int:
+    day = as_date(args.as_of)  # a bad date: ValueError, one line from main()
     taxonomy = load_taxonomy()
     if args.json:
-        out = {k: {"name_vi": c.name_vi, "description": c.description,
-                   "legal_basis": [r.to_dict() for r in c.legal_basis]}
-               for k, c in taxonomy.items()}
+        out = {"as_of": day.isoformat(), "directive": directive(),
+               "categories": {k: {"name_vi": c.name_vi, "description": c.description,
+                                  "description_vi": c.description_vi,
+                                  "legal_basis": [r.to_dict() for r in c.legal_basis_on(day)]}
+                              for k, c in taxonomy.items()}}
         print(json.dumps(out, ensure_ascii=False, indent=2))
         return 0
     print(directive(), end="\n\n")
+    print(f"Căn cứ pháp lý có hiệu lực ngày {day:%d/%m/%Y} (as of {day.isoformat()}). "
+          "[cần kiểm tra]: đối chiếu văn bản chính thức trước khi trích dẫn. "
+          "Không phải tư vấn pháp lý.\n")
     for key, cat in taxonomy.items():
         print(f"{key}: {cat.name_vi}\n  {cat.description}")
-        for ref in cat.legal_basis:
-            print(f"  - {ref}")
+        refs = cat.legal_basis_on(day)
+        if not refs:
+            print("  (không có căn cứ nào trong danh mục có hiệu lực vào ngày này)")
+        for ref in refs:
+            print(f"  - {ref}\n      {ref.summary}")
+            if ref.verify_note:
+                print(f"      Kiểm tra: {ref.verify_note}")
         print()
     return 0
 
@@ -223,7 +290,8 @@ EPILOG = """\
 examples:
   vnmod classify "ĐM thằng ngu này"              classify posts given as arguments
   vnmod score posts.csv -o scored.csv            score a CSV or JSONL file
-  vnmod categories                               the categories and their legal basis"""
+  vnmod report scored.csv -o report.html         an HTML report of a scored file
+  vnmod categories --as-of 2026-07-01            the legal basis in force on a post's date"""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -309,6 +377,17 @@ output (text): LABELS <tab> SCORES <tab> POST, then "  reason: ..." for a flagge
     p.add_argument("--progress", action="store_true",
                    help="show the progress bar even when stderr is not a terminal")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--resume", action="store_true",
+                   help="go on with an interrupted run of the same input, options and -o "
+                        "file from its last checkpoint (the rows it did are kept beside -o); "
+                        "without it such a run is discarded and scoring starts over")
+    p.add_argument("--date-column", default=None,
+                   help="column holding each post's date (ISO 8601, dd/mm/yyyy or Unix time): "
+                        "with --legal-basis a flagged row gets the law in force on its own "
+                        "date; without one, today's law")
+    p.add_argument("--no-provenance", action="store_true",
+                   help="do not write OUTPUT.provenance.json (the model, its manifest hash, "
+                        "thresholds, options, the input's SHA-256 and counts) beside -o")
     with_model(p)
     p.set_defaults(func=cmd_score)
 
@@ -367,7 +446,74 @@ output (text): LABELS <tab> SCORES <tab> POST, then "  reason: ..." for a flagge
     p.add_argument("--int8", action="store_true", help="also write a dynamic int8 model")
     p.set_defaults(func=cmd_export_onnx)
 
+    p = sub.add_parser(
+        "evidence", help="a case file: one checkable record per flagged post",
+        description="Write one self-contained JSON record per flagged post of a file written\n"
+                    "by vnmod score --evidence full: the text and its SHA-256, each evidence\n"
+                    "span with offsets and rule, scores and thresholds, the legal basis in\n"
+                    "force on the post's date, the post's columns and the provenance of the\n"
+                    "run (read from SCORED.provenance.json). --verify re-scores each record's\n"
+                    "text with the model named in it and reports any record that no longer\n"
+                    "holds (text, record or model changed); exit status 1 if one does not.",
+        epilog="""examples:
+  vnmod score posts.csv -o scored.csv --evidence full --date-column created_time
+  vnmod evidence scored.csv -o case.jsonl --author-column author
+  vnmod evidence --verify case.jsonl""")
+    p.add_argument("input", help="the scored file (or, with --verify, the case file)")
+    p.add_argument("-o", "--output", default=None,
+                   help="case file to write (JSON Lines; replaced only when complete)")
+    p.add_argument("--verify", action="store_true",
+                   help="check the case file INPUT instead of writing one")
+    p.add_argument("--category", choices=list(vnmod.CATEGORIES), default=None,
+                   help="only posts flagged with this category (default: every flag)")
+    p.add_argument("--author-column", default=None,
+                   help="column naming each post's author: records are grouped by author, "
+                        "each group led by a line with its counts per category")
+    p.add_argument("--date-column", default=None,
+                   help="column holding each post's date, for the law in force on it "
+                        "(default: the one given to vnmod score; without one, today's law)")
+    p.add_argument("--text-column", default=None,
+                   help="column holding the post (guessed as in vnmod score when omitted)")
+    p.add_argument("--provenance", default=None,
+                   help="the run's provenance file (default: SCORED.provenance.json)")
+    p.add_argument("--model", default=None,
+                   help="with --verify: the model to re-score with (default: the one named "
+                        "in each record)")
+    p.set_defaults(func=cmd_evidence)
+
+    p = sub.add_parser(
+        "report", help="an HTML report of a scored file: charts, top posts, a table",
+        description="Write one self-contained HTML page about a file written by vnmod score:\n"
+                    "counts and shares per category, score histograms, a timeline when the\n"
+                    "posts have dates, the top flagged posts of each category with their\n"
+                    "evidence highlighted and its legal basis, filters, and a paged table of\n"
+                    "the rows. The page loads nothing from the network and switches between\n"
+                    "Vietnamese and English. Needs pip install \"vnmod[report]\".",
+        epilog="""examples:
+  vnmod score posts.csv -o scored.csv --evidence full && vnmod report scored.csv -o report.html
+  vnmod report scored.jsonl -o report.html --date-column created_time --lang en""")
+    p.add_argument("input", help="a .csv, .jsonl or .parquet file written by vnmod score (CSV "
+                                 "highlights evidence only when scored with --evidence full)")
+    p.add_argument("-o", "--output", required=True,
+                   help="HTML file to write (replaced only when complete); - for stdout")
+    p.add_argument("--date-column",
+                   help="column holding each post's date, for the timeline (default: guessed "
+                        "from date, created_time, time, timestamp...; without one, no timeline)")
+    p.add_argument("--text-column", help="column holding the post (guessed as in vnmod score "
+                                         "when omitted)")
+    p.add_argument("--top", type=int, default=10,
+                   help="flagged posts shown per category, highest score first")
+    p.add_argument("--table-rows", type=int, default=200_000,
+                   help="rows put in the table, from the top of the file; 0 for all (the "
+                        "charts and top posts always count every row)")
+    p.add_argument("--lang", choices=["vi", "en"], default="vi",
+                   help="language the page opens in; a button switches")
+    p.set_defaults(func=cmd_report)
+
     p = sub.add_parser("categories", help="the categories and their legal basis")
+    p.add_argument("--as-of", metavar="DATE",
+                   help="the post's date, YYYY-MM-DD: list the provisions in force that day "
+                        "(default: today)")
     p.add_argument("--json", action="store_true",
                    help="print the categories and their legal basis as JSON")
     p.set_defaults(func=cmd_categories)

@@ -100,6 +100,13 @@ def sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def manifest_sha256(root: Path) -> str | None:
+    """SHA-256 of ``root``'s manifest file (None if it has none): as the manifest lists every
+    file's checksum, this one hash names the whole model."""
+    where = Path(root) / MANIFEST_NAME
+    return sha256(where) if where.is_file() else None
+
+
 def _outside(root: Path, path: Path) -> bool:
     real, base = path.resolve(), root.resolve()
     return real != base and base not in real.parents

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -49,6 +50,14 @@ class Prediction:
     evidence: list[Evidence] = field(default_factory=list)
     status: str = "ok"
     components: list[str] = field(default_factory=list)
+    #: The model that made it: ``name@`` and the first 12 hex digits of the SHA-256 of its
+    #: manifest (which lists every file's checksum), e.g. ``vnmod-base@3f2a9c01b7de``.
+    model: str | None = None
+
+    @property
+    def text_sha256(self) -> str | None:
+        """SHA-256 (hex) of the exact text scored, as UTF-8: ties a flag to its text."""
+        return text_sha256(self.text)
 
     @property
     def label(self) -> str:
@@ -67,15 +76,24 @@ class Prediction:
 
     @property
     def legal_basis(self) -> dict[str, list[dict[str, Any]]]:
-        """Legal references for each flagged category (from the taxonomy)."""
-        from vnmod.taxonomy import load_taxonomy
+        """Legal references in force today for each flagged category (from the taxonomy);
+        :meth:`legal_basis_on` gives those of another day, such as the post's own."""
+        return self.legal_basis_on(None)
 
-        taxonomy = load_taxonomy()
-        return {c: [ref.to_dict() for ref in taxonomy[c].legal_basis] for c in self.labels}
+    def legal_basis_on(self, day: Any = None) -> dict[str, list[dict[str, Any]]]:
+        """Legal references in force on ``day`` (a date or ISO string; None: today) for each
+        flagged category."""
+        from vnmod.taxonomy import legal_basis
 
-    def to_dict(self, *, legal_basis: bool = True) -> dict[str, Any]:
+        return {c: [ref.to_dict() for ref in legal_basis(c, day)] for c in self.labels}
+
+    def to_dict(self, *, legal_basis: bool = True, as_of: Any = None) -> dict[str, Any]:
+        """A JSON-ready dict; ``legal_basis`` adds the references in force on ``as_of``
+        (None: today)."""
         out: dict[str, Any] = {
             "text": self.text,
+            "text_sha256": self.text_sha256,
+            "model": self.model,
             "label": self.label,
             "labels": list(self.labels),
             "scores": {k: round(float(v), 4) for k, v in self.scores.items()},
@@ -84,5 +102,12 @@ class Prediction:
             "components": list(self.components),
         }
         if legal_basis:
-            out["legal_basis"] = self.legal_basis
+            out["legal_basis"] = self.legal_basis_on(as_of)
         return out
+
+
+def text_sha256(text: str | None) -> str | None:
+    """SHA-256 (hex) of ``text`` as UTF-8 (lone surrogates escaped); None for no text."""
+    if not isinstance(text, str):
+        return None
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()

@@ -32,7 +32,8 @@ from collections import Counter
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from vnmod.batch_output import EVIDENCE_MODES, InputShape, ParquetWriter, _jsonl_fields
+from vnmod.batch_output import EVIDENCE_MODES, InputShape, ParquetWriter, result_values
+from vnmod.dates import post_date
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -127,8 +128,8 @@ def _result_layout(columns: list[str], evidence: str, legal_basis: bool
 
 
 def _score_batches(batches: Iterator[pa.RecordBatch], *, text_index: int, model_key: str | None,
-                   fields: list[str], results: pa.Schema, with_reason: bool
-                   ) -> Iterator[pa.RecordBatch]:
+                   fields: list[str], results: pa.Schema, with_reason: bool,
+                   date_index: int | None = None) -> Iterator[pa.RecordBatch]:
     """On an executor: each batch, in order, with the result columns appended."""
     import pyarrow as pa
 
@@ -140,21 +141,27 @@ def _score_batches(batches: Iterator[pa.RecordBatch], *, text_index: int, model_
     for batch in batches:
         preds = clf.predict(batch.column(text_index).to_pylist())
         rows = [result_fields(p, reason) for p in preds]
-        arrays = [pa.array([_jsonl_fields([f], r)[f] for r in rows], type=col.type)
+        if date_index is not None:  # the legal basis in force on each post's own date
+            for r, day in zip(rows, batch.column(date_index).to_pylist(), strict=True):
+                r["as_of"] = post_date(day)
+        arrays = [pa.array([result_values([f], r)[f] for r in rows], type=col.type)
                   for f, col in zip(fields, results, strict=True)]
         schema = pa.schema([*batch.schema, *results])
         yield pa.RecordBatch.from_arrays([*batch.columns, *arrays], schema=schema)
 
 
 def score(df: DataFrame, text_col: str = "text", *, model: str | os.PathLike | None = None,
-          evidence: str = "full", legal_basis: bool = False) -> DataFrame:
+          evidence: str = "full", legal_basis: bool = False,
+          date_col: str | None = None) -> DataFrame:
     """``df`` with the result columns of ``vnmod score ... -o out.parquet`` appended.
 
     ``text_col``: the string column holding the posts. ``model``: a shipped model's name or a
     model directory's path (present on every executor), default the shipped default; each
     executor's Python worker loads it once. ``evidence``: ``"full"`` (``reason`` and
     ``evidence``), ``"short"`` (``reason``) or ``"none"``; ``legal_basis`` adds each flag's
-    legal references. Lazy: nothing runs until an action (``write``, ``count``...); a missing
+    legal references, those in force on the post's date when ``date_col`` names a date,
+    timestamp or string column (:func:`vnmod.dates.post_date`; today's law where it is null
+    or unreadable). Lazy: nothing runs until an action (``write``, ``count``...); a missing
     or non-string column, an unknown mode or model raises here, before any job.
     """
     _require_pyspark()
@@ -188,6 +195,9 @@ def score(df: DataFrame, text_col: str = "text", *, model: str | os.PathLike | N
         raise TypeError(f"text column {text_col!r} is {text_type.simpleString()}, not a string "
                         f"column; cast it first, e.g. "
                         f"df.withColumn({text_col!r}, df[{text_col!r}].cast('string'))")
+    if date_col is not None and date_col not in columns:
+        raise ValueError(f"date column {date_col!r} not found; the DataFrame has columns "
+                         f"{columns}")
     fields, results = _result_layout(columns, evidence, legal_basis)
     clash = [n for n in results.names if n in columns]
     if clash:
@@ -197,7 +207,8 @@ def score(df: DataFrame, text_col: str = "text", *, model: str | os.PathLike | N
     out = T.StructType([*schema.fields, *(T.StructField(f.name, _spark_type(f.type), True)
                                           for f in results)])
     func = functools.partial(_score_batches, text_index=text_index, model_key=key,
-                             fields=fields, results=results, with_reason=evidence != "none")
+                             fields=fields, results=results, with_reason=evidence != "none",
+                             date_index=columns.index(date_col) if date_col else None)
     return df.mapInArrow(func, out)
 
 

@@ -28,6 +28,7 @@ from typing import Any
 from vnmod._resources import tomllib
 from vnmod.report.scored import ReportError, Scored, parse_dates, parse_evidence, read_scored
 from vnmod.taxonomy import CATEGORIES, load_taxonomy
+from vnmod.taxonomy import legal_basis as references_in_force
 
 __all__ = ["LANGUAGES", "ReportError", "ReportSummary", "build_report", "highlight_segments",
            "legal_basis", "strings"]
@@ -57,9 +58,10 @@ class ReportSummary:
 
 
 def legal_basis(category: str) -> list[str]:
-    """The legal references of ``category``, one display line each: the one place the report
-    reads the taxonomy's legal basis."""
-    return [str(ref) for ref in load_taxonomy()[category].legal_basis]
+    """The legal references of ``category`` in force today, one display line each: the one
+    place the report reads the taxonomy's legal basis (``vnmod evidence`` gives each post the
+    law of its own date)."""
+    return [str(ref) for ref in references_in_force(category)]
 
 
 def _resource(name: str) -> str:
