@@ -190,7 +190,8 @@ def run(src: Path, dst: Path, workers: int, chunk_size: int, model: str | None,
             "peak_tree_rss_mb": round(peak_rss), "peak_tree_pss_mb": round(peak_pss),
             "max_process_rss_mb": round(usage.ru_maxrss / 1024) if usage else None,
             "processes": procs, "rss_growth_mb_per_100k_rows": _round(_slope(growth)),
-            "summary": err.strip().splitlines()[-1] if err.strip() else "",
+            "summary": next((line for line in err.splitlines() if line.startswith("scored ")),
+                            ""),
             "timeline": timeline[::step]}
 
 
