@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
+import subprocess
+import time
 
 
 def default_signals() -> None:
@@ -19,3 +22,18 @@ def group_alive(pgid: int) -> bool:
     except ProcessLookupError:
         return False
     return True
+
+
+def assert_group_ends(pgid: int, timeout: float) -> None:
+    """Wait up to ``timeout`` seconds for the process group to end; fail if one outlives it."""
+    deadline = time.time() + timeout
+    while group_alive(pgid) and time.time() < deadline:
+        time.sleep(0.05)
+    assert not group_alive(pgid), "a worker outlived the run"
+
+
+def kill_group(proc: subprocess.Popen) -> None:
+    """Kill what is left of ``proc``'s process group and reap ``proc``."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait(30)

@@ -27,7 +27,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from _procs import default_signals, group_alive
+from _procs import assert_group_ends, default_signals, kill_group
 from vnmod.batch import BatchError, defuse, score_file
 from vnmod.cli import main
 
@@ -476,14 +476,9 @@ def test_signal_midway_leaves_no_temp_file_and_the_old_output(tmp_path, signum, 
         assert proc.poll() is None, "the run ended before the signal"
         os.killpg(proc.pid, signum)  # as a terminal or a service manager does
         assert proc.wait(30) == code
-        deadline = time.time() + 5
-        while group_alive(proc.pid) and time.time() < deadline:
-            time.sleep(0.05)
-        assert not group_alive(proc.pid), "a worker outlived the run"
+        assert_group_ends(proc.pid, 5)
     finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(30)
+        kill_group(proc)
         proc.stderr.close()
     assert _temp_files(tmp_path) == []
     assert dst.read_text(encoding="utf-8") == "previous run\n"

@@ -28,7 +28,7 @@ from pathlib import Path
 
 import pytest
 
-from _procs import default_signals, group_alive
+from _procs import assert_group_ends, default_signals, kill_group
 from vnmod import batch_resume
 from vnmod.batch import BatchError, score_file
 from vnmod.batch_resume import checkpoint_path, code_fingerprint, stopped_path
@@ -133,14 +133,9 @@ def test_killed_run_resumes_to_the_bytes_of_an_uninterrupted_run(tmp_path, big, 
         else:
             os.killpg(proc.pid, signum)
         assert proc.wait(30) == -signum
-        deadline = time.time() + 10
-        while group_alive(proc.pid) and time.time() < deadline:
-            time.sleep(0.05)
-        assert not group_alive(proc.pid), "a worker outlived the run"
+        assert_group_ends(proc.pid, 10)
     finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(30)
+        kill_group(proc)
         err = proc.stderr.read().decode("utf-8", "replace")
         proc.stderr.close()
     assert not dst.exists()
