@@ -18,12 +18,14 @@ from itertools import accumulate
 import regex
 
 from vnmod._resources import list_dir, read_toml, read_tsv
-from vnmod.text import confusables
+from vnmod.text import confusables, diacritics
 from vnmod.text.syllables import VOWELS, has_tone_in_place, is_syllable, split_run
 from vnmod.text.typing_methods import Decoded, decode_telex, decode_vni
 from vnmod.text.vietnamese import has_diacritics, split_tone, strip_diacritics, with_tone
 
 PLACEHOLDERS = ("<url>", "<email>", "<phone>", "<money>")
+#: Put the marks back on posts typed without them (vnmod.text.diacritics) before matching.
+RESTORE_DIACRITICS = False
 
 _LETTER = r"[^\W\d_]"
 _LETTER_RUN = re.compile(r"[^\W\d_]+")
@@ -527,6 +529,22 @@ def _teencode(buf: _Buffer, s: dict, unaccented: bool) -> None:
         buf.sub(_WORD, lambda m: table.get(m.group(0)))
 
 
+def _restore_diacritics(buf: _Buffer) -> None:
+    """Marks put back on a post typed without them (:mod:`vnmod.text.diacritics`), letter for
+    letter; words with only a space between them are one context."""
+    matches = list(_WORD.finditer(buf.text))
+    restored: list[str] = []
+    run: list[str] = []
+    for k, m in enumerate(matches):
+        if k and buf.text[matches[k - 1].end():m.start()] != " ":
+            restored.extend(diacritics.restore(run))
+            run = []
+        run.append(m.group(0))
+    restored.extend(diacritics.restore(run))
+    replacements = iter(restored)
+    buf.sub(_WORD, lambda m: next(replacements))
+
+
 def _is_unaccented(text: str) -> bool:
     words = [w for w in _WORD.findall(text) if not w.isdigit()]
     return bool(words) and sum(map(has_diacritics, words)) / len(words) < 0.1
@@ -560,7 +578,11 @@ def normalise(text: str) -> Normalised:
     _split_runs(buf, s)
     buf.sub(_OLD_TONE, _tone)
     unaccented = _is_unaccented(buf.text)
-    _teencode(buf, s, unaccented)
+    if unaccented and RESTORE_DIACRITICS:  # expand with marks, then mark the rest
+        _teencode(buf, s, False)
+        _restore_diacritics(buf)
+    else:
+        _teencode(buf, s, unaccented)
     # Leading/trailing whitespace carries nothing.
     buf.sub(_EDGE_SPACE, lambda m: "")
     return buf.freeze(text, unaccented)

@@ -1,0 +1,64 @@
+"""Count pairs of adjacent Vietnamese syllables in the public corpora's training splits.
+
+    python data/diacritics/build_bigrams.py  # writes src/vnmod/resources/syllable_bigrams.tsv
+
+The counts let the normaliser put the diacritics back on a post typed without them ('may la
+thang ngu' -> 'mày là thằng ngu', see vnmod/text/diacritics.py). Only aggregate counts of
+pairs seen at least MIN_COUNT times are written, from posts written with diacritics (at least
+half their syllables carry one): no post, no sentence. Corpora are read in place from
+$VNMOD_DATA_DIR (default ../shared/data); the test splits are never read.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+import unicodedata
+from collections import Counter
+from pathlib import Path
+
+from vnmod.data import load_corpus
+from vnmod.text.syllables import is_syllable
+from vnmod.text.vietnamese import has_diacritics
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "syllables"))
+from build_counts import CORPORA  # noqa: E402  (the same corpora as the syllable counts)
+
+MIN_COUNT = 3
+OUT = Path(__file__).resolve().parents[2] / "src" / "vnmod" / "resources" / "syllable_bigrams.tsv"
+# A run of words with only spaces between them: punctuation and line breaks end a run.
+_RUN = re.compile(r"[^\W\d_]+(?: [^\W\d_]+)*")
+
+
+def pairs(text: str) -> list[tuple[str, str]]:
+    """Adjacent syllable pairs of an accented post (none for a post mostly without marks)."""
+    text = unicodedata.normalize("NFC", text).lower()
+    words = re.findall(r"[^\W\d_]+", text)
+    syllables = [w for w in words if is_syllable(w)]
+    if not syllables or sum(map(has_diacritics, syllables)) < len(syllables) / 2:
+        return []
+    out = []
+    for run in _RUN.findall(" ".join(text.split())):
+        ws = run.split(" ")
+        out.extend((a, b) for a, b in zip(ws, ws[1:]) if is_syllable(a) and is_syllable(b))
+    return out
+
+
+def main() -> int:
+    counts: Counter[tuple[str, str]] = Counter()
+    for name in CORPORA:
+        frame = load_corpus(name, split="train")
+        for text in frame["text"]:
+            counts.update(pairs(str(text)))
+        print(f"{name}: {len(frame)} posts, {len(counts)} pairs so far", file=sys.stderr)
+    rows = sorted((a, b, c) for (a, b), c in counts.items() if c >= MIN_COUNT)
+    header = ("# Adjacent syllable pair counts over the accented posts of the training splits of "
+              + ", ".join(CORPORA) + f" (>= {MIN_COUNT}); built by "
+              "data/diacritics/build_bigrams.py.\n")
+    OUT.write_text(header + "".join(f"{a}\t{b}\t{c}\n" for a, b, c in rows), encoding="utf-8")
+    print(f"wrote {len(rows)} pairs to {OUT}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,112 @@
+"""Put the diacritics back on a post typed without them: 'may la thang ngu' -> 'mày là thằng
+ngu'.
+
+Each syllable typed without marks may stand for any syllable that strips to it ('la' is 'la',
+'là', 'lá', 'lạ'...). The most likely sequence is chosen by a syllable bigram model (Viterbi)
+counted on the accented posts of the public corpora's training splits
+(``resources/syllable_bigrams.tsv``, built by ``data/diacritics/build_bigrams.py``), smoothed
+towards each syllable's own frequency. A word that is no syllable, or that already carries a
+mark, is left as it is and ends the context. Every rewrite is letter for letter (an accented
+letter is one character, as its bare form), so offsets are unchanged.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from functools import lru_cache
+
+from vnmod._resources import read_tsv
+from vnmod.text.vietnamese import has_diacritics, strip_diacritics
+
+BIGRAM_WEIGHT = 0.8  # interpolation: bigram estimate vs the syllable's own frequency
+MAX_CANDIDATES = 8  # accented forms kept per bare syllable, most frequent first
+
+
+class _Model:
+    """Costs (-log probabilities) of each syllable after another, computed once."""
+
+    def __init__(self) -> None:
+        pair_counts: dict[tuple[str, str], int] = {}
+        unigram: dict[str, int] = defaultdict(int)
+        following: dict[str, int] = defaultdict(int)
+        for a, b, c in read_tsv("syllable_bigrams.tsv"):
+            n = int(c)
+            pair_counts[(a, b)] = n
+            unigram[b] += n
+            unigram[a] += 0  # seen
+            following[a] += n
+        total = sum(unigram.values()) or 1
+        forms: dict[str, list[str]] = defaultdict(list)
+        for word in sorted(unigram, key=lambda w: -unigram[w]):
+            forms[strip_diacritics(word)].append(word)
+        self.forms = {k: v[:MAX_CANDIDATES] for k, v in forms.items()}
+        p1 = {w: max(n / total, 0.5 / total) for w, n in unigram.items()}
+        #: -log P(w) (no context), and -log of the interpolation with no pair seen.
+        self.alone = {w: -math.log(p) for w, p in p1.items()}
+        self.unseen = {w: -math.log((1 - BIGRAM_WEIGHT) * p) for w, p in p1.items()}
+        self.after = {(a, b): -math.log(BIGRAM_WEIGHT * n / following[a]
+                                        + (1 - BIGRAM_WEIGHT) * p1[b])
+                      for (a, b), n in pair_counts.items()}
+        self.has_followers = frozenset(a for a, n in following.items() if n)
+
+    def cost(self, prev: str | None, word: str) -> float:
+        """-log P(word | prev), interpolated with P(word)."""
+        if prev is None or prev not in self.has_followers:
+            return self.alone[word]
+        return self.after.get((prev, word), self.unseen[word])
+
+
+@lru_cache(maxsize=1)
+def _model() -> _Model:
+    return _Model()
+
+
+def candidates(word: str) -> list[str]:
+    """The accented syllables ``word`` may stand for, most frequent first ([] if none)."""
+    return _model().forms.get(word, [])
+
+
+def restore(words: list[str]) -> list[str]:
+    """``words`` (lower case, in order, one context) with marks put back where they were
+    missing; a word that carries marks or is no known bare syllable stays and resets the
+    context."""
+    model = _model()
+    out = list(words)
+    i = 0
+    while i < len(words):
+        if has_diacritics(words[i]) or not model.forms.get(words[i]):
+            i += 1
+            continue
+        j = i
+        while j < len(words) and not has_diacritics(words[j]) and model.forms.get(words[j]):
+            j += 1
+        prev = words[i - 1] if i > 0 and has_diacritics(words[i - 1]) else None
+        out[i:j] = _viterbi(model, words[i:j], prev)
+        i = j
+    return out
+
+
+def _viterbi(model: _Model, words: list[str], prev: str | None) -> list[str]:
+    """The cheapest accented reading of a run of bare syllables after ``prev``."""
+    cost = model.cost
+    layer = {form: cost(prev, form) for form in model.forms[words[0]]}
+    back: list[dict[str, str]] = []
+    for word in words[1:]:
+        nxt: dict[str, float] = {}
+        ptr: dict[str, str] = {}
+        for form in model.forms[word]:
+            best_last, best = "", math.inf
+            for last, c in layer.items():
+                total = c + cost(last, form)
+                if total < best:
+                    best_last, best = last, total
+            nxt[form], ptr[form] = best, best_last
+        layer = nxt
+        back.append(ptr)
+    form = min(layer, key=layer.__getitem__)
+    path = [form]
+    for ptr in reversed(back):
+        form = ptr[form]
+        path.append(form)
+    return path[::-1]
