@@ -98,3 +98,15 @@ def test_strip_diacritics_keeps_length():
 def test_non_text_is_a_clear_type_error():
     with pytest.raises(TypeError, match="expects a str"):
         normalise(None)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("lhzalo0933.222.111", "lhzalo <phone>"),            # a phone number glued to a word
+    ("ib0905123456", "inbox <phone>"),
+    ("iphone15 promax", "iphone15 promax"),               # a model number is no phone
+    ("thanhtoantruoc", "thanh toan truoc"),               # a long unaccented run, all syllables
+    ("nhanhangtrongngayvcb", "nhan hang trong ngay vcb"), # ... a few letters fit nothing
+    ("facebook", "facebook"),                             # short runs only into known pieces
+])
+def test_glued_phone_numbers_and_long_unaccented_runs(text, expected):
+    assert normalise(text).text == expected

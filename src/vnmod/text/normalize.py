@@ -300,6 +300,7 @@ _ASCII_WORD = re.compile(r"(?<![\w<])[a-z0-9]+(?![\w>])")
 # A run of letters between non-letters (digits included: 'phạttù2năm'); longer runs are no text.
 _RUN = re.compile(r"(?<![^\W\d_<])[^\W\d_]{4,400}(?![^\W\d_>])")
 MIN_ASCII_RUN = 8  # an unaccented run is cut from this length, only into known pieces
+LONG_ASCII_RUN = 12  # ... from this one, with a few letters that fit no piece
 
 
 def _nfc(buf: _Buffer, s: dict) -> None:
@@ -402,7 +403,10 @@ def _split_runs(buf: _Buffer, s: dict) -> None:
         split = split_run(word, vocabulary if accented else s["vowelled"])
         if _stray_abbreviation(split.pieces, vocabulary):  # cut again without them
             split = split_run(word, s["vowelled"])
-        allowed = len(word) // 3 if accented else 0  # letters that fit no piece
+        # Letters that fit no piece: a third in an accented run; in a long unaccented one
+        # ('bantknganhangvcb'), a fifth (a brand or bank code), none in a shorter one.
+        allowed = (len(word) // 3 if accented
+                   else len(word) // 5 if len(word) >= LONG_ASCII_RUN else 0)
         if len(split.pieces) < 2 or split.unknown > allowed:
             continue
         at = m.start()
@@ -438,14 +442,19 @@ def _mask(buf: _Buffer, s: dict) -> None:
 _PUNCT_GLUE = re.compile(r"(?<=[^\W_])(?:[,;!?]|\.(?!\d))(?=[^\W\d_])")
 _LETTERS_THEN_DIGIT = re.compile(r"(?<![^\W\d_])[^\W\d_]{2,}(?=\d)")
 _DIGIT_THEN_LETTERS = re.compile(r"(?<=\d)[^\W\d_]{2,}")
+# A phone number glued to the word before it ('lhzalo0933222111', 'sdt0386xxx2xx').
+_LETTERS_THEN_PHONE = re.compile(r"(?<=[^\W\d_])(?=(?:\+84|84|0)[ .-]?[1-9x*](?:[ .-]?[0-9x*]){7,9}"
+                                 r"(?![\w*]))")
 
 
 def _respace_digits(buf: _Buffer, s: dict) -> None:
-    """'giá800k' -> 'giá 800k' (then masked as money), before leetspeak reads '1' as 'i'."""
+    """'giá800k' -> 'giá 800k' (then masked as money), 'zalo0933222111' -> 'zalo 0933222111'
+    (a phone number), before leetspeak reads '1' as 'i'."""
     cuts = {m.end() for m in _LETTERS_THEN_DIGIT.finditer(buf.text)
             if has_diacritics(m.group(0)) and m.group(0) not in s["known"]}
     cuts.update(m.start() for m in _DIGIT_THEN_LETTERS.finditer(buf.text)
                 if has_diacritics(m.group(0)) and m.group(0) not in s["known"])
+    cuts.update(m.start() for m in _LETTERS_THEN_PHONE.finditer(buf.text))
     if cuts:
         buf.insert_spaces(sorted(cuts))
         _mask(buf, s)
