@@ -110,3 +110,15 @@ def test_non_text_is_a_clear_type_error():
 ])
 def test_glued_phone_numbers_and_long_unaccented_runs(text, expected):
     assert normalise(text).text == expected
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("ng\nay", "ngay"),          # an abbreviation and a syllable: 'ngay' is likelier whole
+    ("khô\nng", "không"),
+    ("hà\nng", "hàng"),
+    ("có\nanh", "có anh"),       # two words that make no syllable stay two
+    ("chào\nmọi người", "chào mọi người"),
+])
+def test_a_line_break_inside_a_syllable_is_joined_when_the_syllable_is_likelier_whole(
+        text, expected):
+    assert normalise(text).text == expected

@@ -331,9 +331,12 @@ def _unbreak(buf: _Buffer, s: dict) -> None:
     def join(m: regex.Match[str]) -> str | None:
         a, b, at = _letters_around(m.string, m.start(), m.end())
         a, lower_b = a.lower(), b.lower()
-        if word(a) and word(lower_b):  # two words: joined only into a known word or into a
-            joined = a + lower_b           # syllable with its tone in place ('lừ\na', not
-            return "" if joined in words or has_tone_in_place(joined) else None  # 'có\nanh')
+        if word(a) and word(lower_b):  # two words: joined only into a known word, a syllable
+            joined = a + lower_b           # with its tone in place ('lừ\na', not 'có\nanh'), or
+            if joined in words or has_tone_in_place(joined):  # a syllable likelier whole than
+                return ""                                     # cut ('ng\nay', 'khô\nng')
+            whole = is_syllable(joined) and split_run(joined, words).pieces == (joined,)
+            return "" if whole else None
         if word(a + lower_b):
             return ""
         after_digit = at > 0 and m.string[at - 1].isdigit()
