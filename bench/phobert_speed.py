@@ -45,14 +45,17 @@ def read_posts(split: str) -> list[str]:
 
 def build_model(workdir: Path, train_segmented: list[str], vocab_dir: Path | None) -> Path:
     """A vnmod PhoBERT directory with random base-size weights."""
-    from vnmod.backends.phobert_build import learn_fastbpe, random_phobert
-    from vnmod.backends.phobert_checkpoint import (
+    from vnmod.backends.transformer.checkpoint import (
         META_FORMAT,
         file_record,
         library_versions,
         write_metadata,
     )
-    from vnmod.backends.phobert_tokenizer import FastPhobertTokenizer, segmentation_settings
+    from vnmod.backends.transformer.phobert_build import learn_fastbpe, random_phobert
+    from vnmod.backends.transformer.phobert_tokenizer import (
+        FastPhobertTokenizer,
+        segmentation_settings,
+    )
     from vnmod.taxonomy import CATEGORIES
 
     if vocab_dir is None:
@@ -75,7 +78,7 @@ def build_model(workdir: Path, train_segmented: list[str], vocab_dir: Path | Non
 
 def fixed_length_fp32(backend, texts: list[str], batch_size: int, length: int = 128):
     """The baseline: every post padded (or truncated) to ``length`` tokens, input order."""
-    from vnmod.backends.phobert_tokenizer import PAD_ID
+    from vnmod.backends.transformer.phobert_tokenizer import PAD_ID
 
     seqs = backend.tokenizer.encode(texts)
     out = []
@@ -107,9 +110,12 @@ def main() -> None:
     import torch
     from transformers import PhobertTokenizer
 
-    from vnmod.backends.phobert import PhobertBackend
-    from vnmod.backends.phobert_export import export_onnx
-    from vnmod.backends.phobert_tokenizer import FastPhobertTokenizer, segment_for_phobert
+    from vnmod.backends.transformer import PhobertBackend
+    from vnmod.backends.transformer.export import export_onnx
+    from vnmod.backends.transformer.phobert_tokenizer import (
+        FastPhobertTokenizer,
+        segment_for_phobert,
+    )
     from vnmod.text import normalise
 
     torch.set_num_threads(args.threads)

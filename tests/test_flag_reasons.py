@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from vnmod.backends.base import Backend
 from vnmod.backends.rules import RulesBackend
 from vnmod.classifier import Classifier
 from vnmod.prediction import Evidence
@@ -60,7 +61,7 @@ def test_cli_classify_dot_is_clean(capsys):
     assert out["labels"] == [] and out["scores"]["fake_news"] == 0.0
 
 
-class _Loud:
+class _Loud(Backend):
     """A learned component that is sure of every category and explains with whatever n-gram
     it finds first: a digit, a symbol, a unit, a placeholder, or a real word."""
 

@@ -87,7 +87,8 @@ def test_normalise_never_raises_and_maps_back_into_the_original(text):
 @SETTINGS
 @given(TEXT)
 def test_rules_never_raise_and_quote_the_original(rules, text):
-    scores, evidence, bounds = rules.analyse([normalise(text)])
+    views, evidence, bounds = rules.analyse([normalise(text)])
+    scores = views["rules"]
     assert scores.shape == (1, len(CATEGORIES)) and bounds.shape == (1, len(CATEGORIES), 2)
     assert ((scores >= 0) & (scores <= 1)).all()
     assert (bounds[..., 0] <= bounds[..., 1]).all()

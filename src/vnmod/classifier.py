@@ -13,8 +13,7 @@ from typing import Any
 import numpy as np
 
 from vnmod import modeldir
-from vnmod.backends.base import BackendUnavailable
-from vnmod.backends.rules import RulesBackend
+from vnmod.backends.base import Backend, BackendUnavailable, default_types
 from vnmod.combine import apply_stack, stack_key, weighted_mean
 from vnmod.prediction import Evidence, Prediction
 from vnmod.reasons import readable
@@ -132,32 +131,24 @@ def _distinct(items: list[object]) -> tuple[list[object], list[int]]:
     return unique, where
 
 
-def _view_names(backend: Any) -> list[str]:
-    """The probability views a backend contributes to the stack (usually just its name)."""
-    return list(getattr(backend, "view_names", [backend.name]))
-
-
-def component_probas(backends: Sequence[Any], docs: Sequence[Normalised]
+def component_probas(backends: Sequence[Backend], docs: Sequence[Normalised]
                      ) -> tuple[dict[str, np.ndarray], list[list[Evidence]], np.ndarray]:
     """Every backend's probability views of ``docs`` (``{view name: (n, 4)}``), the evidence
-    the backends that analyse (the rules) found, and the bounds ``(n, 4, 2)`` (floor,
-    ceiling) they set on the final scores: strong profanity cannot be combined away, and a
-    post of punctuation is not news."""
+    they found (the rules' located hits), and the bounds ``(n, 4, 2)`` (floor, ceiling) they
+    set on the final scores: strong profanity cannot be combined away, and a post of
+    punctuation is not news."""
     probas: dict[str, np.ndarray] = {}
     evidence: list[list[Evidence]] = [[] for _ in docs]
     bounds = np.zeros((len(docs), len(CATEGORIES), 2))
     bounds[:, :, 1] = 1.0
     for backend in backends:
-        if hasattr(backend, "views"):
-            probas.update(backend.views(docs))
-        elif hasattr(backend, "analyse"):
-            probas[backend.name], found, bound = backend.analyse(docs)
-            bounds[:, :, 0] = np.maximum(bounds[:, :, 0], bound[:, :, 0])
-            bounds[:, :, 1] = np.minimum(bounds[:, :, 1], bound[:, :, 1])
-            for i, items in enumerate(found):
-                evidence[i].extend(items)
-        else:
-            probas[backend.name] = backend.predict_proba(docs)
+        found = backend.analyse(docs)
+        probas.update(found.views)
+        if found.bounds is not None:
+            bounds[:, :, 0] = np.maximum(bounds[:, :, 0], found.bounds[:, :, 0])
+            bounds[:, :, 1] = np.minimum(bounds[:, :, 1], found.bounds[:, :, 1])
+        for i, items in enumerate(found.evidence):
+            evidence[i].extend(items)
     return probas, evidence, bounds
 
 
@@ -185,7 +176,7 @@ class Classifier:
     see :class:`vnmod.sklearn.VnmodClassifier`.
     """
 
-    def __init__(self, components: list[tuple[Any, float]], *,
+    def __init__(self, components: list[tuple[Backend, float]], *,
                  thresholds: Mapping[str, float] | None = None,
                  manifest: dict[str, Any] | None = None, path: Path | None = None,
                  degraded: Sequence[str] = ()) -> None:
@@ -199,14 +190,18 @@ class Classifier:
         #: What a model loaded with ``allow_degraded=True`` runs without ("linear missing");
         #: every prediction's status says so.
         self.degraded = list(degraded)
-        views = [name for b, _ in components for name in _view_names(b)]
+        views = [name for b, _ in components for name in b.view_names]
         # The stack fitted on exactly these components, if the manifest has one; else a
         # weighted mean of their probabilities.
         self._stack = self.manifest.get("combine", {}).get("stacks", {}).get(stack_key(views))
-        self._weights = {name: w for b, w in components for name in _view_names(b)}
+        self._weights = {name: w for b, w in components for name in b.view_names}
         self._thresholds = dict.fromkeys(CATEGORIES, 0.5)
-        if thresholds:
-            self.thresholds = thresholds
+        # The one place thresholds are decided: those given, else those fitted with the stack
+        # of exactly these components, else the manifest's, else 0.5.
+        chosen = thresholds or (self._stack or {}).get("thresholds") or \
+            self.manifest.get("thresholds")
+        if chosen:
+            self.thresholds = chosen
 
     # -- thresholds ---------------------------------------------------------------------
     @property
@@ -299,10 +294,9 @@ class Classifier:
         if not live:
             return
         for backend, _ in self.components:
-            if hasattr(backend, "explain"):
-                extra = backend.explain([docs[i] for i in live], [labels[i] for i in live])
-                for i, items in zip(live, extra, strict=True):
-                    evidence[i].extend(items)
+            extra = backend.explain([docs[i] for i in live], [labels[i] for i in live])
+            for i, items in zip(live, extra, strict=True):
+                evidence[i].extend(items)
 
     def _run(self, items: list[object]) -> tuple[np.ndarray, list[list[Evidence]], list[str],
                                                   list[Normalised | None]]:
@@ -449,7 +443,7 @@ class Classifier:
                 f"model {root} is not as saved: {modeldir.describe(problems)}. Copy the model "
                 f"directory again or re-save it; allow_degraded=True (CLI: --allow-degraded) "
                 f"runs on the parts that verify")
-        components: list[tuple[Any, float]] = []
+        components: list[tuple[Backend, float]] = []
         degraded: list[str] = []
         for entry in manifest.get("components", []):
             kind = entry.get("type")
@@ -460,13 +454,11 @@ class Classifier:
                    if folder == "." or rel.startswith(folder + "/")}
             for rel in bad:
                 problems.pop(rel)
-            # The files were hashed once above: PhoBERT need not hash its weights again.
-            config = {**entry.get("config", {}), **({"verify": False} if kind == "phobert"
-                                                    else {})}
             try:
                 if bad:
                     raise BackendUnavailable(modeldir.describe(bad))
-                backend = backend_cls.load(sub, config)
+                # Every file was hashed once above; a backend's load hashes none again.
+                backend = backend_cls.load(sub, entry.get("config", {}))
             except BackendUnavailable as exc:
                 if not allow_degraded:
                     raise modeldir.ModelDirError(
@@ -485,10 +477,7 @@ class Classifier:
             warnings.warn(f"vnmod: model {root.name!r} is not as saved "
                           f"({modeldir.describe(problems)}); loading anyway (allow_degraded).",
                           RuntimeWarning, stacklevel=2)
-        if not any(isinstance(b, RulesBackend) for b, _ in components):
-            components.append((RulesBackend(), 1.0))
-        clf = cls(components, thresholds=manifest.get("thresholds"), manifest=manifest,
-                  path=root, degraded=degraded)
-        if clf._stack is not None and "thresholds" in clf._stack:
-            clf.thresholds = clf._stack["thresholds"]  # fitted for the components that loaded
-        return clf
+        for kind in default_types():  # the rules: always there, even if their files are not
+            if kind not in {b.name for b, _ in components}:
+                components.append((modeldir.component_class(kind)(), 1.0))
+        return cls(components, manifest=manifest, path=root, degraded=degraded)

@@ -1,7 +1,8 @@
 """Model directories: a ``vnmod.json`` manifest, one subfolder per component, a model card.
 
-Component types come from a fixed list (:data:`COMPONENT_TYPES`), never from an import path
-stored in the file, and every file a component reads must lie inside the model directory.
+Component types are looked up in the backend registry (:func:`vnmod.backends.base.register`;
+built-in types are imported on first use), never from an import path stored in the file, and
+every file a component reads must lie inside the model directory.
 
 Models fail closed. The manifest's ``files`` table holds the SHA-256 of every file in the
 directory but the manifest itself; :func:`verify_model` hashes each file once and reports
@@ -16,7 +17,6 @@ one replaced between the check and its read is not noticed.
 from __future__ import annotations
 
 import hashlib
-import importlib
 import json
 import os
 import platform
@@ -25,9 +25,13 @@ import warnings
 from datetime import datetime, timezone
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from vnmod.backends import base as backends
 from vnmod.taxonomy import CATEGORIES
+
+if TYPE_CHECKING:
+    from vnmod.backends.base import Backend
 
 MANIFEST_NAME = "vnmod.json"
 MODEL_CARD_NAME = "README.md"
@@ -38,24 +42,17 @@ DEFAULT_MODEL = "vnmod-base"
 IGNORED_NAMES = frozenset({".DS_Store", "Thumbs.db", "desktop.ini"})
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 
-COMPONENT_TYPES: dict[str, str] = {
-    "rules": "vnmod.backends.rules:RulesBackend",
-    "linear": "vnmod.backends.linear:LinearBackend",
-    "phobert": "vnmod.backends.phobert:PhobertBackend",
-}
-
-
 class ModelDirError(ValueError):
     """A model directory is missing, malformed or fails its checksums."""
 
 
-def component_class(kind: str) -> type:
+def component_class(kind: str) -> type[Backend]:
     """The backend class registered for a component ``type``."""
-    if kind not in COMPONENT_TYPES:
+    try:
+        return backends.component_class(kind)
+    except backends.UnknownComponentType:
         raise ModelDirError(f"unknown component type {kind!r}; "
-                            f"known types: {sorted(COMPONENT_TYPES)}")
-    module, _, name = COMPONENT_TYPES[kind].partition(":")
-    return getattr(importlib.import_module(module), name)
+                            f"known types: {backends.known_types()}") from None
 
 
 def _shipped_models() -> list[Path]:

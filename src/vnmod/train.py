@@ -265,8 +265,8 @@ def out_of_fold_views(recipe: Recipe, docs: Sequence[Normalised], y: np.ndarray,
     rules' probabilities. Threshold choice can then use far more posts than dev holds."""
     fold = np.array([int(stable_bucket(d.text, "vnmod-oof:") * folds) for d in docs])
     wanted = np.flatnonzero(rows)
-    rules, _, bounds = RulesBackend().analyse([docs[i] for i in wanted])
-    out: dict[str, np.ndarray] = {"rules": rules, BOUNDS: bounds}
+    rules = RulesBackend().analyse([docs[i] for i in wanted])
+    out: dict[str, np.ndarray] = {**rules.views, BOUNDS: rules.bounds}
     for f in range(folds):
         held = rows & (fold == f)
         keep = np.flatnonzero(~held)
@@ -373,8 +373,8 @@ def train(recipe: Recipe, *, output: str | Path | None = None,
     }
     phobert_metrics = None
     if phobert is not None:
-        from vnmod.backends.phobert import PhobertBackend
-        from vnmod.backends.phobert_train import train_phobert
+        from vnmod.backends.transformer import PhobertBackend
+        from vnmod.backends.transformer.train import train_phobert
 
         phobert_metrics = train_phobert(docs, y_train, dev_docs, y_dev,
                                         output_dir=out / "phobert", **phobert)

@@ -78,7 +78,7 @@ def labelled() -> tuple[list[str], np.ndarray]:
 
 @pytest.fixture(scope="session")
 def tiny_files(tmp_path_factory, sentences) -> tuple[Path, Path]:
-    from vnmod.backends.phobert_build import learn_fastbpe
+    from vnmod.backends.transformer.phobert_build import learn_fastbpe
 
     return learn_fastbpe(sentences, tmp_path_factory.mktemp("tiny_bpe"), vocab_size=700,
                          min_count=2)
@@ -88,7 +88,7 @@ def tiny_files(tmp_path_factory, sentences) -> tuple[Path, Path]:
 def tiny_base(tmp_path_factory, tiny_files) -> Path:
     pytest.importorskip("torch")
     pytest.importorskip("transformers")
-    from vnmod.backends.phobert_build import random_phobert
+    from vnmod.backends.transformer.phobert_build import random_phobert
 
     vocab, merges = tiny_files
     return random_phobert(tmp_path_factory.mktemp("tiny_base"), vocab_file=vocab,
@@ -99,7 +99,7 @@ def tiny_base(tmp_path_factory, tiny_files) -> Path:
 @pytest.fixture(scope="session")
 def tiny_training(tmp_path_factory, tiny_base, labelled) -> tuple[Path, dict]:
     """Fine-tune the tiny model on the 48 labelled posts (dev = the same posts)."""
-    from vnmod.backends.phobert_train import train_phobert
+    from vnmod.backends.transformer.train import train_phobert
 
     texts, y = labelled
     out = tmp_path_factory.mktemp("tiny_model")
@@ -117,7 +117,7 @@ def tiny_model(tiny_training) -> Path:
 
 @pytest.fixture(scope="session")
 def tiny_segmented(labelled) -> list[str]:
-    from vnmod.backends.phobert_train import prepare_texts
+    from vnmod.backends.transformer.train import prepare_texts
 
     return prepare_texts(labelled[0])
 

@@ -24,7 +24,7 @@ TOLERANCE = {("torch", "int8"): 0.05, ("onnx", None): 1e-5, ("onnx", "int8"): 0.
 
 @pytest.fixture(scope="module")
 def exported(tiny_model, tmp_path_factory):
-    from vnmod.backends.phobert_export import export_onnx
+    from vnmod.backends.transformer.export import export_onnx
 
     directory = shutil.copytree(tiny_model, tmp_path_factory.mktemp("onnx") / "phobert")
     path = export_onnx(directory, quantize=True)
@@ -34,7 +34,7 @@ def exported(tiny_model, tmp_path_factory):
 
 @pytest.mark.parametrize(("runtime", "quantize"), list(TOLERANCE))
 def test_agrees_with_fp32(exported, tiny_segmented, runtime, quantize):
-    from vnmod.backends.phobert_export import compare_to_fp32
+    from vnmod.backends.transformer.export import compare_to_fp32
 
     texts = [*tiny_segmented, "", "xin_chào " * 400]
     result = compare_to_fp32(exported, texts, runtime=runtime, quantize=quantize, num_threads=2)
@@ -51,7 +51,7 @@ def test_metadata_records_onnx_files(exported):
 
 
 def test_onnx_runtime_needs_no_torch(exported, tiny_segmented, monkeypatch):
-    from vnmod.backends.phobert import PhobertBackend
+    from vnmod.backends.transformer import PhobertBackend
 
     reference = PhobertBackend.from_pretrained(exported).predict_segmented(tiny_segmented)
     monkeypatch.setitem(sys.modules, "torch", None)
@@ -63,7 +63,7 @@ def test_onnx_runtime_needs_no_torch(exported, tiny_segmented, monkeypatch):
 
 
 def test_corrupt_onnx_is_refused(exported, tmp_path):
-    from vnmod.backends.phobert import PhobertBackend
+    from vnmod.backends.transformer import PhobertBackend
 
     copy = shutil.copytree(exported, tmp_path / "phobert")
     onnx_path = copy / "model.int8.onnx"
@@ -73,6 +73,6 @@ def test_corrupt_onnx_is_refused(exported, tmp_path):
 
 
 def test_auto_runtime_prefers_onnx(exported):
-    from vnmod.backends.phobert import PhobertBackend
+    from vnmod.backends.transformer import PhobertBackend
 
     assert PhobertBackend.load(exported, {"runtime": "auto"}).options["runtime"] == "onnx"

@@ -8,7 +8,7 @@ import warnings
 import numpy as np
 import pytest
 
-from vnmod.backends.phobert_tokenizer import (
+from vnmod.backends.transformer.phobert_tokenizer import (
     FAST_FILE,
     PY_WHITESPACE,
     FastPhobertTokenizer,
@@ -72,7 +72,7 @@ def test_same_ids_on_project_sentences(tiny_files, sentences):
 def test_same_ids_on_vihsd(tiny_files, vihsd_posts, tmp_path):
     """>= 10,000 real posts, segmented, on the tiny vocab and on one learnt from ViHSD."""
     pytest.importorskip("transformers")
-    from vnmod.backends.phobert_build import learn_fastbpe
+    from vnmod.backends.transformer.phobert_build import learn_fastbpe
 
     posts = vihsd_posts[:10_500]
     assert len(posts) >= 10_000

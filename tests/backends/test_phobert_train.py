@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from vnmod.backends.phobert_train import f1_report, length_batches
+from vnmod.backends.transformer.train import f1_report, length_batches
 from vnmod.combine import best_thresholds
 from vnmod.taxonomy import CATEGORIES
 
@@ -46,7 +46,7 @@ def test_saved_directory_and_metadata(tiny_training):
 def test_slow_tokenizer_and_automodel_load_the_output(tiny_model, tiny_segmented):
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
-    from vnmod.backends.phobert_tokenizer import FastPhobertTokenizer
+    from vnmod.backends.transformer.phobert_tokenizer import FastPhobertTokenizer
 
     slow = AutoTokenizer.from_pretrained(tiny_model)
     fast = FastPhobertTokenizer.from_directory(tiny_model)
@@ -57,8 +57,8 @@ def test_slow_tokenizer_and_automodel_load_the_output(tiny_model, tiny_segmented
 
 def test_unlabelled_category_is_nan(tiny_base, labelled, tmp_path):
     """A category with no labels at all is not learnt: the backend returns nan for it."""
-    from vnmod.backends.phobert import PhobertBackend
-    from vnmod.backends.phobert_train import train_phobert
+    from vnmod.backends.transformer import PhobertBackend
+    from vnmod.backends.transformer.train import train_phobert
 
     texts, y = labelled
     y = y.copy()

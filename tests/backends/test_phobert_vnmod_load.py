@@ -15,8 +15,8 @@ pytest.importorskip("transformers")
 
 @pytest.fixture()
 def saved_model(tiny_model, tmp_path):
-    from vnmod.backends.phobert import PhobertBackend
     from vnmod.backends.rules import RulesBackend
+    from vnmod.backends.transformer import PhobertBackend
     from vnmod.classifier import Classifier
 
     clf = Classifier([(PhobertBackend.from_pretrained(tiny_model), 1.0), (RulesBackend(), 1.0)])
@@ -25,7 +25,7 @@ def saved_model(tiny_model, tmp_path):
 
 def test_vnmod_load_predicts_with_phobert(saved_model, labelled, tiny_model):
     import vnmod
-    from vnmod.backends.phobert import PhobertBackend
+    from vnmod.backends.transformer import PhobertBackend
 
     texts = labelled[0]
     clf = vnmod.load(saved_model)
@@ -54,3 +54,15 @@ def test_vnmod_load_falls_back_without_weights(saved_model, labelled):
     predictions = clf.predict(labelled[0][:5])
     assert all("phobert" not in p.components for p in predictions)
     assert all(p.status.endswith("degraded model: phobert missing") for p in predictions)
+
+
+def test_weights_are_hashed_once_per_load(saved_model, monkeypatch):
+    """verify_model hashes every file; the PhoBERT backend does not hash its weights again."""
+    import vnmod
+    from vnmod import modeldir
+
+    hashed = []
+    real = modeldir.sha256
+    monkeypatch.setattr(modeldir, "sha256", lambda path: hashed.append(path.name) or real(path))
+    vnmod.load(saved_model)
+    assert hashed.count("model.safetensors") == 1

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from vnmod.backends.base import BackendUnavailable, NotFittedError
+from vnmod.backends.base import Backend, BackendUnavailable, NotFittedError, register
 from vnmod.backends.neighbours import Neighbours, unit_rows
 from vnmod.backends.ngrams import TOKEN_PATTERN, CharNgramCounter, WordNgramCounter
 from vnmod.combine import sigmoid
@@ -56,7 +56,8 @@ def _tfidf(counts: sp.csr_matrix, idf: np.ndarray) -> sp.csr_matrix:
     return unit_rows(x)
 
 
-class LinearBackend:
+@register("linear")
+class LinearBackend(Backend):
     """Word + character TF-IDF and a logistic regression per category.
 
     Parameters
@@ -85,8 +86,6 @@ class LinearBackend:
     def view_names(self) -> list[str]:
         """Names of the probability views :meth:`views` returns."""
         return ["linear", "linear_nn"] if self.neighbours_k > 0 else ["linear"]
-
-    name = "linear"
 
     def __init__(self, *, word_ngram: tuple[int, int] = (1, 2),
                  char_ngram: tuple[int, int] | None = (2, 5), min_df: int = 2,

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from vnmod.prediction import Evidence
+from vnmod.backends.base import Analysis, Backend, register
 from vnmod.rules import RuleEngine, load_lexicon
 from vnmod.rules.lexicon import lexicon_files
 from vnmod.taxonomy import CATEGORIES
@@ -18,7 +18,8 @@ from vnmod.text.normalize import Normalised
 BUILTIN = "builtin"
 
 
-class RulesBackend:
+@register("rules", default=True)
+class RulesBackend(Backend):
     """Lexicon rules; always available, and the source of located evidence.
 
     Parameters
@@ -27,15 +28,12 @@ class RulesBackend:
         A folder of lexicon ``*.toml`` files; the shipped lexicons when omitted.
     """
 
-    name = "rules"
-
     def __init__(self, *, lexicon_dir: str | Path | None = None) -> None:
         self.lexicon_dir = lexicon_dir
         self.engine = RuleEngine(load_lexicon(lexicon_dir))
 
-    def analyse(self, docs: Sequence[Normalised]
-                ) -> tuple[np.ndarray, list[list[Evidence]], np.ndarray]:
-        """Scores ``(n, len(CATEGORIES))``, each post's evidence, and the bounds
+    def analyse(self, docs: Sequence[Normalised]) -> Analysis:
+        """The view ``{"rules": (n, len(CATEGORIES))}``, each post's evidence, and the bounds
         ``(n, len(CATEGORIES), 2)`` the rules set on the final scores: the floor
         (:meth:`RuleEngine.floors`) and the ceiling (:meth:`RuleEngine.ceilings`: too few
         letters, or a counter-rule that explains the post's words away)."""
@@ -49,7 +47,7 @@ class RulesBackend:
             bounds[i, :, 1] = ceilings
             scores[i] = np.minimum(scores[i], ceilings)
             evidence.append(self.engine.evidence(doc, counted))
-        return scores, evidence, bounds
+        return Analysis({self.name: scores}, evidence, bounds)
 
     @property
     def least_floor(self) -> dict[str, float]:
@@ -64,7 +62,7 @@ class RulesBackend:
         return out
 
     def predict_proba(self, docs: Sequence[Normalised]) -> np.ndarray:
-        return self.analyse(docs)[0]
+        return self.analyse(docs).views[self.name]
 
     def save(self, directory: Path) -> dict[str, Any]:
         if self.lexicon_dir is None:

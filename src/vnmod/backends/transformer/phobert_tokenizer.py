@@ -33,7 +33,7 @@ from typing import Any
 
 import numpy as np
 
-from vnmod.backends.phobert_checkpoint import require
+from vnmod.backends.transformer.checkpoint import require
 from vnmod.modeldir import sha256
 
 VOCAB_FILE = "vocab.txt"
@@ -46,7 +46,7 @@ SUFFIX = "</w>"
 PLACEHOLDERS = ("<url>", "<email>", "<phone>", "<money>")
 SEGMENTATION = {
     "tool": "underthesea.word_tokenize",
-    "function": "vnmod.backends.phobert_tokenizer.segment_for_phobert",
+    "function": "vnmod.backends.transformer.phobert_tokenizer.segment_for_phobert",
     "joiner": "_",
     "placeholders_kept": list(PLACEHOLDERS),
 }
@@ -261,7 +261,7 @@ class FastPhobertTokenizer:
             self._warned = True
             warnings.warn(
                 "PhoBERT input looks unsegmented (no '_' joins in multi-word texts); segment "
-                "it first with vnmod.backends.phobert_tokenizer.segment_for_phobert",
+                "it first with vnmod.backends.transformer.phobert_tokenizer.segment_for_phobert",
                 UnsegmentedInputWarning,
                 stacklevel=3,
             )
@@ -282,17 +282,22 @@ class FastPhobertTokenizer:
     @staticmethod
     def pad(sequences: Sequence[np.ndarray]) -> dict[str, np.ndarray]:
         """Pad to the longest sequence: ``input_ids`` (pad id 1) and ``attention_mask``."""
-        width = max((len(s) for s in sequences), default=0)
-        ids = np.full((len(sequences), width), PAD_ID, dtype=np.int64)
-        mask = np.zeros((len(sequences), width), dtype=np.int64)
-        for row, seq in enumerate(sequences):
-            ids[row, : len(seq)] = seq
-            mask[row, : len(seq)] = 1
-        return {"input_ids": ids, "attention_mask": mask}
+        return pad_sequences(sequences, PAD_ID)
 
     def __call__(self, texts: Sequence[str], *, check: bool = True) -> dict[str, np.ndarray]:
         """Encode and pad ``texts`` as one batch (numpy arrays)."""
         return self.pad(self.encode(texts, check=check))
+
+
+def pad_sequences(sequences: Sequence[np.ndarray], pad_id: int) -> dict[str, np.ndarray]:
+    """Pad to the longest sequence with ``pad_id``: ``input_ids`` and ``attention_mask``."""
+    width = max((len(s) for s in sequences), default=0)
+    ids = np.full((len(sequences), width), pad_id, dtype=np.int64)
+    mask = np.zeros((len(sequences), width), dtype=np.int64)
+    for row, seq in enumerate(sequences):
+        ids[row, : len(seq)] = seq
+        mask[row, : len(seq)] = 1
+    return {"input_ids": ids, "attention_mask": mask}
 
 
 def segment_for_phobert(texts: Iterable[str]) -> list[str]:

@@ -3,7 +3,9 @@
 Sigmoid head with per-category ``pos_weight`` BCE (``nan`` labels are ignored, so corpora that
 label only some categories can be mixed), word-segmented input up to 256 tokens,
 length-bucketed batches, AdamW with linear warmup/decay, early stopping on dev macro-F1,
-per-category thresholds chosen on dev, fixed seeds, ``cuda`` when available.
+per-category thresholds chosen on dev (recorded as a training metric: the classifier's
+stack chooses the thresholds it applies), fixed seeds, ``cuda`` when available. Not
+imported when serving.
 """
 
 from __future__ import annotations
@@ -19,8 +21,7 @@ from typing import Any
 import numpy as np
 
 from vnmod.backends.base import BackendUnavailable
-from vnmod.backends.phobert import ONNX_FILES, forward_logits, length_batches, run_sorted
-from vnmod.backends.phobert_checkpoint import (
+from vnmod.backends.transformer.checkpoint import (
     META_FORMAT,
     WEIGHTS_FILE,
     default_device,
@@ -31,7 +32,13 @@ from vnmod.backends.phobert_checkpoint import (
     resolve_checkpoint,
     write_metadata,
 )
-from vnmod.backends.phobert_tokenizer import (
+from vnmod.backends.transformer.engines import (
+    ONNX_FILES,
+    forward_logits,
+    length_batches,
+    run_sorted,
+)
+from vnmod.backends.transformer.phobert_tokenizer import (
     MERGES_FILE,
     VOCAB_FILE,
     FastPhobertTokenizer,

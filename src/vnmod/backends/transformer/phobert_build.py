@@ -3,7 +3,7 @@
 For tests, benchmarks and from-scratch experiments; nothing here downloads anything. The
 result has the layout of ``vinai/phobert-base`` (``config.json``, ``model.safetensors``,
 ``vocab.txt``, ``bpe.codes``), so ``PhobertTokenizer``, ``AutoModel*.from_pretrained`` and
-:func:`vnmod.backends.phobert_train.train_phobert` load it like the real checkpoint.
+:func:`vnmod.backends.transformer.train.train_phobert` load it like the real checkpoint.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from vnmod.backends.phobert_checkpoint import quiet_progress, require
-from vnmod.backends.phobert_tokenizer import (
+from vnmod.backends.transformer.checkpoint import quiet_progress, require
+from vnmod.backends.transformer.phobert_tokenizer import (
     BOS_ID,
     EOS_ID,
     MERGES_FILE,

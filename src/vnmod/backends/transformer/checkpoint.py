@@ -1,4 +1,4 @@
-"""PhoBERT model directories: optional dependencies, checkpoint lookup, metadata, file checks.
+"""Encoder model directories: optional dependencies, checkpoint lookup, metadata, file checks.
 
 A fine-tuned vnmod PhoBERT directory holds ``config.json`` and ``model.safetensors``
 (``save_pretrained``), the tokenizer files (``vocab.txt``, ``bpe.codes``,
@@ -100,7 +100,9 @@ def file_record(path: Path) -> dict[str, Any]:
 
 
 def verify_file(directory: Path, meta: dict[str, Any], name: str, *, checksum: bool = True) -> Path:
-    """Check ``directory/name`` exists and matches the size (and hash) recorded in ``meta``."""
+    """Check ``directory/name`` exists and matches the size recorded in ``meta``, and with
+    ``checksum`` its SHA-256 (a directory loaded on its own: inside a model directory
+    :func:`vnmod.modeldir.verify_model` has hashed every file already)."""
     path = directory / name
     if not path.is_file():
         raise BackendUnavailable(

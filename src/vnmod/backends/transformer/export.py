@@ -1,10 +1,11 @@
-"""ONNX export of a fine-tuned PhoBERT directory, ONNX Runtime inference, fp32 comparison.
+"""ONNX export of a fine-tuned encoder directory, and its comparison with torch fp32.
 
 ``export_onnx`` traces the classifier with dynamic batch and sequence axes (``model.onnx``),
 optionally fuses it with ONNX Runtime's transformer optimizer, and with ``quantize=True`` also
 writes a dynamically quantized ``model.int8.onnx``. The files' sizes and hashes go into
 ``vnmod_phobert.json`` so a damaged copy is refused at load time. ONNX Runtime inference
-(:class:`OnnxEngine`) needs neither torch nor transformers.
+(:class:`~vnmod.backends.transformer.engines.OnnxEngine`) needs neither torch nor
+transformers. Not imported when serving.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from vnmod.backends.phobert_checkpoint import (
+from vnmod.backends.transformer.checkpoint import (
     ONNX_HINT,
     file_record,
     quiet_progress,
@@ -26,35 +27,9 @@ from vnmod.backends.phobert_checkpoint import (
     require,
     write_metadata,
 )
+from vnmod.taxonomy import CATEGORIES
 
 OPSET = 17
-
-
-class OnnxEngine:
-    """An ONNX Runtime CPU session returning logits ``(batch, 4)``."""
-
-    def __init__(self, path: str | Path, *, num_threads: int | None = None) -> None:
-        require("onnxruntime", hint=ONNX_HINT)
-        import onnxruntime as ort
-
-        from vnmod.backends.base import BackendUnavailable
-
-        options = ort.SessionOptions()
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        if num_threads:
-            options.intra_op_num_threads = int(num_threads)
-            options.inter_op_num_threads = 1
-        try:
-            self.session = ort.InferenceSession(
-                str(path), options, providers=["CPUExecutionProvider"]
-            )
-        except Exception as exc:
-            raise BackendUnavailable(f"{path} is not a usable ONNX model ({exc})") from exc
-
-    def __call__(self, input_ids: np.ndarray, attention_mask: np.ndarray) -> np.ndarray:
-        feeds = {"input_ids": input_ids.astype(np.int64, copy=False),
-                 "attention_mask": attention_mask.astype(np.int64, copy=False)}
-        return self.session.run(["logits"], feeds)[0]
 
 
 def export_onnx(
@@ -70,7 +45,7 @@ def export_onnx(
     Parameters
     ----------
     model_dir : path
-        A directory written by :func:`~vnmod.backends.phobert_train.train_phobert`.
+        A directory written by :func:`~vnmod.backends.transformer.train.train_phobert`.
     output : path, optional
         The fp32 file; default ``model_dir/model.onnx``. The int8 file is written beside it
         as ``<stem>.int8.onnx``. Files inside ``model_dir`` are recorded in its metadata.
@@ -177,16 +152,18 @@ def compare_to_fp32(
     """Compare one runtime/quantization against torch fp32 on the same texts.
 
     Returns ``max_abs_diff`` (largest probability difference), ``same_labels`` (share of
-    posts whose thresholded labels agree on all four categories) and ``n``.
+    posts whose labels, at the dev thresholds training recorded in the metadata, agree on all
+    four categories) and ``n``.
     """
-    from vnmod.backends.phobert import PhobertBackend
+    from vnmod.backends.transformer.backend import TransformerBackend
 
-    reference = PhobertBackend.from_pretrained(model_dir, num_threads=num_threads)
-    other = PhobertBackend.from_pretrained(model_dir, runtime=runtime, quantize=quantize,
-                                           num_threads=num_threads)
-    p_ref = reference.predict_segmented(segmented_texts)
-    p_other = other.predict_segmented(segmented_texts)
-    same = (reference.decide(p_ref) == other.decide(p_other)).all(axis=1)
+    reference = TransformerBackend.from_pretrained(model_dir, num_threads=num_threads)
+    other = TransformerBackend.from_pretrained(model_dir, runtime=runtime, quantize=quantize,
+                                               num_threads=num_threads)
+    p_ref = reference.predict_prepared(segmented_texts)
+    p_other = other.predict_prepared(segmented_texts)
+    cut = np.array([reference.meta.get("thresholds", {}).get(c, 0.5) for c in CATEGORIES])
+    same = ((np.nan_to_num(p_ref) >= cut) == (np.nan_to_num(p_other) >= cut)).all(axis=1)
     diff = np.nan_to_num(np.abs(p_ref - p_other), nan=0.0)
     return {"runtime": runtime, "quantize": quantize, "n": len(segmented_texts),
             "max_abs_diff": float(diff.max(initial=0.0)), "same_labels": float(same.mean())}
