@@ -7,7 +7,6 @@ import unicodedata
 
 import pytest
 
-import vnmod.text.normalize as normalize_module
 from vnmod.text.diacritics import candidates, restore
 from vnmod.text.normalize import normalise
 from vnmod.text.vietnamese import has_diacritics, strip_diacritics
@@ -32,8 +31,7 @@ def test_words_with_marks_or_no_syllable_stay_and_every_word_keeps_its_length():
     assert "là" in candidates("la") and candidates("xyzw") == []
 
 
-def test_normalise_restores_an_unaccented_post_with_offsets_intact(monkeypatch):
-    monkeypatch.setattr(normalize_module, "RESTORE_DIACRITICS", True)
+def test_normalise_restores_an_unaccented_post_with_offsets_intact():
     text = "May la thang ngu, ib 0905123456 nhe"
     n = normalise(text)
     assert n.text == "mày là thằng ngu, inbox <phone> nhé" and n.unaccented

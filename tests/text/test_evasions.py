@@ -8,6 +8,7 @@ import vnmod
 from vnmod.text.normalize import normalise
 from vnmod.text.syllables import is_syllable, split_run
 from vnmod.text.typing_methods import decode_telex, decode_vni
+from vnmod.text.vietnamese import strip_diacritics
 
 
 @pytest.mark.parametrize(("raw", "expected"), [
@@ -24,7 +25,7 @@ from vnmod.text.typing_methods import decode_telex, decode_vni
     ("đ😀ụ má", "đụ má"),                  # emoji inside a word
     ("thằ\nng ngu", "thằng ngu"),          # a line break inside a word
     ("lừ\na đảo", "lừa đảo"),              # ...between two syllables that make one, tone in place
-    ("v c l", "vai ca lon"),               # letters spaced out (an unaccented post)
+    ("v c l", "vãi cả lồn"),               # letters spaced out (an unaccented post)
     ("t h ằ n g n g u", "thằng ngu"),
 ])
 def test_evasions_are_undone(raw, expected):
@@ -92,7 +93,7 @@ def test_syllables_and_splits():
 def test_marked_spans_survive_many_rewrites():
     raw = "l0n " * 3000
     n = normalise(raw)
-    assert n.text == " ".join(["lon"] * 3000)
+    assert strip_diacritics(n.text) == " ".join(["lon"] * 3000)  # marks put back: "lớn"
     assert len(n.obfuscated) == 3000 and all(n.is_obfuscated(4 * i, 4 * i + 3)
                                                for i in range(0, 3000, 97))
 

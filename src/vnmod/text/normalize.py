@@ -24,8 +24,6 @@ from vnmod.text.typing_methods import Decoded, decode_telex, decode_vni
 from vnmod.text.vietnamese import has_diacritics, split_tone, strip_diacritics, with_tone
 
 PLACEHOLDERS = ("<url>", "<email>", "<phone>", "<money>")
-#: Put the marks back on posts typed without them (vnmod.text.diacritics) before matching.
-RESTORE_DIACRITICS = False
 
 _LETTER = r"[^\W\d_]"
 _LETTER_RUN = re.compile(r"[^\W\d_]+")
@@ -243,7 +241,6 @@ def _settings() -> dict:
         "spaced_pairs": frozenset(conf["spaced_pairs"]),
         "typing_keep": frozenset(conf["typing"]["keep"]),
         "squeeze_keep": frozenset(conf["squeeze"]["keep"]),
-        "teencode_ascii": {k: strip_diacritics(v) for k, v in teencode.items()},
         "teencode_multi": re.compile(r"(?<!\w)(?:" + "|".join(re.escape(k) for k in multi)
                                      + r")(?!\w)") if multi else None,
     }
@@ -531,10 +528,10 @@ def _squeeze(buf: _Buffer, s: dict) -> None:
     buf.sub(_DOUBLED_END, lambda m: m.group(0)[:-1] if has_diacritics(m.group(0)) else None)
 
 
-def _teencode(buf: _Buffer, s: dict, unaccented: bool) -> None:
-    """Expand abbreviations; in a post written without diacritics, expand without them too,
-    so that 'ban tk ngan hang' reads 'ban tai khoan ngan hang', not a mix."""
-    table = s["teencode_ascii"] if unaccented else s["teencode"]
+def _teencode(buf: _Buffer, s: dict) -> None:
+    """Expand abbreviations, with their diacritics ('tk' -> 'tài khoản'; in a post written
+    without them the other words' marks are put back next: 'bán tài khoản ngân hàng')."""
+    table = s["teencode"]
     if s["teencode_multi"] is not None:
         buf.sub(s["teencode_multi"], lambda m: table[m.group(0)])
     if not table.keys().isdisjoint(_WORD.findall(buf.text)):
@@ -590,11 +587,9 @@ def normalise(text: str) -> Normalised:
     _split_runs(buf, s)
     buf.sub(_OLD_TONE, _tone)
     unaccented = _is_unaccented(buf.text)
-    if unaccented and RESTORE_DIACRITICS:  # expand with marks, then mark the rest
-        _teencode(buf, s, False)
+    _teencode(buf, s)
+    if unaccented:
         _restore_diacritics(buf)
-    else:
-        _teencode(buf, s, unaccented)
     # Leading/trailing whitespace carries nothing.
     buf.sub(_EDGE_SPACE, lambda m: "")
     return buf.freeze(text, unaccented)
