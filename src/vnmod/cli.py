@@ -138,6 +138,8 @@ def cmd_evidence(args: argparse.Namespace) -> int:
     authors = f" from {summary.authors:,} authors" if args.author_column else ""
     print(f"{summary.records:,} flagged posts{authors} ({per}) -> {args.output}",
           file=sys.stderr)
+    print(f"case file hash (keep it apart from the file): {summary.case_sha256}",
+          file=sys.stderr)
     if summary.text_mismatches:
         print(f"vnmod evidence: warning: {summary.text_mismatches:,} texts do not match their "
               "text_sha256 (edited after scoring?); their records say so", file=sys.stderr)
@@ -208,19 +210,27 @@ def cmd_train(args: argparse.Namespace) -> int:
         value = getattr(args, flag)
         if value or (isinstance(value, (int, float)) and not isinstance(value, bool)):
             setattr(recipe, field, value)
-    phobert = None
-    if args.backend == "phobert":
+    encoder = None
+    if args.backend in ("phobert", "transformer"):
         if not args.base_model:
-            raise ValueError("--backend phobert needs --base-model vinai/phobert-base or the "
-                             "folder of a downloaded checkpoint (see docs/phobert.md)")
-        phobert = {"base_model": args.base_model, "epochs": args.epochs,
+            raise ValueError(f"--backend {args.backend} needs --base-model: "
+                             + ("vinai/phobert-base or the folder of a downloaded checkpoint "
+                                "(see docs/phobert.md)" if args.backend == "phobert" else
+                                "the folder of a BERT/RoBERTa encoder with a tokenizer.json "
+                                "(e.g. one made by vnmod.convert_e5)"))
+        encoder = {"base_model": args.base_model, "epochs": args.epochs,
                    "batch_size": args.batch_size, "lr": args.lr,
                    "max_length": args.max_length, "seed": recipe.seed,
                    "device": args.device}
+        if args.backend == "transformer":
+            encoder.update(freeze_embeddings=args.freeze_embeddings, tokenizer_kind="json")
+        elif args.max_length is None:
+            encoder["max_length"] = 256
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            clf = train(recipe, output=args.output, phobert=phobert)
+            clf = train(recipe, output=args.output,
+                        **({args.backend: encoder} if encoder is not None else {}))
         finally:  # said last, where they are seen, not among the log lines
             for w in caught:
                 print(f"vnmod train: WARNING: {w.message}", file=sys.stderr)
@@ -430,15 +440,21 @@ output (text): LABELS <tab> SCORES <tab> POST, then "  reason: ..." for a flagge
     p.add_argument("--data-dir", help="public-corpora folder, for the corpora a --config or "
                                       "--source asks for (default: $VNMOD_DATA_DIR, else "
                                       "../shared/data)")
-    p.add_argument("--backend", choices=["linear", "phobert"], default="linear",
+    p.add_argument("--backend", choices=["linear", "phobert", "transformer"], default="linear",
                    help="linear: TF-IDF + rules (CPU, minutes); phobert: fine-tune a PhoBERT "
-                        "checkpoint (needs vnmod[phobert] and --base-model)")
-    p.add_argument("--base-model", help="PhoBERT checkpoint: vinai/phobert-base or a folder")
+                        "checkpoint; transformer: fine-tune a BERT/RoBERTa folder with a "
+                        "tokenizer.json (e.g. converted multilingual-e5; plain text, no word "
+                        "segmentation). Both need vnmod[phobert] and --base-model")
+    p.add_argument("--base-model", help="phobert: vinai/phobert-base or a folder; transformer: "
+                                        "a folder with config.json, weights, tokenizer.json")
     p.add_argument("--epochs", type=int, default=4, help="PhoBERT: passes over the training posts")
     p.add_argument("--batch-size", type=int, default=32, help="PhoBERT: posts per step")
     p.add_argument("--lr", type=float, default=2e-5, help="PhoBERT: AdamW learning rate")
-    p.add_argument("--max-length", type=int, default=256,
-                   help="PhoBERT: longest input in subword tokens (longer posts are cut)")
+    p.add_argument("--max-length", type=int,
+                   help="PhoBERT/transformer: longest input in subword tokens (longer posts "
+                        "are cut; default 256 for phobert, 64 for transformer)")
+    p.add_argument("--freeze-embeddings", action="store_true",
+                   help="transformer: keep the word embeddings fixed during fine-tuning")
     p.add_argument("--seed", type=int,
                    help="seed of the dev split and of PhoBERT training (default: the "
                         "recipe's, 13)")

@@ -39,6 +39,9 @@ from vnmod.text.vietnamese import has_diacritics, strip_diacritics
 
 log = logging.getLogger(__name__)
 BOUNDS = "_bounds"  # key of the rules' score bounds among out-of-fold views
+#: Component types of fine-tuned encoders (at most one per model; left out of the fallback
+#: stack used when its weights cannot load).
+ENCODERS = ("phobert", "transformer")
 #: Fewest positive dev posts a category needs for its threshold to be chosen on dev; with
 #: fewer it keeps DEFAULT_THRESHOLD (F1 over one or two posts is noise).
 MIN_THRESHOLD_POSITIVES = 5
@@ -289,7 +292,8 @@ def _stacks(dev_probas: dict[str, np.ndarray], y_dev: np.ndarray,
             threshold_rows: dict[str, np.ndarray] | None = None,
             tolerance: dict[str, float] | None = None) -> dict[str, dict[str, Any]]:
     """A stack (with its thresholds) for every component set the model may be left with:
-    all components, all but PhoBERT (when its weights cannot load), and the rules alone.
+    all components, all but the encoder (PhoBERT or another transformer: when its weights
+    cannot load), and the rules alone.
 
     Thresholds are chosen on the final scores (stack, then the rules' ``bounds`` of the dev
     posts) and never above ``ceilings`` (the lowest floor of each category), so a floored
@@ -299,7 +303,7 @@ def _stacks(dev_probas: dict[str, np.ndarray], y_dev: np.ndarray,
     of ViHSD training posts join the ViHSD dev rows in choosing the insult/offensive
     thresholds of every stack whose components all have such views."""
     names = sorted(dev_probas)
-    subsets = [names, [n for n in names if n != "phobert"], ["rules"]]
+    subsets = [names, [n for n in names if n not in ENCODERS], ["rules"]]
     stacks: dict[str, dict[str, Any]] = {}
     for subset in subsets:
         key = stack_key(subset)
@@ -350,9 +354,12 @@ def unaccented_copies(frame, sources: dict[str, list[str]]):
 
 
 def train(recipe: Recipe, *, output: str | Path | None = None,
-          phobert: dict[str, Any] | None = None) -> Classifier:
-    """Fit the linear backend (and PhoBERT when ``phobert`` holds its training options), the
-    stacks over the components, and dev thresholds; save the model directory."""
+          phobert: dict[str, Any] | None = None,
+          transformer: dict[str, Any] | None = None) -> Classifier:
+    """Fit the linear backend (and PhoBERT when ``phobert`` holds its training options, or
+    another encoder with a ``tokenizer.json`` when ``transformer`` does: component type
+    ``transformer``, plain text, no word segmentation), the stacks over the components, and
+    dev thresholds; save the model directory."""
     t0 = time.time()
     out = Path(output or recipe.output)
     train_df, dev_df = load_frames(recipe)
@@ -371,6 +378,8 @@ def train(recipe: Recipe, *, output: str | Path | None = None,
                                                      neighbour_rows=neighbour_rows),
         "rules": RulesBackend(),
     }
+    if phobert is not None and transformer is not None:
+        raise ValueError("train one encoder: phobert or transformer, not both")
     phobert_metrics = None
     if phobert is not None:
         from vnmod.backends.transformer import PhobertBackend
@@ -379,6 +388,13 @@ def train(recipe: Recipe, *, output: str | Path | None = None,
         phobert_metrics = train_phobert(docs, y_train, dev_docs, y_dev,
                                         output_dir=out / "phobert", **phobert)
         components["phobert"] = PhobertBackend.from_pretrained(out / "phobert")
+    if transformer is not None:
+        from vnmod.backends.transformer import TransformerBackend
+        from vnmod.backends.transformer.train import train_transformer
+
+        phobert_metrics = train_transformer(docs, y_train, dev_docs, y_dev,
+                                            output_dir=out / "transformer", **transformer)
+        components["transformer"] = TransformerBackend.from_pretrained(out / "transformer")
     dev_probas, _, dev_bounds = component_probas(list(components.values()), dev_docs)
     vihsd_rows = (dev_df["source"] == "vihsd").to_numpy() if recipe.vihsd_thresholds else None
     oof = None
@@ -405,7 +421,7 @@ def train(recipe: Recipe, *, output: str | Path | None = None,
     for note in notes:
         warnings.warn(note, UserWarning, stacklevel=2)
 
-    order = [n for n in ("phobert", "linear", "rules") if n in components]
+    order = [n for n in (*ENCODERS, "linear", "rules") if n in components]
     clf = Classifier([(components[n], 1.0) for n in order],
                      thresholds=stacks[stack_key(list(dev_probas))]["thresholds"],
                      manifest={"combine": {"method": "stack", "stacks": stacks}})
@@ -419,7 +435,8 @@ def train(recipe: Recipe, *, output: str | Path | None = None,
         "train_seconds": round(time.time() - t0, 1),
     }
     if phobert_metrics is not None:
-        extra["phobert_metrics"] = phobert_metrics
+        extra["phobert_metrics" if phobert is not None else "transformer_metrics"] = \
+            phobert_metrics
     if recipe.card:
         card = Path(recipe.card).read_text(encoding="utf-8")
     else:

@@ -74,3 +74,37 @@ def test_bert_saves_and_loads_in_a_classifier(bert_dir, tmp_path):
     again = vnmod.load(root)
     posts = ["bán hàng giá rẻ", "chúc mọi người vui vẻ"]
     np.testing.assert_allclose(again.predict_proba(posts), clf.predict_proba(posts))
+
+
+def test_vnmod_train_fine_tunes_a_tokenizer_json_encoder(bert_dir, tmp_path):
+    """``vnmod train --backend transformer --base-model DIR`` fine-tunes the tiny BERT on
+    plain text (no segmentation) and saves a ``transformer`` component that loads."""
+    import vnmod
+    from vnmod.cli import main
+
+    rows = [("bán hàng giá rẻ", "illegal_ads"), ("đồ ngu", "insult"),
+            ("tin giả lừa đảo", "fake_news"), ("chúc vui vẻ", ""),
+            ("mình bán đồ giá rẻ", "illegal_ads"), ("tôi ngu", "insult"),
+            ("lừa đảo tin giả", "fake_news"), ("chúc mình vui", "")]
+    path = tmp_path / "mine.csv"
+    lines = ["text,labels,split"] + [f"{t},{lab},{split}" for split in ("train", "dev")
+                                     for t, lab in rows]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    out = tmp_path / "model"
+    assert main(["train", "--labelled", str(path), "--backend", "transformer",
+                 "--base-model", str(bert_dir), "--output", str(out), "--epochs", "2",
+                 "--batch-size", "4", "--lr", "1e-3", "--freeze-embeddings",
+                 "--device", "cpu"]) == 0
+    manifest = json.loads((out / "vnmod.json").read_text(encoding="utf-8"))
+    assert [c["type"] for c in manifest["components"]] == ["transformer", "linear", "rules"]
+    meta = json.loads((out / "transformer" / "vnmod_phobert.json").read_text(encoding="utf-8"))
+    assert meta["segmentation"] is None and meta["max_length"] == 64
+    assert meta["training"]["hyperparameters"]["freeze_embeddings"] is True
+    assert (out / "transformer" / "tokenizer.json").is_file()
+    assert not (out / "transformer" / "vocab.txt").exists()
+    assert meta["metrics"]["epochs_run"] >= 1
+    clf = vnmod.load(out)
+    assert [c.name for c, _ in clf.components][:1] == ["transformer"]
+    assert not clf.components[0][0].segmented
+    proba = clf.predict_proba(["bán hàng giá rẻ", "chúc vui vẻ"])
+    assert proba.shape == (2, 4) and np.isfinite(proba).all()

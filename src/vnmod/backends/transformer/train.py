@@ -1,4 +1,9 @@
-"""Fine-tune a PhoBERT (RoBERTa) checkpoint as a four-category multi-label classifier.
+"""Fine-tune an encoder checkpoint as a four-category multi-label classifier.
+
+:func:`train_phobert` fine-tunes PhoBERT (RoBERTa, fastBPE files, word-segmented input);
+:func:`train_transformer` any BERT/RoBERTa directory with PhoBERT's files or a
+``tokenizer.json`` (e.g. a multilingual-e5 BERT from :mod:`vnmod.convert_e5`), which reads
+normalised plain text: no word segmentation (metadata ``"segmentation": null``).
 
 Sigmoid head with per-category ``pos_weight`` BCE (``nan`` labels are ignored, so corpora that
 label only some categories can be mixed), word-segmented input up to 256 tokens,
@@ -45,23 +50,26 @@ from vnmod.backends.transformer.phobert_tokenizer import (
     segment_for_phobert,
     segmentation_settings,
 )
+from vnmod.backends.transformer.tokenizer import JSON_FILE, JsonTokenizer, load_tokenizer
 from vnmod.combine import best_thresholds, sigmoid
 from vnmod.taxonomy import CATEGORIES
 
 STALE_FILES = (*ONNX_FILES.values(), "pytorch_model.bin")
 
 
-def prepare_texts(texts: Sequence[Any], *, segmented: bool = False) -> list[str]:
+def prepare_texts(texts: Sequence[Any], *, segmented: bool = False,
+                  segment: bool = True) -> list[str]:
     """Raw posts (``str``) or ``Normalised`` objects -> normalised, segmented strings.
 
-    With ``segmented=True`` strings are taken as already normalised and segmented.
+    With ``segmented=True`` strings are taken as already normalised and segmented; with
+    ``segment=False`` (encoders reading plain text) they are normalised only.
     """
     if segmented:
         return [t if isinstance(t, str) else t.text for t in texts]
     from vnmod.text import normalise
 
-    return segment_for_phobert([normalise(t).text if isinstance(t, str) else t.text
-                                for t in texts])
+    plain = [normalise(t).text if isinstance(t, str) else t.text for t in texts]
+    return segment_for_phobert(plain) if segment else plain
 
 
 def f1_report(proba: np.ndarray, y: np.ndarray, thresholds: dict[str, float]) -> dict[str, Any]:
@@ -107,18 +115,29 @@ def _seed_everything(seed: int) -> None:
     torch.cuda.manual_seed_all(seed)
 
 
-def train_phobert(
+def train_phobert(train_texts: Sequence[Any], y_train: np.ndarray,
+                  dev_texts: Sequence[Any] | None = None, y_dev: np.ndarray | None = None,
+                  **options: Any) -> dict[str, Any]:
+    """Fine-tune a PhoBERT checkpoint (``vocab.txt`` + ``bpe.codes`` required); see
+    :func:`train_transformer` for the options (``base_model`` defaults to
+    ``vinai/phobert-base``, ``max_length`` to 256)."""
+    options.setdefault("base_model", "vinai/phobert-base")
+    return train_transformer(train_texts, y_train, dev_texts, y_dev, tokenizer_kind="phobert",
+                             **options)
+
+
+def train_transformer(
     train_texts: Sequence[Any],
     y_train: np.ndarray,
     dev_texts: Sequence[Any] | None = None,
     y_dev: np.ndarray | None = None,
     *,
-    base_model: str | Path = "vinai/phobert-base",
+    base_model: str | Path,
     output_dir: str | Path,
     epochs: int = 4,
     batch_size: int = 32,
     lr: float = 2e-5,
-    max_length: int = 256,
+    max_length: int | None = None,
     seed: int = 13,
     device: str | None = None,
     warmup_ratio: float = 0.1,
@@ -127,25 +146,35 @@ def train_phobert(
     max_pos_weight: float = 50.0,
     segmented: bool = False,
     num_threads: int | None = None,
+    freeze_embeddings: bool = False,
+    tokenizer_kind: str = "auto",
     data_summary: dict[str, Any] | None = None,
     log: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
-    """Fine-tune ``base_model`` and save a vnmod PhoBERT directory in ``output_dir``.
+    """Fine-tune ``base_model`` and save a vnmod encoder directory in ``output_dir``.
 
     Parameters
     ----------
     train_texts, dev_texts : sequence of str or Normalised
-        Raw posts (normalised and segmented here) or ``Normalised`` objects (segmented
-        here); with ``segmented=True``, strings already normalised and segmented.
+        Raw posts (normalised and, for PhoBERT, segmented here) or ``Normalised`` objects;
+        with ``segmented=True``, strings already normalised and segmented (PhoBERT).
     y_train, y_dev : array (n, 4)
         1/0 per category in ``CATEGORIES`` order; ``nan`` = not labelled (ignored).
     base_model : str or path
-        ``vinai/phobert-base`` (from the local HF cache only) or a checkpoint directory.
+        A Hugging Face id in the local cache (``vinai/phobert-base``) or a checkpoint
+        directory with PhoBERT's tokenizer files or a ``tokenizer.json``.
     output_dir : path
         Receives ``model.safetensors``, ``config.json``, tokenizer files, ``vnmod_phobert.json``.
+    tokenizer_kind : {"auto", "phobert", "json"}
+        ``auto``: PhoBERT's files when present, else ``tokenizer.json``. With a
+        ``tokenizer.json`` posts are not word-segmented (``"segmentation": null``).
+    freeze_embeddings : bool
+        Keep the word embeddings fixed (fewer trainable weights; suits a large multilingual
+        vocabulary fine-tuned on few posts).
     epochs, batch_size, lr, warmup_ratio, weight_decay : training schedule (AdamW, linear).
     max_length : int
-        Tokens per post including ``<s>``/``</s>`` (PhoBERT: 256).
+        Tokens per post including the special tokens; default 256 for PhoBERT, 64 for
+        a ``tokenizer.json`` encoder (as multilingual-e5 was trained).
     patience : int
         Stop after this many epochs without a better dev macro-F1.
     data_summary : dict, optional
@@ -164,11 +193,30 @@ def train_phobert(
     say = log or (lambda _msg: None)
     t0 = time.perf_counter()
     base_dir = resolve_checkpoint(base_model)
+    if tokenizer_kind not in ("auto", "phobert", "json"):
+        raise ValueError(f"tokenizer_kind must be auto, phobert or json, not {tokenizer_kind!r}")
+    if max_length is None:
+        phobert_files = (base_dir / VOCAB_FILE).is_file() and (base_dir / MERGES_FILE).is_file()
+        max_length = 256 if tokenizer_kind == "phobert" or (
+            tokenizer_kind == "auto" and phobert_files) else 64
+    tokenizer: Any
     try:
-        tokenizer = FastPhobertTokenizer.from_directory(base_dir, max_length)
+        if tokenizer_kind == "phobert":
+            tokenizer = FastPhobertTokenizer.from_directory(base_dir, max_length)
+        elif tokenizer_kind == "json":
+            tokenizer = JsonTokenizer.from_file(base_dir / JSON_FILE, max_length)
+        else:
+            tokenizer = load_tokenizer(base_dir, max_length)
     except FileNotFoundError as exc:
-        raise BackendUnavailable(f"{base_dir} has no PhoBERT tokenizer files ({exc}); only "
-                                 "PhoBERT-style checkpoints (vocab.txt + bpe.codes) fit") from exc
+        if tokenizer_kind == "phobert":
+            raise BackendUnavailable(
+                f"{base_dir} has no PhoBERT tokenizer files ({exc}); only PhoBERT-style "
+                "checkpoints (vocab.txt + bpe.codes) fit; for an encoder with a "
+                "tokenizer.json use --backend transformer") from exc
+        raise BackendUnavailable(f"{base_dir}: {exc}") from exc
+    except (OSError, ValueError) as exc:
+        raise BackendUnavailable(f"{base_dir}: tokenizer unusable ({exc})") from exc
+    segment = isinstance(tokenizer, FastPhobertTokenizer)
     _seed_everything(seed)
     if num_threads:
         torch.set_num_threads(num_threads)
@@ -176,9 +224,10 @@ def train_phobert(
     dev = torch.device(dev_name)
     y_train = np.asarray(y_train, dtype=np.float32)
     y_dev = None if y_dev is None else np.asarray(y_dev, dtype=np.float32)
-    say("segmenting")
-    x_train = tokenizer.encode(prepare_texts(train_texts, segmented=segmented))
-    x_dev = tokenizer.encode(prepare_texts(dev_texts, segmented=segmented)) if dev_texts else None
+    say("segmenting" if segment else "tokenizing")
+    x_train = tokenizer.encode(prepare_texts(train_texts, segmented=segmented, segment=segment))
+    x_dev = (tokenizer.encode(prepare_texts(dev_texts, segmented=segmented, segment=segment))
+             if dev_texts else None)
 
     with quiet_progress():
         model = AutoModelForSequenceClassification.from_pretrained(
@@ -186,9 +235,13 @@ def train_phobert(
             id2label=dict(enumerate(CATEGORIES)),
             label2id={c: i for i, c in enumerate(CATEGORIES)}, ignore_mismatched_sizes=True,
         )
-    if model.config.max_position_embeddings - 2 < max_length:
+    # RoBERTa-family position ids start after the padding index: two positions fewer
+    offset = 2 if model.config.model_type in ("roberta", "xlm-roberta", "camembert") else 0
+    if model.config.max_position_embeddings - offset < max_length:
         raise ValueError(f"max_length {max_length} exceeds the checkpoint's "
-                         f"{model.config.max_position_embeddings - 2} positions")
+                         f"{model.config.max_position_embeddings - offset} positions")
+    if freeze_embeddings:
+        model.get_input_embeddings().weight.requires_grad_(False)
     model.to(dev)
     pos = np.nansum(y_train == 1, axis=0)
     neg = np.nansum(y_train == 0, axis=0)
@@ -196,9 +249,11 @@ def train_phobert(
     pw = torch.tensor(pos_weight, dtype=torch.float32, device=dev)
     no_decay = ("bias", "LayerNorm.weight", "layer_norm")
     groups = [
-        {"params": [p for n, p in model.named_parameters() if not any(k in n for k in no_decay)],
+        {"params": [p for n, p in model.named_parameters()
+                    if p.requires_grad and not any(k in n for k in no_decay)],
          "weight_decay": weight_decay},
-        {"params": [p for n, p in model.named_parameters() if any(k in n for k in no_decay)],
+        {"params": [p for n, p in model.named_parameters()
+                    if p.requires_grad and any(k in n for k in no_decay)],
          "weight_decay": 0.0},
     ]
     optimizer = torch.optim.AdamW(groups, lr=lr)
@@ -280,8 +335,8 @@ def train_phobert(
         "trained_labels": [c for c, p in zip(CATEGORIES, pos, strict=True) if p > 0],
         "thresholds": thresholds,
         "max_length": max_length,
-        "segmentation": segmentation_settings() if not segmented else
-        {**segmentation_settings(), "applied_by": "caller (segmented=True)"},
+        "segmentation": None if not segment else segmentation_settings() if not segmented
+        else {**segmentation_settings(), "applied_by": "caller (segmented=True)"},
         "base_model": str(base_model),
         "training": {"train": label_summary(y_train), "dev": label_summary(y_dev),
                      "data": data_summary, "pos_weight": dict(zip(CATEGORIES,
@@ -290,32 +345,44 @@ def train_phobert(
                      "hyperparameters": {"epochs": epochs, "batch_size": batch_size, "lr": lr,
                                          "warmup_ratio": warmup_ratio, "seed": seed,
                                          "weight_decay": weight_decay, "patience": patience,
-                                         "device": dev_name, "bf16": amp}},
+                                         "device": dev_name, "bf16": amp,
+                                         "freeze_embeddings": freeze_embeddings}},
         "metrics": {k: metrics[k] for k in ("dev", "best_epoch", "epochs_run", "history")},
     })
     metrics["output_dir"] = str(out)
     return metrics
 
 
-def _save(model: Any, tokenizer: FastPhobertTokenizer, base_dir: Path, output_dir: Path,
+def _save(model: Any, tokenizer: Any, base_dir: Path, output_dir: Path,
           meta: dict[str, Any]) -> Path:
     """``save_pretrained`` (safetensors) + tokenizer files + ``vnmod_phobert.json``."""
-    from transformers import PhobertTokenizer
-
     output_dir.mkdir(parents=True, exist_ok=True)
-    for name in STALE_FILES:
+    phobert = isinstance(tokenizer, FastPhobertTokenizer)
+    # files of the other tokenizer kind left by an earlier run would be read instead
+    stale = STALE_FILES if phobert else (*STALE_FILES, VOCAB_FILE, MERGES_FILE)
+    for name in stale:
         (output_dir / name).unlink(missing_ok=True)
     with quiet_progress():
         model.save_pretrained(output_dir, safe_serialization=True)
-    if (base_dir / VOCAB_FILE).resolve() != (output_dir / VOCAB_FILE).resolve():
-        for name in (VOCAB_FILE, MERGES_FILE):
-            shutil.copyfile(base_dir / name, output_dir / name)
-    PhobertTokenizer(str(output_dir / VOCAB_FILE), str(output_dir / MERGES_FILE),
-                     model_max_length=meta["max_length"]).save_pretrained(output_dir)
-    tokenizer.save(output_dir)
+    if phobert:
+        _save_phobert_tokenizer(tokenizer, base_dir, output_dir, meta["max_length"])
+    elif (base_dir / JSON_FILE).resolve() != (output_dir / JSON_FILE).resolve():
+        shutil.copyfile(base_dir / JSON_FILE, output_dir / JSON_FILE)
     meta = {"format": META_FORMAT, **meta, "versions": library_versions(),
             "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             "files": {name: file_record(output_dir / name)
                       for name in (WEIGHTS_FILE, "config.json")}}
     write_metadata(output_dir, meta)
     return output_dir
+
+
+def _save_phobert_tokenizer(tokenizer: FastPhobertTokenizer, base_dir: Path, output_dir: Path,
+                            max_length: int) -> None:
+    from transformers import PhobertTokenizer
+
+    if (base_dir / VOCAB_FILE).resolve() != (output_dir / VOCAB_FILE).resolve():
+        for name in (VOCAB_FILE, MERGES_FILE):
+            shutil.copyfile(base_dir / name, output_dir / name)
+    PhobertTokenizer(str(output_dir / VOCAB_FILE), str(output_dir / MERGES_FILE),
+                     model_max_length=max_length).save_pretrained(output_dir)
+    tokenizer.save(output_dir)
