@@ -102,8 +102,10 @@ def test_case_export_one_record_per_flag_grouped_by_author(scored, tmp_path):
 def test_case_for_one_category(scored, tmp_path):
     case = tmp_path / "ads.jsonl"
     assert main(["evidence", str(scored), "-o", str(case), "--category", "illegal_ads"]) == 0
-    posts = [json.loads(x) for x in case.read_text(encoding="utf-8").splitlines()]
+    lines = [json.loads(x) for x in case.read_text(encoding="utf-8").split("\n") if x]
+    posts = [x for x in lines if x["type"] == "post"]
     assert posts and all(p["labels"] == ["illegal_ads"] for p in posts)
+    assert lines[-1]["type"] == "end" and lines[-1]["lines"] == len(posts)
     assert verify_case(case)[1] == []
 
 
@@ -111,7 +113,7 @@ def test_verify_holds_then_catches_tampered_records(scored, tmp_path, capsys):
     case = tmp_path / "case.jsonl"
     assert main(["evidence", str(scored), "-o", str(case)]) == 0
     assert main(["evidence", "--verify", str(case)]) == 0
-    lines = case.read_text(encoding="utf-8").splitlines()
+    lines = case.read_text(encoding="utf-8").split("\n")[:-1]
     records = [json.loads(x) for x in lines]
     # 1: the text edited, the record resealed (its own hash holds, the text hash does not)
     edited = seal({**records[0], "text": records[0]["text"] + " (sửa)"})
@@ -129,8 +131,9 @@ def test_verify_holds_then_catches_tampered_records(scored, tmp_path, capsys):
     out = capsys.readouterr().out
     assert f"{bad}:1: text changed" in out
     assert f"{bad}:2: record changed" in out
-    assert f"{bad}:3: model changed" in out
-    assert f"{bad}:4" not in out
+    assert "model changed" in out.split(f"{bad}:3: ")[1].splitlines()[0]
+    # Resealed records break the chain: the line after each says so.
+    assert f"{bad}:4: the line before it is not the one exported" in out
 
 
 def test_export_refuses_without_evidence_or_provenance(tmp_path):
@@ -141,4 +144,35 @@ def test_export_refuses_without_evidence_or_provenance(tmp_path):
     assert main(["evidence", str(short), "-o", str(tmp_path / "c.jsonl")]) == 2
     Path(str(short) + ".provenance.json").unlink()
     assert main(["evidence", str(short), "-o", str(tmp_path / "c.jsonl")]) == 2
+    assert not (tmp_path / "c.jsonl").exists()
+
+
+def test_verify_catches_deleted_reordered_and_cut_lines(scored, tmp_path, capsys):
+    case = tmp_path / "case.jsonl"
+    assert main(["evidence", str(scored), "-o", str(case)]) == 0
+    lines = case.read_text(encoding="utf-8").split("\n")[:-1]
+    assert len(lines) >= 4 and json.loads(lines[-1])["type"] == "end"
+    for name, kept in [("deleted", lines[:1] + lines[2:]), ("swapped", [lines[1], lines[0],
+                                                                        *lines[2:]]),
+                       ("cut", lines[:-1])]:
+        bad = tmp_path / f"{name}.jsonl"
+        bad.write_text("\n".join(kept) + "\n", encoding="utf-8")
+        assert verify_case(bad)[1], name
+    assert verify_case(case)[1] == []
+
+
+def test_a_text_with_a_unicode_line_separator_verifies(tmp_path):
+    src = tmp_path / "posts.csv"
+    src.write_text("text\nĐm thằng ngu\u2028này\n", encoding="utf-8")
+    out = tmp_path / "scored.csv"
+    assert main(["score", str(src), "-o", str(out), "-q", "--evidence", "full"]) == 0
+    case = tmp_path / "case.jsonl"
+    assert main(["evidence", str(out), "-o", str(case)]) == 0
+    assert verify_case(case) == (1, [])
+
+
+def test_a_scored_file_edited_after_scoring_is_refused(scored, tmp_path):
+    text = scored.read_text(encoding="utf-8").replace("an,", "someone_else,", 1)
+    scored.write_text(text, encoding="utf-8")
+    assert main(["evidence", str(scored), "-o", str(tmp_path / "c.jsonl")]) == 2
     assert not (tmp_path / "c.jsonl").exists()

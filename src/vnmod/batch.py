@@ -720,7 +720,8 @@ def score_file(clf: Classifier, input_path: str | os.PathLike, output_path: str 
                    "chunk_size": chunk_size, "workers": workers,
                    "resumed_after_rows": report.resumed}
         record = run_record(clf, input_path=src, input_sha256=input_sha,
-                            output_path=target.path, output_format=out_kind, rows=report.rows,
+                            output_path=target.path, output_sha256=file_sha256(target.path),
+                            output_format=out_kind, rows=report.rows,
                             flagged={**report.per_category, "any": report.flagged},
                             not_ok=report.not_ok, options=options, started=started,
                             finished=now())
@@ -750,7 +751,8 @@ def _date_row(fields: dict[str, Any], row: Row, cell: Callable[[Row], Any],
     value = cell(row)
     day = post_date(value)
     fields["as_of"] = day
-    if day is None and value not in (None, "") and not (isinstance(value, str)
-                                                        and not value.strip()):
+    missing = value is None or (isinstance(value, float) and math.isnan(value)) or (
+        isinstance(value, str) and not value.strip())
+    if day is None and not missing:
         report.undated += 1
         fields["status"] += f"; date not understood: {str(value)[:40]!r} (today's law)"

@@ -31,6 +31,11 @@ def _from_epoch(value: float) -> dt.date | None:
     return dt.datetime.fromtimestamp(seconds, VIETNAM).date()
 
 
+def today() -> dt.date:
+    """Today's date in Vietnam, where the laws take effect (not the machine's time zone)."""
+    return dt.datetime.now(VIETNAM).date()
+
+
 def _local_day(moment: dt.datetime) -> dt.date:
     return (moment.astimezone(VIETNAM) if moment.tzinfo is not None else moment).date()
 
@@ -50,7 +55,7 @@ def post_date(value: Any) -> dt.date | None:
     if isinstance(value, dt.date):
         return value
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return _from_epoch(float(value))
+        return _from_epoch(float(value))  # NaN (a missing number): None
     if not isinstance(value, str):
         return None
     text = value.strip()

@@ -5,7 +5,11 @@ full`` and the provenance written beside it (``SCORED.provenance.json``), and wr
 flagged post: the original text and its SHA-256, every evidence span with its offsets and
 rule, the scores and thresholds, the legal basis in force on the post's date, the post's
 other columns, and the provenance of the run. Each record carries ``record_sha256``, the
-SHA-256 of its own canonical JSON, so that an edit to a record shows.
+SHA-256 of its own canonical JSON (Python's ``json`` with sorted keys, no spaces, UTF-8), and
+``prev_sha256``, the seal of the line before it; a last ``end`` line holds the number of
+records and the last seal. An edit, a deleted, inserted or reordered record shows; a file
+rewritten and sealed again from scratch shows only against the case file's hash printed at
+export (keep it apart from the file: the seals are not signatures).
 
 With an author column, an ``author`` line (posts and counts per category) precedes that
 author's posts, authors with the most flagged posts first.
@@ -27,7 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from vnmod.dates import post_date
+from vnmod.dates import post_date, today
 from vnmod.prediction import text_sha256
 from vnmod.provenance import file_sha256, provenance_path, read_record
 from vnmod.taxonomy import CATEGORIES, legal_basis
@@ -90,6 +94,7 @@ class CaseSummary:
     authors: int = 0
     per_category: Counter = field(default_factory=Counter)
     text_mismatches: int = 0
+    case_sha256: str = ""  # the last seal: keep it apart from the file
 
 
 def _author_key(value: Any) -> str:
@@ -117,6 +122,14 @@ def build_case(scored_path: str | os.PathLike, output_path: str | os.PathLike, *
     except ValueError as exc:
         raise CaseError(str(exc)) from None
     date_column = date_column or run.get("options", {}).get("date_column")
+    scored_sha = file_sha256(scored_path)
+    made_sha = (run.get("output") or {}).get("sha256")
+    if made_sha != scored_sha:
+        raise CaseError(f"{scored_path} is not the file its provenance describes (SHA-256 "
+                        f"{scored_sha[:12]}, the run wrote {str(made_sha)[:12]}): it was edited "
+                        "or replaced after scoring; score the input again")
+    # A post without a date gets the law of the day it was scored, as in the scored file.
+    scored_day = post_date(run.get("started")) or today()
     try:
         scored = read_scored(scored_path, text_column=text_column, date_column=date_column)
     except ReportError as exc:
@@ -129,10 +142,9 @@ def build_case(scored_path: str | os.PathLike, output_path: str | os.PathLike, *
         raise CaseError(f"author column {author_column!r} not found; the file has columns "
                         f"{list(raw.columns)}")
     hashes = scored.text_hashes
-    source = {"file": str(Path(scored_path).resolve()), "sha256": file_sha256(scored_path),
+    source = {"file": str(Path(scored_path).resolve()), "sha256": scored_sha,
               "provenance_file": str(prov_file.resolve()),
               "provenance_sha256": file_sha256(prov_file)}
-    today = dt.date.today()
     summary = CaseSummary()
     records: list[dict[str, Any]] = []
     for i in range(len(frame)):
@@ -142,7 +154,7 @@ def build_case(scored_path: str | os.PathLike, output_path: str | os.PathLike, *
         text, matches = _scored_text(frame["text"][i], hashes[i] if hashes else None)
         summary.text_mismatches += matches is False
         day = post_date(_plain(frame["date"][i])) if scored.date_column else None
-        as_of = day or today
+        as_of = day or scored_day
         spans = [{k: e.get(k) for k in ("category", "start", "end", "text", "rule", "weight")}
                  for e in parse_evidence(frame["evidence"][i])
                  if category is None or e.get("category") == category]
@@ -158,7 +170,7 @@ def build_case(scored_path: str | os.PathLike, output_path: str | os.PathLike, *
             "post_date": day.isoformat() if day else None,
             "legal_basis_as_of": as_of.isoformat(),
             "legal_basis_date_from": (f"column {scored.date_column!r}" if day else
-                                      "the day the case file was made (no post date)"),
+                                      "the day the post was scored (no post date)"),
             "labels": labels,
             "category_filter": category,
             "scores": {c: float(frame[f"score_{c}"][i]) for c in CATEGORIES},
@@ -169,11 +181,12 @@ def build_case(scored_path: str | os.PathLike, output_path: str | os.PathLike, *
             "provenance": run,
             "exported": dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat(),
         }
-        records.append(seal(record))
+        records.append(record)
         summary.per_category.update(labels)
     summary.records = len(records)
-    lines = _grouped(records) if author_column else records
+    lines = chain(_grouped(records) if author_column else records)
     summary.authors = sum(r["type"] == "author" for r in lines)
+    summary.case_sha256 = lines[-1]["record_sha256"]
     try:
         target = plan_output(output_path)
         with open_output(target) as fh:
@@ -184,6 +197,19 @@ def build_case(scored_path: str | os.PathLike, output_path: str | os.PathLike, *
     return summary
 
 
+def chain(lines: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Seal each line with the seal of the one before it, and end with a sealed ``end`` line
+    (the number of lines before it and the last seal)."""
+    out: list[dict[str, Any]] = []
+    prev = ""
+    for line in lines:
+        sealed = seal({**line, "prev_sha256": prev})
+        out.append(sealed)
+        prev = sealed["record_sha256"]
+    out.append(seal({"type": "end", "format": FORMAT, "lines": len(out), "prev_sha256": prev}))
+    return out
+
+
 def _grouped(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """An ``author`` line before each author's posts; most flagged authors first."""
     by_author: dict[str, list[dict[str, Any]]] = {}
@@ -192,9 +218,9 @@ def _grouped(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     for author, posts in sorted(by_author.items(), key=lambda kv: (-len(kv[1]), kv[0])):
         counts = Counter(c for p in posts for c in p["labels"])
-        out.append(seal({"type": "author", "format": FORMAT, "author": author,
-                         "posts": len(posts), "per_category": {c: counts.get(c, 0)
-                                                               for c in CATEGORIES}}))
+        out.append({"type": "author", "format": FORMAT, "author": author,
+                    "posts": len(posts), "per_category": {c: counts.get(c, 0)
+                                                          for c in CATEGORIES}})
         out.extend(posts)
     return out
 
@@ -207,22 +233,25 @@ class Finding:
     problems: list[str]
 
 
-def _check_record(record: dict[str, Any], clf: Any, model_sha: str | None) -> list[str]:
+def _check_record(record: dict[str, Any], clf: Any, model_sha: str | None,
+                  defaults: dict[str, float]) -> list[str]:
     problems = []
-    expected = record.get("record_sha256")
-    if expected != seal(record)["record_sha256"]:
-        problems.append("record changed since export (record_sha256 does not match)")
     text = record.get("text")
     if not isinstance(text, str) or text_sha256(text) != record.get("text_sha256"):
         problems.append("text changed (text_sha256 does not match)")
-    recorded_sha = record.get("provenance", {}).get("model", {}).get("manifest_sha256")
+    if record.get("text_matches_scored_hash") is False:
+        problems.append("the text did not match the scored row's text_sha256 at export")
+    recorded_sha = ((record.get("provenance") or {}).get("model") or {}).get("manifest_sha256")
     if recorded_sha != model_sha:
         problems.append(f"model changed: recorded manifest {str(recorded_sha)[:12]}, now "
                         f"{str(model_sha)[:12]}")
     if not isinstance(text, str):
         return problems
     thresholds = record.get("thresholds") or {}
-    clf.thresholds = {c: float(v) for c, v in thresholds.items() if c in CATEGORIES}
+    if set(thresholds) != set(CATEGORIES):
+        problems.append("the record's thresholds are incomplete")
+    clf.thresholds = {**defaults,
+                      **{c: float(v) for c, v in thresholds.items() if c in CATEGORIES}}
     p = clf.predict([text])[0]
     labels = record.get("labels", [])
     wanted = [record["category_filter"]] if record.get("category_filter") else CATEGORIES
@@ -250,46 +279,83 @@ def verify_case(case_path: str | os.PathLike, *, model: str | None = None
     import vnmod
 
     path = Path(case_path)
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
+    try:  # records end in "\n" only: a U+2028 inside a text is no line break here
+        lines = path.read_text(encoding="utf-8").split("\n")
     except (OSError, UnicodeDecodeError) as exc:
         raise CaseError(f"cannot read the case file {path}: {exc}") from None
     models: dict[str, Any] = {}
     findings: list[Finding] = []
     checked = 0
+    prev, count, ended = "", 0, False
     for n, line in enumerate(lines, 1):
         if not line.strip():
             continue
         try:
-            record = json.loads(line)
-        except json.JSONDecodeError as exc:
-            findings.append(Finding(n, [f"not JSON: {exc.msg}"]))
+            record = json.loads(line, parse_constant=_no_constant)
+        except ValueError as exc:
+            findings.append(Finding(n, [f"not JSON: {exc}"]))
+            prev = ""
             continue
         if not isinstance(record, dict) or record.get("format") != FORMAT:
             findings.append(Finding(n, ["not a vnmod case record"]))
             continue
+        link = []
+        if record.get("record_sha256") != _seal_of(record):
+            link.append("record changed since export (record_sha256 does not match)")
+        if ended:
+            link.append("a line after the end line")
+        if record.get("prev_sha256") != prev:
+            link.append("the line before it is not the one exported (deleted, inserted or "
+                        "reordered lines)")
+        prev = record.get("record_sha256") or ""
+        if record.get("type") == "end":
+            ended = True
+            if record.get("lines") != count:
+                link.append(f"the end line counts {record.get('lines')} lines, the file has "
+                            f"{count}")
+            if link:
+                findings.append(Finding(n, link))
+            continue
+        count += 1
         if record.get("type") == "author":
-            if record.get("record_sha256") != seal(record)["record_sha256"]:
-                findings.append(Finding(n, ["author line changed since export"]))
+            if link:
+                findings.append(Finding(n, link))
             continue
         checked += 1
-        named = record.get("provenance", {}).get("model", {})
+        named = ((record.get("provenance") or {}).get("model")) or {}
         spec = model or _model_spec(named)
         if spec not in models:
             try:
-                clf = vnmod.load(spec)
+                loaded = vnmod.load(spec)
             except Exception as exc:  # a model that cannot load is a finding, not a crash
                 models[spec] = exc
             else:
-                models[spec] = clf
-        clf = models[spec]
-        if isinstance(clf, Exception):
-            findings.append(Finding(n, [f"model {spec!r} cannot be loaded: {clf}"]))
+                models[spec] = (loaded, loaded.thresholds)  # its own, before any record's
+        if isinstance(models[spec], Exception):
+            findings.append(Finding(n, [*link, f"model {spec!r} cannot be loaded: "
+                                               f"{models[spec]}"]))
             continue
-        problems = _check_record(record, clf, clf.manifest_sha256)
+        clf, defaults = models[spec]
+        try:
+            problems = link + _check_record(record, clf, clf.manifest_sha256, defaults)
+        except (TypeError, ValueError, KeyError, AttributeError) as exc:
+            problems = [*link, f"malformed record: {type(exc).__name__}: {exc}"]
         if problems:
             findings.append(Finding(n, problems))
+    if not ended:
+        findings.append(Finding(len(lines), ["no end line: the file was cut short"]))
     return checked, findings
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a number a case record can hold")
+
+
+def _seal_of(record: dict[str, Any]) -> str | None:
+    try:
+        return seal(record)["record_sha256"]
+    except (TypeError, ValueError):
+        return None
 
 
 def _model_spec(named: dict[str, Any]) -> str | None:

@@ -52,7 +52,8 @@ def _version() -> str:
 
 
 def run_record(clf: Any, *, input_path: str | os.PathLike, input_sha256: str | None,
-               output_path: str | os.PathLike, output_format: str, rows: int,
+               output_path: str | os.PathLike, output_sha256: str | None = None,
+               output_format: str, rows: int,
                flagged: dict[str, int], not_ok: int, options: dict[str, Any],
                started: str, finished: str) -> dict[str, Any]:
     """The provenance of one scoring run, as a JSON-ready dict."""
@@ -70,7 +71,7 @@ def run_record(clf: Any, *, input_path: str | os.PathLike, input_sha256: str | N
         "input": {"path": str(src.resolve()), "sha256": input_sha256,
                   "bytes": src.stat().st_size if src.is_file() else None, "rows": rows},
         "output": {"path": str(out.resolve()) if str(out) != "-" else "-",
-                   "format": output_format, "rows": rows},
+                   "sha256": output_sha256, "format": output_format, "rows": rows},
         "flagged": {c: int(flagged.get(c, 0)) for c in CATEGORIES},
         "flagged_rows": int(flagged.get("any", 0)),
         "rows_not_ok": not_ok,

@@ -32,13 +32,15 @@ class TaxonomyError(ValueError):
 
 def as_date(value: dt.date | str | None) -> dt.date:
     """A calendar day from a ``date``, a ``datetime`` (its own date), an ISO string
-    (``"2026-07-01"``, or a full ISO timestamp), or None (today).
+    (``"2026-07-01"``, or a full ISO timestamp), or None (today in Vietnam).
 
     >>> as_date("2026-07-01")
     datetime.date(2026, 7, 1)
     """
     if value is None:
-        return dt.date.today()
+        from vnmod.dates import today
+
+        return today()  # in Vietnam, where the laws take effect
     if isinstance(value, dt.datetime):
         return value.date()
     if isinstance(value, dt.date):
