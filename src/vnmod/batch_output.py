@@ -103,24 +103,16 @@ def result_columns(evidence: str, legal_basis: bool) -> list[str]:
     return [*cols, "text_sha256", "status"]
 
 
-def _basis_records(category: str, as_of: dt.date | None = None) -> tuple[dict[str, Any], ...]:
-    """The legal references of ``category`` in force on ``as_of`` (None: today), as records."""
-    return _basis_records_on(category, as_date(as_of))
-
-
 @cache
-def _basis_records_on(category: str, day: dt.date) -> tuple[dict[str, Any], ...]:
+def _basis_records(category: str, day: dt.date) -> tuple[dict[str, Any], ...]:
+    """The legal references of ``category`` in force on ``day``, as records (cached)."""
     return tuple({"category": category, **ref.to_dict()} for ref in
                  _references_in_force(category, day))
 
 
-def _basis_line(category: str, as_of: dt.date | None = None) -> str:
-    """``category: ref; ref`` for the references in force on ``as_of`` (None: today)."""
-    return _basis_line_on(category, as_date(as_of))
-
-
 @cache
-def _basis_line_on(category: str, day: dt.date) -> str:
+def _basis_line(category: str, day: dt.date) -> str:
+    """``category: ref; ref`` for the references in force on ``day`` (cached)."""
     return f"{category}: " + "; ".join(str(r) for r in _references_in_force(category, day))
 
 
