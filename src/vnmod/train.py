@@ -386,14 +386,16 @@ def train(recipe: Recipe, *, output: str | Path | None = None,
         from vnmod.backends.transformer.train import train_phobert
 
         phobert_metrics = train_phobert(docs, y_train, dev_docs, y_dev,
-                                        output_dir=out / "phobert", **phobert)
+                                        output_dir=out / "phobert", sample_weight=weights,
+                                        **phobert)
         components["phobert"] = PhobertBackend.from_pretrained(out / "phobert")
     if transformer is not None:
         from vnmod.backends.transformer import TransformerBackend
         from vnmod.backends.transformer.train import train_transformer
 
         phobert_metrics = train_transformer(docs, y_train, dev_docs, y_dev,
-                                            output_dir=out / "transformer", **transformer)
+                                            output_dir=out / "transformer",
+                                            sample_weight=weights, **transformer)
         components["transformer"] = TransformerBackend.from_pretrained(out / "transformer")
     dev_probas, _, dev_bounds = component_probas(list(components.values()), dev_docs)
     vihsd_rows = (dev_df["source"] == "vihsd").to_numpy() if recipe.vihsd_thresholds else None

@@ -97,13 +97,16 @@ def label_summary(y: np.ndarray | None) -> dict[str, Any] | None:
             "labelled": {c: int((~np.isnan(y[:, j])).sum()) for j, c in enumerate(CATEGORIES)}}
 
 
-def _masked_bce(logits: Any, target: Any, seen: Any, pos_weight: Any = None) -> Any:
-    """BCE-with-logits averaged over the labelled cells ``seen`` (``nan`` targets ignored)."""
+def _masked_bce(logits: Any, target: Any, seen: Any, pos_weight: Any = None,
+                weight: Any = None) -> Any:
+    """BCE-with-logits averaged over the labelled cells ``seen`` (``nan`` targets ignored),
+    each cell counted ``weight`` times when given (``(n,)`` per row or ``(n, 4)`` per cell)."""
     import torch
 
     element = torch.nn.functional.binary_cross_entropy_with_logits(
         logits, torch.nan_to_num(target), pos_weight=pos_weight, reduction="none")
-    return (element * seen).sum() / seen.sum().clamp(min=1)
+    cells = seen if weight is None else seen * (weight if weight.dim() == 2 else weight[:, None])
+    return (element * cells).sum() / cells.sum().clamp(min=1e-6)
 
 
 def _seed_everything(seed: int) -> None:
@@ -133,6 +136,7 @@ def train_transformer(
     y_dev: np.ndarray | None = None,
     *,
     base_model: str | Path,
+    sample_weight: np.ndarray | None = None,
     output_dir: str | Path,
     epochs: int = 4,
     batch_size: int = 32,
@@ -163,6 +167,9 @@ def train_transformer(
     base_model : str or path
         A Hugging Face id in the local cache (``vinai/phobert-base``) or a checkpoint
         directory with PhoBERT's tokenizer files or a ``tokenizer.json``.
+    sample_weight : array (n,) or (n, 4), optional
+        How many times each training post (or each of its labels) counts in the loss, as
+        the linear backend's ``sample_weight``: real posts labelled under the policy count more.
     output_dir : path
         Receives ``model.safetensors``, ``config.json``, tokenizer files, ``vnmod_phobert.json``.
     tokenizer_kind : {"auto", "phobert", "json"}
@@ -223,6 +230,13 @@ def train_transformer(
     dev_name = device or default_device()
     dev = torch.device(dev_name)
     y_train = np.asarray(y_train, dtype=np.float32)
+    weights = None
+    if sample_weight is not None:
+        weights = np.asarray(sample_weight, dtype=np.float32)
+        if weights.shape not in ((len(y_train),), y_train.shape) \
+                or not np.all(np.isfinite(weights)) or (weights < 0).any():
+            raise ValueError(f"sample_weight must hold finite weights >= 0 of shape "
+                             f"({len(y_train)},) or {y_train.shape}, not {weights.shape}")
     y_dev = None if y_dev is None else np.asarray(y_dev, dtype=np.float32)
     say("segmenting" if segment else "tokenizing")
     x_train = tokenizer.encode(prepare_texts(train_texts, segmented=segmented, segment=segment))
@@ -268,9 +282,10 @@ def train_transformer(
         batch = tokenizer.pad([seqs[i] for i in rows])
         target = torch.from_numpy(y[rows]).to(dev)
         seen = ~torch.isnan(target)
+        weight = None if weights is None else torch.from_numpy(weights[rows]).to(dev)
         with torch.autocast(device_type=dev.type, dtype=torch.bfloat16, enabled=amp):
             logits = forward_logits(model, dev, batch["input_ids"], batch["attention_mask"])
-        return _masked_bce(logits.float(), target, seen, pos_weight=pw)
+        return _masked_bce(logits.float(), target, seen, pos_weight=pw, weight=weight)
 
     def evaluate() -> tuple[np.ndarray, float]:
         model.eval()
@@ -346,7 +361,10 @@ def train_transformer(
                                          "warmup_ratio": warmup_ratio, "seed": seed,
                                          "weight_decay": weight_decay, "patience": patience,
                                          "device": dev_name, "bf16": amp,
-                                         "freeze_embeddings": freeze_embeddings}},
+                                         "freeze_embeddings": freeze_embeddings,
+                                         "sample_weight": None if weights is None else {
+                                             "min": float(weights.min()),
+                                             "max": float(weights.max())}}},
         "metrics": {k: metrics[k] for k in ("dev", "best_epoch", "epochs_run", "history")},
     })
     metrics["output_dir"] = str(out)
