@@ -15,6 +15,7 @@ import re
 import sys
 import unicodedata
 from collections import Counter
+from itertools import pairwise
 from pathlib import Path
 
 from vnmod.data import load_corpus
@@ -22,7 +23,7 @@ from vnmod.text.syllables import is_syllable
 from vnmod.text.vietnamese import has_diacritics
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "syllables"))
-from build_counts import CORPORA  # noqa: E402  (the same corpora as the syllable counts)
+from build_counts import CORPORA  # the same corpora as the syllable counts
 
 MIN_COUNT = 3
 OUT = Path(__file__).resolve().parents[2] / "src" / "vnmod" / "resources" / "syllable_bigrams.tsv"
@@ -40,7 +41,7 @@ def pairs(text: str) -> list[tuple[str, str]]:
     out = []
     for run in _RUN.findall(" ".join(text.split())):
         ws = run.split(" ")
-        out.extend((a, b) for a, b in zip(ws, ws[1:]) if is_syllable(a) and is_syllable(b))
+        out.extend((a, b) for a, b in pairwise(ws) if is_syllable(a) and is_syllable(b))
     return out
 
 

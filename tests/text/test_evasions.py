@@ -17,6 +17,9 @@ from vnmod.text.vietnamese import strip_diacritics
     ("lu7a2 d9a3o", "lừa đảo"),            # raw VNI
     ("thằngngunày", "thằng ngu này"),      # spaces removed
     ("từthángsaungườiđixemáy", "từ tháng sau người đi xe máy"),
+    ("hayvcl", "hay vãi cả lồn"),          # a profanity abbreviation glued to a short run
+    ("dmthangngu", "đụ má thằng ngu"),
+    ("đẹpvlaưi", "đẹp vãi lồn a ưi"),      # ...inside an accented run: 'v' ends no syllable
     ("l\u2063ồ\u034fn", "lồn"),              # invisible separator, combining grapheme joiner
     ("đ\u00adụ", "đụ"),                      # soft hyphen
     ("đồ сһó", "đồ chó"),                  # Cyrillic look-alikes
@@ -42,6 +45,7 @@ def test_evasions_are_undone(raw, expected):
     "cho\nanh",
     "teen queen moon, this was good",
     "shopping trending everything comeback",
+    "hands thvl vlog",       # 'ds', 'vl' only where no syllable or letters beside take them
     "Quỳnh ăn quýt",
 ])
 def test_ordinary_text_is_not_rewritten_as_an_evasion(raw):

@@ -106,8 +106,10 @@ def test_non_text_is_a_clear_type_error():
 
 
 @pytest.mark.parametrize(("text", "expected"), [
-    ("lhzalo0933.222.111", "lhzalo <phone>"),            # a phone number glued to a word
+    ("lhzalo0933.222.111", "lien he zalo <phone>"),     # a phone number glued to a word
     ("ib0905123456", "inbox <phone>"),
+    ("kháchhàng,300k/nick", "khach hang, <money>/nick"),  # a comma before an amount
+    ("1,300 người", "1,300 nguoi"),                       # ...not inside a number
     ("iphone15 promax", "iphone15 promax"),               # a model number is no phone
     ("thanhtoantruoc", "thanh toan truoc"),               # a long unaccented run, all syllables
     ("nhanhangtrongngayvcb", "nhan hang trong ngay vcb"), # ... a few letters fit nothing

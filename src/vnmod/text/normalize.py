@@ -19,7 +19,7 @@ import regex
 
 from vnmod._resources import list_dir, read_toml, read_tsv
 from vnmod.text import confusables, diacritics
-from vnmod.text.syllables import VOWELS, has_tone_in_place, is_syllable, split_run
+from vnmod.text.syllables import VOWELS, Split, has_tone_in_place, is_syllable, split_run
 from vnmod.text.typing_methods import Decoded, decode_telex, decode_vni
 from vnmod.text.vietnamese import has_diacritics, split_tone, strip_diacritics, with_tone
 
@@ -198,6 +198,14 @@ def _lexicon_words() -> frozenset[str]:
     return frozenset(words)
 
 
+def _glued(words: list[str]) -> frozenset[str]:
+    """``normalize.toml``'s ``glued``: abbreviations without vowels."""
+    bad = [w for w in words if set(strip_diacritics(w)) & VOWELS]
+    if bad:
+        raise ValueError(f"normalize.toml glued: {bad} are not abbreviations without vowels")
+    return frozenset(words)
+
+
 @lru_cache(maxsize=1)
 def _settings() -> dict:
     conf = read_toml("normalize.toml")
@@ -210,6 +218,8 @@ def _settings() -> dict:
     leet = {k: v for k, v in conf["leet"].items() if k != "keep"}
     # Words that may come out of Telex/VNI decoding or a cut besides syllables ('đm').
     abbreviations = frozenset(k for k in teencode if " " not in k and len(k) >= 2)
+    # Borrowed words kept whole when a run is cut ('admin', not 'a' + 'dm' + 'in').
+    loanwords = frozenset(row[0] for row in read_tsv("loanwords.tsv"))
     lexicon_words = _lexicon_words()
     return {
         "nfkc": re.compile("[" + "".join(f"{chr(a)}-{chr(b)}" for a, b in conf["nfkc_ranges"])
@@ -235,9 +245,12 @@ def _settings() -> dict:
         "known": abbreviations,
         # Abbreviations and the lexicons' words ('zalo', 'forex'), for cutting runs; those
         # without vowels ('cc', 'vl') are left out where a cut finds them stray.
-        "vocabulary": abbreviations | lexicon_words,
+        "vocabulary": abbreviations | lexicon_words | loanwords,
         "vowelled": frozenset(w for w in abbreviations if set(strip_diacritics(w)) & VOWELS)
-        | lexicon_words,
+        | lexicon_words | loanwords,
+        "glued": _glued(conf["glued"]),
+        "glued_known": frozenset(w for w in abbreviations if set(strip_diacritics(w)) & VOWELS)
+        | lexicon_words | loanwords | frozenset(conf["glued"]),
         "spaced_pairs": frozenset(conf["spaced_pairs"]),
         "typing_keep": frozenset(conf["typing"]["keep"]),
         "squeeze_keep": frozenset(conf["squeeze"]["keep"]),
@@ -368,19 +381,36 @@ def _typing(buf: _Buffer, s: dict) -> None:
 
 
 def _stray_abbreviation(pieces: tuple[str, ...], vocabulary: frozenset[str]) -> bool:
-    """An abbreviation without vowels ('cc', 'vl') cut out inside a run, or next to letters
-    that fit nothing: an acronym ('PCC1') or chance ('ngàydmai'), not 'đmthằngngu'."""
-    def fits(piece: str) -> bool:
-        return _is_word(piece, vocabulary)
+    """An abbreviation without vowels ('cc', 'vl') cut out of a run where its letters may as
+    well belong to the syllables beside it, or next to letters that fit
+    nothing: an acronym ('PCC1'), not 'đmthằngngu' or 'đẹpvlaưi'.
 
+    Vietnamese syllables never end in 'v', 'đ', 'd', 'l' or 'k' nor begin 'vl', so most
+    profanity abbreviations cannot be a chance meeting of two syllables."""
     for i, piece in enumerate(pieces):
-        if piece in vocabulary and not any(c in VOWELS for c in piece):
-            if 0 < i < len(pieces) - 1:  # 'đmthằngngu', 'thằngngudm'; not 'ngàydmai'
-                return True
-            neighbours = pieces[max(0, i - 1):i] + pieces[i + 1:i + 2]
-            if any(not fits(n) for n in neighbours):
-                return True
+        if piece not in vocabulary or any(c in VOWELS for c in piece):
+            continue
+        before, after = pieces[i - 1] if i else "", pieces[i + 1] if i + 1 < len(pieces) else ""
+        # its first letter may end the syllable before, or its last letter begin the one
+        # after, and the letters left make a word ('họcc' + 'c', not 'bột' + 'k', 'vl' + 'a')
+        if (before and is_syllable(before + piece[0]) and _is_word(piece[1:], vocabulary)) or (
+                after and is_syllable(piece[-1] + after) and _is_word(piece[:-1], vocabulary)):
+            return True
+        if any(n and not _is_word(n, vocabulary) for n in (before, after)):
+            return True
     return False
+
+
+def _glued_abbreviation(word: str, s: dict) -> Split | None:
+    """An unaccented run ('hayvcl', 'saivl', 'dmthangnay', 'lhzalo') that is syllables and
+    known words with an abbreviation of ``normalize.toml``'s ``glued`` at one end, which no
+    syllable beside it can take ('trending' keeps its 'ng'; 'redmi' its 'dm')."""
+    split = split_run(word, s["glued_known"])
+    pieces = split.pieces
+    if split.unknown or len(pieces) < 2 or not {pieces[0], pieces[-1]} & s["glued"] \
+            or set(pieces[1:-1]) & s["glued"]:
+        return None
+    return None if _stray_abbreviation(pieces, s["vocabulary"]) else split
 
 
 def _split_runs(buf: _Buffer, s: dict) -> None:
@@ -397,12 +427,17 @@ def _split_runs(buf: _Buffer, s: dict) -> None:
         if _is_word(word, vocabulary):
             continue
         accented = has_diacritics(word)
-        if not accented and len(word) < MIN_ASCII_RUN:
+        glued = None if accented else _glued_abbreviation(word, s)
+        if glued is not None:
+            split = glued
+        elif not accented and len(word) < MIN_ASCII_RUN:
             continue
-        # Unaccented, no abbreviation without vowels may be cut out ('trending' is no 'ng').
-        split = split_run(word, vocabulary if accented else s["vowelled"])
-        if _stray_abbreviation(split.pieces, vocabulary):  # cut again without them
-            split = split_run(word, s["vowelled"])
+        else:
+            # Unaccented, no abbreviation without vowels but the glued ones is cut out
+            # ('trending' is no 'ng'; 'thuetkbanktheothang' has a 'tk').
+            split = split_run(word, vocabulary if accented else s["glued_known"])
+            if _stray_abbreviation(split.pieces, vocabulary):  # cut again without them
+                split = split_run(word, s["vowelled"])
         # Letters that fit no piece: a third in an accented run; in a long unaccented one
         # ('bantknganhangvcb'), a fifth (a brand or bank code), none in a shorter one.
         allowed = (len(word) // 3 if accented
@@ -439,9 +474,11 @@ def _mask(buf: _Buffer, s: dict) -> None:
 
 # Glued text ('dieunay.Sharengay', 'giá800k', 'tù2năm'): a space after punctuation between
 # letters, and between digits and a word with diacritics ('1tr8', 'iphone15', 'đ1t' stay).
-_PUNCT_GLUE = re.compile(r"(?<=[^\W_])(?:[,;!?]|\.(?!\d))(?=[^\W\d_])")
+_PUNCT_GLUE = re.compile(r"(?<=[^\W_]|>)(?:[,;!?]|\.(?!\d))(?=[^\W\d_])")
 _LETTERS_THEN_DIGIT = re.compile(r"(?<![^\W\d_])[^\W\d_]{2,}(?=\d)")
 _DIGIT_THEN_LETTERS = re.compile(r"(?<=\d)[^\W\d_]{2,}")
+# A comma between a word and digits ('hàng,300k'; '1,300' stays).
+_COMMA_THEN_DIGIT = re.compile(r"(?<=[^\W\d_]|>)[,;](?=\d)")
 # A phone number glued to the word before it ('lhzalo0933222111', 'sdt0386xxx2xx').
 _LETTERS_THEN_PHONE = re.compile(r"(?<=[^\W\d_])(?=(?:\+84|84|0)[ .-]?[1-9x*](?:[ .-]?[0-9x*]){7,9}"
                                  r"(?![\w*]))")
@@ -449,12 +486,13 @@ _LETTERS_THEN_PHONE = re.compile(r"(?<=[^\W\d_])(?=(?:\+84|84|0)[ .-]?[1-9x*](?:
 
 def _respace_digits(buf: _Buffer, s: dict) -> None:
     """'giá800k' -> 'giá 800k' (then masked as money), 'zalo0933222111' -> 'zalo 0933222111'
-    (a phone number), before leetspeak reads '1' as 'i'."""
+    (a phone number), 'hàng,300k' -> 'hàng, 300k', before leetspeak reads '1' as 'i'."""
     cuts = {m.end() for m in _LETTERS_THEN_DIGIT.finditer(buf.text)
             if has_diacritics(m.group(0)) and m.group(0) not in s["known"]}
     cuts.update(m.start() for m in _DIGIT_THEN_LETTERS.finditer(buf.text)
                 if has_diacritics(m.group(0)) and m.group(0) not in s["known"])
     cuts.update(m.start() for m in _LETTERS_THEN_PHONE.finditer(buf.text))
+    cuts.update(m.end() for m in _COMMA_THEN_DIGIT.finditer(buf.text))
     if cuts:
         buf.insert_spaces(sorted(cuts))
         _mask(buf, s)
