@@ -285,9 +285,16 @@ def cmd_export_onnx(args: argparse.Namespace) -> int:
     if entry is None:
         raise ValueError(f"model {root} has no phobert component to export; its components "
                          f"are {[c['type'] for c in manifest['components']]}")
-    path = export_onnx(modeldir.inside(root, entry["path"]), args.output, quantize=args.int8)
+    if args.serve_only and not args.int8:
+        raise ValueError("--serve-only keeps the int8 file alone: add --int8")
+    part = modeldir.inside(root, entry["path"])
+    path = export_onnx(part, args.output, quantize=args.int8)
     # Serve the export from now on, and re-checksum: the export rewrote PhoBERT's metadata.
     entry["config"].update(runtime="onnx", quantize="int8" if args.int8 else None)
+    if args.serve_only:
+        from vnmod.backends.transformer.export import keep_serving_files
+
+        keep_serving_files(part, path.name)
     modeldir.write_manifest(root, manifest)
     print(f"wrote {path}; {root / modeldir.MANIFEST_NAME} now serves it with ONNX Runtime"
           f"{' (int8)' if args.int8 else ''}", file=sys.stderr)
@@ -474,10 +481,16 @@ output (text): LABELS <tab> SCORES <tab> POST, then "  reason: ..." for a flagge
     with_model(p)
     p.set_defaults(func=cmd_evaluate)
 
-    p = sub.add_parser("export-onnx", help="export a model's PhoBERT part to ONNX")
-    p.add_argument("model_dir", help="a model directory with a phobert/ part, or that part")
+    p = sub.add_parser("export-onnx", help="export a model's encoder (PhoBERT or another "
+                                           "transformer) to ONNX")
+    p.add_argument("model_dir", help="a model directory with a phobert/ or transformer/ part, "
+                                     "or that part")
     p.add_argument("--output", help="the .onnx file (default: beside the weights)")
     p.add_argument("--int8", action="store_true", help="also write a dynamic int8 model")
+    p.add_argument("--serve-only", action="store_true",
+                   help="with --int8 in a model directory: then delete the torch weights and "
+                        "the fp32 ONNX file, keeping what ONNX Runtime serves (a model to ship; "
+                        "it can no longer be fine-tuned or exported again)")
     p.set_defaults(func=cmd_export_onnx)
 
     p = sub.add_parser(

@@ -76,3 +76,25 @@ def test_export_onnx_then_serve_it(ensemble, tmp_path):
         clf = vnmod.load(copy)
     assert clf.component_names == ["phobert", "linear", "rules"]
     np.testing.assert_allclose(clf.predict_proba(texts), before, atol=1e-4)
+
+
+def test_serve_only_export_ships_the_int8_file_alone(ensemble, tmp_path):
+    import shutil
+
+    import vnmod
+    from vnmod.cli import main
+
+    copy = shutil.copytree(ensemble, tmp_path / "m")
+    texts = ["Nhận làm bằng đại học giả, lh 0912xxx888", "mày là thằng ngu"]
+    assert main(["export-onnx", str(copy), "--serve-only"]) == 2  # needs --int8
+    assert main(["export-onnx", str(copy), "--int8", "--serve-only"]) == 0
+    left = sorted(p.name for p in (copy / "phobert").iterdir())
+    assert "model.int8.onnx" in left
+    assert "model.safetensors" not in left and "model.onnx" not in left
+    manifest = json.loads((copy / "vnmod.json").read_text(encoding="utf-8"))
+    assert not any("model.safetensors" in name for name in manifest["files"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # every listed file is there: no degraded load
+        clf = vnmod.load(copy)
+    assert clf.component_names == ["phobert", "linear", "rules"]
+    assert clf.predict(texts[0]).label == vnmod.load(ensemble).predict(texts[0]).label

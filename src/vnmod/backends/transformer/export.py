@@ -21,12 +21,14 @@ import numpy as np
 
 from vnmod.backends.transformer.checkpoint import (
     ONNX_HINT,
+    WEIGHTS_FILE,
     file_record,
     quiet_progress,
     read_metadata,
     require,
     write_metadata,
 )
+from vnmod.backends.transformer.engines import ONNX_FILES
 from vnmod.taxonomy import CATEGORIES
 
 OPSET = 17
@@ -112,6 +114,26 @@ def export_onnx(
                         else None}
         write_metadata(model_dir, meta)
     return written[-1]
+
+
+def keep_serving_files(model_dir: str | Path, onnx_name: str) -> list[str]:
+    """Delete the torch weights and every ONNX file but ``onnx_name`` from ``model_dir`` and
+    its metadata: what is left is served by ONNX Runtime alone (a smaller model to ship).
+    Returns the names deleted."""
+    model_dir = Path(model_dir)
+    meta = read_metadata(model_dir)
+    if not (model_dir / onnx_name).is_file():
+        raise FileNotFoundError(f"{model_dir / onnx_name} is missing: export it first")
+    gone = []
+    for name in (WEIGHTS_FILE, "pytorch_model.bin", *(n for n in ONNX_FILES.values()
+                                                      if n != onnx_name)):
+        if (model_dir / name).exists():
+            (model_dir / name).unlink()
+            gone.append(name)
+        meta.get("files", {}).pop(name, None)
+    meta["serving_only"] = {"runtime": "onnx", "file": onnx_name, "deleted": gone}
+    write_metadata(model_dir, meta)
+    return gone
 
 
 def _logits_module(model: Any) -> Any:
