@@ -183,3 +183,18 @@ def test_unaccented_copies_double_only_the_named_sources_written_with_diacritics
     assert copies["insult"].isna().all()  # labelled for the listed categories alone
     assert copies["source"].tolist() == ["policy", "policy"]
     assert unaccented_copies(frame, {}) is frame
+
+
+def test_a_recipes_encoder_table_is_checked_before_any_training(tmp_path, capsys):
+    from vnmod.cli import main
+
+    recipe = tmp_path / "r.toml"
+    recipe.write_text('sources = ["vnmod_labelled"]\n[encoder]\nbackend = "transformer"\n',
+                      encoding="utf-8")
+    assert main(["train", "--config", str(recipe), "-o", str(tmp_path / "m")]) == 2
+    assert "needs --base-model" in capsys.readouterr().err
+    recipe.write_text('sources = ["vnmod_labelled"]\n[encoder]\nbackend = "transformer"\n'
+                      'base_model = "e5"\nepoch = 2\n', encoding="utf-8")
+    assert main(["train", "--config", str(recipe), "-o", str(tmp_path / "m")]) == 2
+    assert "unknown keys ['epoch']" in capsys.readouterr().err
+    assert not (tmp_path / "m").exists()

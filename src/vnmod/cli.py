@@ -191,6 +191,12 @@ def cmd_categories(args: argparse.Namespace) -> int:
     return 0
 
 
+#: Keys of a recipe's [encoder] table.
+ENCODER_KEYS = frozenset({"backend", "base_model", "epochs", "batch_size", "lr", "max_length",
+                          "device", "freeze_embeddings", "warmup_ratio", "weight_decay",
+                          "patience"})
+
+
 def cmd_train(args: argparse.Namespace) -> int:
     import logging
     import warnings
@@ -211,26 +217,39 @@ def cmd_train(args: argparse.Namespace) -> int:
         if value or (isinstance(value, (int, float)) and not isinstance(value, bool)):
             setattr(recipe, field, value)
     encoder = None
-    if args.backend in ("phobert", "transformer"):
-        if not args.base_model:
-            raise ValueError(f"--backend {args.backend} needs --base-model: "
+    # The recipe's [encoder] table, then the command line's flags over it.
+    options = dict(recipe.encoder)
+    unknown = sorted(set(options) - ENCODER_KEYS)
+    if unknown:
+        raise ValueError(f"recipe [encoder]: unknown keys {unknown}; valid keys: "
+                         f"{sorted(ENCODER_KEYS)}")
+    backend = args.backend or options.pop("backend", "linear")
+    options.pop("backend", None)
+    if backend not in ("linear", "phobert", "transformer"):
+        raise ValueError(f"encoder backend must be phobert or transformer, not {backend!r}")
+    for flag in ("base_model", "epochs", "batch_size", "lr", "max_length", "device"):
+        if getattr(args, flag) is not None:
+            options[flag] = getattr(args, flag)
+    if args.freeze_embeddings:
+        options["freeze_embeddings"] = True
+    if backend in ("phobert", "transformer"):
+        if not options.get("base_model"):
+            raise ValueError(f"--backend {backend} needs --base-model: "
                              + ("vinai/phobert-base or the folder of a downloaded checkpoint "
-                                "(see docs/phobert.md)" if args.backend == "phobert" else
+                                "(see docs/phobert.md)" if backend == "phobert" else
                                 "the folder of a BERT/RoBERTa encoder with a tokenizer.json "
-                                "(e.g. one made by vnmod.convert_e5)"))
-        encoder = {"base_model": args.base_model, "epochs": args.epochs,
-                   "batch_size": args.batch_size, "lr": args.lr,
-                   "max_length": args.max_length, "seed": recipe.seed,
-                   "device": args.device}
-        if args.backend == "transformer":
-            encoder.update(freeze_embeddings=args.freeze_embeddings, tokenizer_kind="json")
-        elif args.max_length is None:
-            encoder["max_length"] = 256
+                                "(e.g. one made by vnmod convert-e5)"))
+        encoder = {"epochs": 4, "batch_size": 32, "lr": 2e-5, "seed": recipe.seed, **options}
+        if backend == "transformer":
+            encoder.setdefault("tokenizer_kind", "json")
+        else:
+            encoder.pop("freeze_embeddings", None)
+            encoder.setdefault("max_length", 256)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
             clf = train(recipe, output=args.output,
-                        **({args.backend: encoder} if encoder is not None else {}))
+                        **({backend: encoder} if encoder is not None else {}))
         finally:  # said last, where they are seen, not among the log lines
             for w in caught:
                 print(f"vnmod train: WARNING: {w.message}", file=sys.stderr)
@@ -447,16 +466,20 @@ output (text): LABELS <tab> SCORES <tab> POST, then "  reason: ..." for a flagge
     p.add_argument("--data-dir", help="public-corpora folder, for the corpora a --config or "
                                       "--source asks for (default: $VNMOD_DATA_DIR, else "
                                       "../shared/data)")
-    p.add_argument("--backend", choices=["linear", "phobert", "transformer"], default="linear",
+    p.add_argument("--backend", choices=["linear", "phobert", "transformer"],
                    help="linear: TF-IDF + rules (CPU, minutes); phobert: fine-tune a PhoBERT "
                         "checkpoint; transformer: fine-tune a BERT/RoBERTa folder with a "
                         "tokenizer.json (e.g. converted multilingual-e5; plain text, no word "
-                        "segmentation). Both need vnmod[phobert] and --base-model")
+                        "segmentation). Both need vnmod[phobert] and --base-model. Default: "
+                        "the recipe's [encoder] backend, else linear")
     p.add_argument("--base-model", help="phobert: vinai/phobert-base or a folder; transformer: "
                                         "a folder with config.json, weights, tokenizer.json")
-    p.add_argument("--epochs", type=int, default=4, help="PhoBERT: passes over the training posts")
-    p.add_argument("--batch-size", type=int, default=32, help="PhoBERT: posts per step")
-    p.add_argument("--lr", type=float, default=2e-5, help="PhoBERT: AdamW learning rate")
+    p.add_argument("--epochs", type=int, help="encoder: passes over the training posts "
+                                              "(default: the recipe's, else 4)")
+    p.add_argument("--batch-size", type=int, help="encoder: posts per step (default: the "
+                                                  "recipe's, else 32)")
+    p.add_argument("--lr", type=float, help="encoder: AdamW learning rate (default: the "
+                                            "recipe's, else 2e-5)")
     p.add_argument("--max-length", type=int,
                    help="PhoBERT/transformer: longest input in subword tokens (longer posts "
                         "are cut; default 256 for phobert, 64 for transformer)")

@@ -70,6 +70,10 @@ class Recipe:
     threshold_tolerance: dict[str, float] = field(default_factory=dict)
     augment_unaccented: dict[str, list[str]] = field(default_factory=dict)
     linear: dict[str, Any] = field(default_factory=dict)
+    # An encoder fine-tuned beside the linear model (vnmod train --backend ... overrides):
+    # backend = "phobert" | "transformer", base_model, epochs, batch_size, lr, max_length,
+    # freeze_embeddings.
+    encoder: dict[str, Any] = field(default_factory=dict)
     stack_C: float = 1.0
     data_dir: str | None = None
     card: str = ""  # path of the model card (Markdown) copied into the model directory
