@@ -27,6 +27,12 @@ test split. Training sets over ``--max-train`` posts are subsampled with a fixed
 Every ViTHSD text is also a ViHSD text: the ViTHSD fold tests another labelling of the same
 comments, and "without ViHSD" still trains on ViHSD train texts under ViTHSD's labels.
 
+``--encoder DIR`` (a base encoder folder, e.g. made by ``vnmod convert-e5``) also fine-tunes
+that encoder on every fold's training posts (``--encoder-epochs``, no dev split: the last
+epoch; at most ``--encoder-max-train`` posts) and adds its ROC-AUC and that of the mean of the
+linear model's and the encoder's logits (no weights fitted) to each row; ``--blocks`` picks
+blocks by name.
+
 A yardstick, not a selector: choices are made on dev data and this table, never on a test set
 alone. Prints a Markdown table and writes bench/results/crosscorpus.json. Corpora are read
 in place from $VNMOD_DATA_DIR (default ../shared/data).
@@ -232,10 +238,17 @@ def _score(y: np.ndarray, p: np.ndarray) -> tuple[float | None, float | None]:
             round(float(average_precision_score(y, p)), 4))
 
 
-def score_part(model: LinearBackend, data: Data, part: Part,
+def _logit(p: np.ndarray) -> np.ndarray:
+    p = np.clip(p, 1e-6, 1 - 1e-6)
+    return np.log(p / (1 - p))
+
+
+def score_part(model: Fitted, data: Data, part: Part,
                categories: tuple[str, ...]) -> dict[str, dict]:
     texts = part.frame["text"].tolist()
-    p = model.predict_proba(data.docs(texts))
+    docs = data.docs(texts)
+    p = model.linear.predict_proba(docs)
+    e = model.encoder.predict_proba(docs) if model.encoder is not None else None
     r = data.rule_scores(texts)
     y = _targets(part, categories)
     out = {}
@@ -246,16 +259,55 @@ def score_part(model: LinearBackend, data: Data, part: Part,
         rules_auc, _ = _score(y[known, k], r[known, k])
         out[cat] = {"n": int(known.sum()), "positives": int(y[known, k].sum()),
                     "roc_auc": auc, "average_precision": ap, "rules_roc_auc": rules_auc}
+        if e is not None:
+            out[cat]["encoder_roc_auc"] = _score(y[known, k], e[known, k])[0]
+            blend = _logit(p[known, k]) + _logit(e[known, k])
+            out[cat]["blend_roc_auc"] = _score(y[known, k], blend)[0]
     return out
 
 
-def fit(texts: list[str], y: np.ndarray, data: Data) -> tuple[LinearBackend, float]:
+@dataclass
+class Fitted:
+    linear: LinearBackend
+    encoder: object | None = None
+
+
+@dataclass
+class EncoderSpec:
+    """A base encoder fine-tuned per fold (``--encoder``)."""
+
+    base: Path
+    epochs: int = 3
+    max_train: int = 8_000
+    lr: float = 5e-5
+
+    def fit(self, texts: list[str], y: np.ndarray, seed: int) -> object:
+        import tempfile
+
+        from vnmod.backends.transformer import TransformerBackend
+        from vnmod.backends.transformer.train import train_transformer
+
+        if len(texts) > self.max_train:
+            keep = np.sort(np.random.default_rng(seed).choice(len(texts), self.max_train,
+                                                              replace=False))
+            texts, y = [texts[i] for i in keep], y[keep]
+        out = Path(tempfile.mkdtemp(prefix="vnmod-cc-"))
+        train_transformer(texts, y, base_model=self.base, output_dir=out, epochs=self.epochs,
+                          lr=self.lr, freeze_embeddings=True, tokenizer_kind="json", seed=seed)
+        return TransformerBackend.from_pretrained(out)
+
+
+def fit(texts: list[str], y: np.ndarray, data: Data,
+        encoder: EncoderSpec | None = None, seed: int = SEED) -> tuple[Fitted, float]:
     start = time.perf_counter()
-    model = LinearBackend(**LINEAR).fit(data.docs(texts), y)
+    model = Fitted(LinearBackend(**LINEAR).fit(data.docs(texts), y))
+    if encoder is not None:
+        model.encoder = encoder.fit(texts, y, seed)
     return model, round(time.perf_counter() - start, 1)
 
 
-def run_block(block: Block, data: Data, max_train: int, in_corpus: bool) -> list[dict]:
+def run_block(block: Block, data: Data, max_train: int, in_corpus: bool,
+              encoder: EncoderSpec | None = None) -> list[dict]:
     rows = []
     for i, held in enumerate(block.corpora):
         test = held.cross_test()
@@ -263,7 +315,7 @@ def run_block(block: Block, data: Data, max_train: int, in_corpus: bool) -> list
         parts = [p for c in block.corpora if c is not held for p in c.train()]
         banned = test.keys() | own.keys() | held.banned()
         texts, y, info = training_set(parts, block.categories, banned, max_train, SEED + i)
-        model, seconds = fit(texts, y, data)
+        model, seconds = fit(texts, y, data, encoder, SEED + i)
         print(f"[{block.name}] without {held.name}: {len(texts)} training posts, "
               f"fit {seconds} s", file=sys.stderr)
         fitted = (model, info, seconds)
@@ -277,7 +329,7 @@ def run_block(block: Block, data: Data, max_train: int, in_corpus: bool) -> list
         own = corpus.own_test()
         texts, y, info = training_set(parts, block.categories, own.keys(), max_train,
                                       SEED + 10 + i)
-        model, seconds = fit(texts, y, data)
+        model, seconds = fit(texts, y, data, encoder, SEED + 10 + i)
         print(f"[{block.name}] in-corpus {corpus.name}: {len(texts)} training posts, "
               f"fit {seconds} s", file=sys.stderr)
         rows.append(_row(block, "in-corpus", corpus.name, own, (model, info, seconds), data))
@@ -303,19 +355,29 @@ def main(argv: list[str] | None = None) -> int:
                     help="subsample larger training sets to this many posts (0: no cap)")
     ap.add_argument("--no-in-corpus", action="store_true",
                     help="skip the in-corpus reference fits")
+    ap.add_argument("--blocks", nargs="+", help="only these blocks (insult/offensive, "
+                                                "fake_news, illegal_ads)")
+    ap.add_argument("--encoder", type=Path, help="also fine-tune this base encoder per fold")
+    ap.add_argument("--encoder-epochs", type=int, default=3)
+    ap.add_argument("--encoder-max-train", type=int, default=8_000)
     args = ap.parse_args(argv)
+    encoder = (EncoderSpec(args.encoder, args.encoder_epochs, args.encoder_max_train)
+               if args.encoder else None)
     start = time.perf_counter()
     data = Data()
     rows: list[dict] = []
     for block in build_blocks(data):
-        rows.extend(run_block(block, data, args.max_train, not args.no_in_corpus))
+        if args.blocks and block.name not in args.blocks:
+            continue
+        rows.extend(run_block(block, data, args.max_train, not args.no_in_corpus, encoder))
     runtime = round(time.perf_counter() - start, 1)
 
     print("Linear model (vnmod-base [linear] settings) fitted per fold; rules = the shipped "
           "rules alone.\n")
+    extra = " encoder ROC-AUC | linear+encoder ROC-AUC |" if encoder else ""
     print("| block | setting | held-out corpus | test posts | category | train posts | n "
-          "| positives | linear ROC-AUC | linear AP | rules ROC-AUC |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
+          "| positives | linear ROC-AUC | linear AP | rules ROC-AUC |" + extra)
+    print("|---|---|---|---|---|---|---|---|---|---|---|" + "---|" * (2 if encoder else 0))
     for row in rows:
         train = row["train"]
         n_train = str(train.get("subsampled_to", train["rows"]))
@@ -324,7 +386,9 @@ def main(argv: list[str] | None = None) -> int:
         for cat, s in row["scores"].items():
             print(f"| {row['block']} | {row['setting']} | {row['held_out']} | {row['test']} "
                   f"| {cat} | {n_train} | {s['n']} | {s['positives']} | {_fmt(s['roc_auc'])} "
-                  f"| {_fmt(s['average_precision'])} | {_fmt(s['rules_roc_auc'])} |")
+                  f"| {_fmt(s['average_precision'])} | {_fmt(s['rules_roc_auc'])} |"
+                  + (f" {_fmt(s['encoder_roc_auc'])} | {_fmt(s['blend_roc_auc'])} |"
+                     if encoder else ""))
     subsampled = sorted({f"{r['block']} without {r['held_out']}" if r["setting"] ==
                          "cross-corpus" else f"{r['block']} in-corpus {r['held_out']}"
                          for r in rows if "subsampled_to" in r["train"]})
@@ -339,6 +403,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"runtime: {runtime} s")
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps({"linear": LINEAR, "max_train": args.max_train,
+                                    "encoder": None if encoder is None else {
+                                        "base": str(encoder.base), "epochs": encoder.epochs,
+                                        "max_train": encoder.max_train, "lr": encoder.lr},
                                     "seed": SEED, "runtime_s": runtime, "folds": rows},
                                    indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     return 0
