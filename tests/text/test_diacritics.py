@@ -42,6 +42,11 @@ def test_normalise_restores_an_unaccented_post_with_offsets_intact():
     assert normalise(accented).text == "mày là thằng ngu"
 
 
+def test_restored_marks_sit_where_accented_posts_put_them():
+    # the counts hold both placements ('hoá', 'hóa'); an accented 'hoá' becomes 'hóa'
+    assert normalise("xuat hoa don").text == normalise("xuất hoá đơn").text == "xuất hóa đơn"
+
+
 def test_most_syllables_come_back_on_held_out_posts():
     """Syllable accuracy on the ViHSD dev split (never counted in the bigrams, which come from
     training splits): a floor that catches a broken model, not a tuned number."""

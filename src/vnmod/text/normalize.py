@@ -628,6 +628,7 @@ def normalise(text: str) -> Normalised:
     _teencode(buf, s)
     if unaccented:
         _restore_diacritics(buf)
+        buf.sub(_OLD_TONE, _tone)  # the corpora's counts hold both placements ('hoá')
     # Leading/trailing whitespace carries nothing.
     buf.sub(_EDGE_SPACE, lambda m: "")
     return buf.freeze(text, unaccented)
