@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from vnmod.evaluate import vihsd_classes
 from vnmod.taxonomy import CATEGORIES
@@ -198,3 +199,31 @@ def test_a_recipes_encoder_table_is_checked_before_any_training(tmp_path, capsys
     assert main(["train", "--config", str(recipe), "-o", str(tmp_path / "m")]) == 2
     assert "unknown keys ['epoch']" in capsys.readouterr().err
     assert not (tmp_path / "m").exists()
+
+
+def test_a_recipe_extends_another_and_replaces_its_keys(tmp_path):
+    from vnmod.train import Recipe
+
+    (tmp_path / "base.toml").write_text('name = "base"\nseed = 7\n[linear]\nC = 2.0\n',
+                                        encoding="utf-8")
+    (tmp_path / "child.toml").write_text('extends = "base.toml"\nname = "child"\n'
+                                         '[encoder]\nbackend = "transformer"\n',
+                                         encoding="utf-8")
+    recipe = Recipe.from_file(tmp_path / "child.toml")
+    assert (recipe.name, recipe.seed, recipe.linear) == ("child", 7, {"C": 2.0})
+    assert recipe.encoder == {"backend": "transformer"}
+    (tmp_path / "base.toml").write_text('extends = "child.toml"\n', encoding="utf-8")
+    with pytest.raises(ValueError, match="loop"):
+        Recipe.from_file(tmp_path / "child.toml")
+
+
+def test_the_shipped_e5_recipe_is_vnmod_base_plus_an_encoder():
+    from pathlib import Path
+
+    from vnmod.train import Recipe
+
+    recipes = Path(__file__).resolve().parents[1] / "models" / "recipes"
+    base = Recipe.from_file(recipes / "vnmod-base.toml")
+    e5 = Recipe.from_file(recipes / "vnmod-e5.toml")
+    assert e5.sources == base.sources and e5.category_sources == base.category_sources
+    assert e5.encoder["backend"] == "transformer" and e5.output == "models/vnmod-e5"

@@ -86,7 +86,17 @@ class Recipe:
 
     @classmethod
     def from_file(cls, path: str | Path) -> Recipe:
+        """Read a recipe; ``extends = "other.toml"`` (beside it) starts from another recipe,
+        whose keys this one's replace."""
         raw = load_toml_file(path)
+        seen = {Path(path).resolve()}
+        while "extends" in raw:
+            parent = (Path(path).parent / raw.pop("extends")).resolve()
+            if parent in seen:
+                raise ValueError(f"{path}: recipes extend each other in a loop ({parent})")
+            seen.add(parent)
+            raw = {**load_toml_file(parent), **raw}
+            path = parent
         known = set(cls.__dataclass_fields__)
         extra = sorted(set(raw) - known)
         if extra:
