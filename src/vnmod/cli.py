@@ -194,7 +194,7 @@ def cmd_categories(args: argparse.Namespace) -> int:
 #: Keys of a recipe's [encoder] table.
 ENCODER_KEYS = frozenset({"backend", "base_model", "epochs", "batch_size", "lr", "max_length",
                           "device", "freeze_embeddings", "warmup_ratio", "weight_decay",
-                          "patience"})
+                          "patience", "finetuned"})
 
 
 def cmd_train(args: argparse.Namespace) -> int:
@@ -227,13 +227,14 @@ def cmd_train(args: argparse.Namespace) -> int:
     options.pop("backend", None)
     if backend not in ("linear", "phobert", "transformer"):
         raise ValueError(f"encoder backend must be phobert or transformer, not {backend!r}")
-    for flag in ("base_model", "epochs", "batch_size", "lr", "max_length", "device"):
+    for flag in ("base_model", "epochs", "batch_size", "lr", "max_length", "device",
+                 "finetuned"):
         if getattr(args, flag) is not None:
             options[flag] = getattr(args, flag)
     if args.freeze_embeddings:
         options["freeze_embeddings"] = True
     if backend in ("phobert", "transformer"):
-        if not options.get("base_model"):
+        if not options.get("base_model") and not options.get("finetuned"):
             raise ValueError(f"--backend {backend} needs --base-model: "
                              + ("vinai/phobert-base or the folder of a downloaded checkpoint "
                                 "(see docs/phobert.md)" if backend == "phobert" else
@@ -483,6 +484,9 @@ output (text): LABELS <tab> SCORES <tab> POST, then "  reason: ..." for a flagge
     p.add_argument("--max-length", type=int,
                    help="PhoBERT/transformer: longest input in subword tokens (longer posts "
                         "are cut; default 256 for phobert, 64 for transformer)")
+    p.add_argument("--finetuned", help="transformer: the transformer/ folder of a model trained "
+                                       "before: stacked again with a new linear model, not "
+                                       "fine-tuned again")
     p.add_argument("--freeze-embeddings", action="store_true",
                    help="transformer: keep the word embeddings fixed during fine-tuning")
     p.add_argument("--seed", type=int,

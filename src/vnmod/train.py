@@ -395,22 +395,23 @@ def train(recipe: Recipe, *, output: str | Path | None = None,
     if phobert is not None and transformer is not None:
         raise ValueError("train one encoder: phobert or transformer, not both")
     phobert_metrics = None
-    if phobert is not None:
-        from vnmod.backends.transformer import PhobertBackend
-        from vnmod.backends.transformer.train import train_phobert
+    encoder_name = "phobert" if phobert is not None else "transformer"
+    encoder_options = phobert if phobert is not None else transformer
+    if encoder_options is not None:
+        from vnmod.backends.transformer import PhobertBackend, TransformerBackend
+        from vnmod.backends.transformer.train import train_phobert, train_transformer
 
-        phobert_metrics = train_phobert(docs, y_train, dev_docs, y_dev,
-                                        output_dir=out / "phobert", sample_weight=weights,
-                                        **phobert)
-        components["phobert"] = PhobertBackend.from_pretrained(out / "phobert")
-    if transformer is not None:
-        from vnmod.backends.transformer import TransformerBackend
-        from vnmod.backends.transformer.train import train_transformer
-
-        phobert_metrics = train_transformer(docs, y_train, dev_docs, y_dev,
-                                            output_dir=out / "transformer",
-                                            sample_weight=weights, **transformer)
-        components["transformer"] = TransformerBackend.from_pretrained(out / "transformer")
+        options = dict(encoder_options)
+        finetuned = options.pop("finetuned", None)
+        folder = out / encoder_name
+        if finetuned:  # an encoder fine-tuned by an earlier run: stacked again, not retrained
+            phobert_metrics = reuse_encoder(Path(finetuned), folder)
+        else:
+            fine_tune = train_phobert if phobert is not None else train_transformer
+            phobert_metrics = fine_tune(docs, y_train, dev_docs, y_dev, output_dir=folder,
+                                        sample_weight=weights, **options)
+        backend = PhobertBackend if phobert is not None else TransformerBackend
+        components[encoder_name] = backend.from_pretrained(folder)
     dev_probas, _, dev_bounds = component_probas(list(components.values()), dev_docs)
     vihsd_rows = (dev_df["source"] == "vihsd").to_numpy() if recipe.vihsd_thresholds else None
     oof = None
@@ -471,6 +472,21 @@ def train(recipe: Recipe, *, output: str | Path | None = None,
     clf.save(out, card=card, extra=extra)
     log.info("saved %s in %.0fs", out, time.time() - t0)
     return clf
+
+
+def reuse_encoder(source: Path, target: Path) -> dict[str, Any]:
+    """Copy an encoder directory fine-tuned by an earlier run (its ``transformer/`` folder)
+    into ``target``; return its training metrics, marked as reused."""
+    import shutil
+
+    from vnmod.backends.transformer.checkpoint import read_metadata
+
+    meta = read_metadata(source)  # refuses a folder that is no fine-tuned vnmod encoder
+    if source.resolve() != target.resolve():
+        if target.exists():
+            shutil.rmtree(target)
+        shutil.copytree(source, target)
+    return {**meta.get("metrics", {}), "reused_from": str(source)}
 
 
 def label_counts(train_df, dev_df, recipe: Recipe) -> dict[str, dict[str, int]]:

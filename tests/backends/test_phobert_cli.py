@@ -98,3 +98,22 @@ def test_serve_only_export_ships_the_int8_file_alone(ensemble, tmp_path):
         clf = vnmod.load(copy)
     assert clf.component_names == ["phobert", "linear", "rules"]
     assert clf.predict(texts[0]).label == vnmod.load(ensemble).predict(texts[0]).label
+
+
+def test_a_finetuned_encoder_is_stacked_again_without_training(ensemble, tmp_path):
+    import vnmod
+    from vnmod.cli import main
+    from vnmod.modeldir import sha256
+
+    recipe = tmp_path / "tiny.toml"
+    recipe.write_text('name = "again"\nsources = ["vnmod_labelled"]\n'
+                      'dev_sources = ["vnmod_labelled"]\n[linear]\nmin_df = 3\n',
+                      encoding="utf-8")
+    out = tmp_path / "again"
+    assert main(["train", "--config", str(recipe), "-o", str(out), "--backend", "phobert",
+                 "--finetuned", str(ensemble / "phobert")]) == 0
+    weights = "phobert/model.safetensors"
+    assert sha256(out / weights) == sha256(ensemble / weights)
+    manifest = json.loads((out / "vnmod.json").read_text(encoding="utf-8"))
+    assert manifest["phobert_metrics"]["reused_from"] == str(ensemble / "phobert")
+    assert vnmod.load(out).component_names == ["phobert", "linear", "rules"]
