@@ -399,6 +399,7 @@ def train(recipe: Recipe, *, output: str | Path | None = None,
     encoder_options = phobert if phobert is not None else transformer
     if encoder_options is not None:
         from vnmod.backends.transformer import PhobertBackend, TransformerBackend
+        from vnmod.backends.transformer.checkpoint import WEIGHTS_FILE
         from vnmod.backends.transformer.train import train_phobert, train_transformer
 
         options = dict(encoder_options)
@@ -411,7 +412,9 @@ def train(recipe: Recipe, *, output: str | Path | None = None,
             phobert_metrics = fine_tune(docs, y_train, dev_docs, y_dev, output_dir=folder,
                                         sample_weight=weights, **options)
         backend = PhobertBackend if phobert is not None else TransformerBackend
-        components[encoder_name] = backend.from_pretrained(folder)
+        serve_only = not (folder / WEIGHTS_FILE).is_file()  # kept by export-onnx --serve-only
+        components[encoder_name] = backend.from_pretrained(
+            folder, **({"runtime": "onnx", "quantize": "int8"} if serve_only else {}))
     dev_probas, _, dev_bounds = component_probas(list(components.values()), dev_docs)
     vihsd_rows = (dev_df["source"] == "vihsd").to_numpy() if recipe.vihsd_thresholds else None
     oof = None
@@ -476,7 +479,8 @@ def train(recipe: Recipe, *, output: str | Path | None = None,
 
 def reuse_encoder(source: Path, target: Path) -> dict[str, Any]:
     """Copy an encoder directory fine-tuned by an earlier run (its ``transformer/`` folder)
-    into ``target``; return its training metrics, marked as reused."""
+    into ``target``; return its training metrics, marked as reused. A folder that
+    ``export-onnx --int8 --serve-only`` left is served, and stacked, as its int8 file."""
     import shutil
 
     from vnmod.backends.transformer.checkpoint import read_metadata

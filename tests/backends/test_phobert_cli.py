@@ -117,3 +117,24 @@ def test_a_finetuned_encoder_is_stacked_again_without_training(ensemble, tmp_pat
     manifest = json.loads((out / "vnmod.json").read_text(encoding="utf-8"))
     assert manifest["phobert_metrics"]["reused_from"] == str(ensemble / "phobert")
     assert vnmod.load(out).component_names == ["phobert", "linear", "rules"]
+
+
+def test_a_serve_only_encoder_is_stacked_on_its_int8_scores(ensemble, tmp_path):
+    import shutil
+
+    import vnmod
+    from vnmod.cli import main
+
+    copy = shutil.copytree(ensemble, tmp_path / "m")
+    assert main(["export-onnx", str(copy), "--int8", "--serve-only"]) == 0
+    recipe = tmp_path / "tiny.toml"
+    recipe.write_text('name = "again"\nsources = ["vnmod_labelled"]\n'
+                      'dev_sources = ["vnmod_labelled"]\n', encoding="utf-8")
+    out = tmp_path / "again"
+    assert main(["train", "--config", str(recipe), "-o", str(out), "--backend", "phobert",
+                 "--finetuned", str(copy / "phobert")]) == 0
+    manifest = json.loads((out / "vnmod.json").read_text(encoding="utf-8"))
+    entry = next(c for c in manifest["components"] if c["type"] == "phobert")
+    assert (entry["config"]["runtime"], entry["config"]["quantize"]) == ("onnx", "int8")
+    assert not (out / "phobert" / "model.safetensors").exists()
+    assert vnmod.load(out).predict("mày là thằng ngu").labels
