@@ -194,7 +194,7 @@ def cmd_categories(args: argparse.Namespace) -> int:
 #: Keys of a recipe's [encoder] table.
 ENCODER_KEYS = frozenset({"backend", "base_model", "epochs", "batch_size", "lr", "max_length",
                           "device", "freeze_embeddings", "warmup_ratio", "weight_decay",
-                          "patience", "finetuned"})
+                          "patience", "finetuned", "checkpoint_every"})
 
 
 def cmd_train(args: argparse.Namespace) -> int:
@@ -228,11 +228,13 @@ def cmd_train(args: argparse.Namespace) -> int:
     if backend not in ("linear", "phobert", "transformer"):
         raise ValueError(f"encoder backend must be phobert or transformer, not {backend!r}")
     for flag in ("base_model", "epochs", "batch_size", "lr", "max_length", "device",
-                 "finetuned"):
+                 "finetuned", "checkpoint_every"):
         if getattr(args, flag) is not None:
             options[flag] = getattr(args, flag)
     if args.freeze_embeddings:
         options["freeze_embeddings"] = True
+    if args.resume:
+        options["resume"] = True
     if backend in ("phobert", "transformer"):
         if not options.get("base_model") and not options.get("finetuned"):
             raise ValueError(f"--backend {backend} needs --base-model: "
@@ -484,6 +486,12 @@ output (text): LABELS <tab> SCORES <tab> POST, then "  reason: ..." for a flagge
     p.add_argument("--max-length", type=int,
                    help="PhoBERT/transformer: longest input in subword tokens (longer posts "
                         "are cut; default 256 for phobert, 64 for transformer)")
+    p.add_argument("--checkpoint-every", type=int,
+                   help="encoder: write OUTPUT/<encoder>/checkpoint/ every N steps and after "
+                        "each epoch, to go on with --resume after a stop")
+    p.add_argument("--resume", action="store_true",
+                   help="encoder: go on from the checkpoint an interrupted run of the same "
+                        "command left (the linear model is fitted again; it takes minutes)")
     p.add_argument("--finetuned", help="transformer: the transformer/ folder of a model trained "
                                        "before: stacked again with a new linear model, not "
                                        "fine-tuned again")

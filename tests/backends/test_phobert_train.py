@@ -87,3 +87,45 @@ def test_thresholds_and_f1():
     report = f1_report(p, y, t)
     assert report["macro_f1"] == 1.0  # fake_news has no labels: left out of the macro mean
     assert report["per_label"]["fake_news"]["support"] == 0
+
+
+def test_a_run_stopped_midway_resumes_to_the_same_weights(tiny_base, labelled, tmp_path,
+                                                          monkeypatch):
+    from safetensors.torch import load_file
+
+    from vnmod.backends.transformer import resume
+    from vnmod.backends.transformer.train import train_phobert
+
+    texts, y = labelled
+    options = {"base_model": tiny_base, "epochs": 3, "batch_size": 8, "lr": 3e-3, "seed": 1,
+               "patience": 3, "num_threads": 1, "checkpoint_every": 4}
+    whole = train_phobert(texts, y, texts, y, output_dir=tmp_path / "whole", **options)
+    assert not (tmp_path / "whole" / resume.FOLDER).exists()  # removed once saved
+
+    saved = resume.save
+    calls = []
+
+    def save_then_stop(*args, **kwargs):  # killed after the third checkpoint (mid epoch 2)
+        saved(*args, **kwargs)
+        calls.append(1)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(resume, "save", save_then_stop)
+    with pytest.raises(KeyboardInterrupt):
+        train_phobert(texts, y, texts, y, output_dir=tmp_path / "cut", **options)
+    monkeypatch.setattr(resume, "save", saved)
+    progress = json.loads((tmp_path / "cut" / resume.FOLDER / resume.PROGRESS)
+                          .read_text(encoding="utf-8"))["progress"]
+    assert (progress["epoch"], progress["step"]) == (2, 4)
+    with pytest.raises(ValueError, match="another run"):
+        train_phobert(texts, y, texts, y, output_dir=tmp_path / "cut", resume=True,
+                      **{**options, "lr": 1e-3})
+    again = train_phobert(texts, y, texts, y, output_dir=tmp_path / "cut", resume=True,
+                          **options)
+    assert again["history"] == whole["history"]
+    a = load_file(str(tmp_path / "whole" / "model.safetensors"))
+    b = load_file(str(tmp_path / "cut" / "model.safetensors"))
+    assert a.keys() == b.keys()
+    for key in a:
+        np.testing.assert_allclose(a[key].numpy(), b[key].numpy(), atol=1e-6)

@@ -154,6 +154,8 @@ def train_transformer(
     tokenizer_kind: str = "auto",
     data_summary: dict[str, Any] | None = None,
     log: Callable[[str], None] | None = None,
+    checkpoint_every: int = 0,
+    resume: bool = False,
 ) -> dict[str, Any]:
     """Fine-tune ``base_model`` and save a vnmod encoder directory in ``output_dir``.
 
@@ -186,6 +188,12 @@ def train_transformer(
         Stop after this many epochs without a better dev macro-F1.
     data_summary : dict, optional
         What the caller wants recorded about the corpora (names, splits, licences).
+    checkpoint_every : int
+        Write ``output_dir/checkpoint/`` every this many steps (and after every epoch); 0: no
+        checkpoints. Deleted once the model is saved.
+    resume : bool
+        Go on from ``output_dir/checkpoint/`` when one of this same run is there (rows,
+        labels, schedule and base model must match), else start afresh.
 
     Returns
     -------
@@ -301,10 +309,41 @@ def train_transformer(
     step_losses: list[float] = []
     best: dict[str, Any] = {"score": (-1.0, 0.0), "epoch": 0, "state": None}
     stale = 0
-    for epoch in range(1, epochs + 1):
+    from vnmod.backends.transformer import resume as checkpoints
+
+    folder = Path(output_dir) / checkpoints.FOLDER
+    run_print = checkpoints.fingerprint(
+        rows=len(x_train), labels=float(np.nansum(y_train)), lengths=int(lengths.sum()),
+        weights=None if weights is None else float(weights.sum()), epochs=epochs,
+        batch_size=batch_size, lr=lr, seed=seed, max_length=max_length,
+        base_model=str(base_model), freeze_embeddings=freeze_embeddings)
+    first_epoch, skip, losses, epoch_rng = 1, 0, [], None
+    if resume and (folder / checkpoints.PROGRESS).is_file():
+        done, best_state = checkpoints.load(folder, model=model, optimizer=optimizer,
+                                            scheduler=scheduler, expected=run_print)
+        first_epoch, skip, losses = done["epoch"], done["step"], done["losses"]
+        epoch_rng, history, step_losses = done["epoch_rng"], done["history"], \
+            done["step_losses"]
+        best = {"score": tuple(done["best_score"]), "epoch": done["best_epoch"],
+                "state": best_state}
+        stale = done["stale"]
+        say(f"resumed from {folder}: epoch {first_epoch}, {skip} steps done")
+
+    def checkpoint(epoch: int, step: int, epoch_losses: list[float], state: Any) -> None:
+        checkpoints.save(folder, model=model, optimizer=optimizer, scheduler=scheduler,
+                         best_state=best["state"], progress={
+                             "fingerprint": run_print, "epoch": epoch, "step": step,
+                             "losses": epoch_losses, "epoch_rng": state, "history": history,
+                             "step_losses": step_losses, "best_score": list(best["score"]),
+                             "best_epoch": best["epoch"], "stale": stale})
+
+    for epoch in range(first_epoch, epochs + 1):
         model.train()
-        losses = []
-        for rows in length_batches(lengths, batch_size, rng):
+        if epoch_rng is not None:  # the batches of the epoch a checkpoint stopped in
+            rng.bit_generator.state = epoch_rng
+        epoch_rng = rng.bit_generator.state
+        batches = length_batches(lengths, batch_size, rng)
+        for step, rows in enumerate(batches[skip:], start=skip + 1):
             loss = loss_fn(rows, x_train, y_train)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
@@ -312,6 +351,9 @@ def train_transformer(
             optimizer.step()
             scheduler.step()
             losses.append(loss.item())
+            if checkpoint_every and step % checkpoint_every == 0 and step < len(batches):
+                checkpoint(epoch, step, losses, epoch_rng)
+        skip, epoch_rng = 0, None
         step_losses += losses
         record: dict[str, Any] = {"epoch": epoch, "train_loss": float(np.mean(losses))}
         if x_dev is not None and y_dev is not None:
@@ -331,9 +373,12 @@ def train_transformer(
             stale = 0
         else:
             stale += 1
-            if stale >= patience:
-                say(f"early stop: no dev macro-F1 gain for {patience} epochs")
-                break
+        losses = []
+        if checkpoint_every and epoch < epochs:  # the next epoch starts from here
+            checkpoint(epoch + 1, 0, losses, rng.bit_generator.state)
+        if stale >= patience:
+            say(f"early stop: no dev macro-F1 gain for {patience} epochs")
+            break
     model.load_state_dict(best["state"])
     thresholds = {c: 0.5 for c in CATEGORIES}
     dev_report = None
@@ -367,6 +412,7 @@ def train_transformer(
                                              "max": float(weights.max())}}},
         "metrics": {k: metrics[k] for k in ("dev", "best_epoch", "epochs_run", "history")},
     })
+    shutil.rmtree(folder, ignore_errors=True)
     metrics["output_dir"] = str(out)
     return metrics
 
