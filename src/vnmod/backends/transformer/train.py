@@ -313,7 +313,7 @@ def train_transformer(
 
     folder = Path(output_dir) / checkpoints.FOLDER
     run_print = checkpoints.fingerprint(
-        rows=len(x_train), labels=float(np.nansum(y_train)), lengths=int(lengths.sum()),
+        rows=len(x_train), labels=float(np.nansum(y_train)),
         weights=None if weights is None else float(weights.sum()), epochs=epochs,
         batch_size=batch_size, lr=lr, seed=seed, max_length=max_length,
         base_model=str(base_model), freeze_embeddings=freeze_embeddings)
