@@ -409,6 +409,7 @@ def train(recipe: Recipe, *, output: str | Path | None = None,
             phobert_metrics = reuse_encoder(Path(finetuned), folder)
         else:
             fine_tune = train_phobert if phobert is not None else train_transformer
+            options.setdefault("log", log.info)  # epochs, resumes, early stops
             phobert_metrics = fine_tune(docs, y_train, dev_docs, y_dev, output_dir=folder,
                                         sample_weight=weights, **options)
         backend = PhobertBackend if phobert is not None else TransformerBackend

@@ -353,6 +353,8 @@ def train_transformer(
             losses.append(loss.item())
             if checkpoint_every and step % checkpoint_every == 0 and step < len(batches):
                 checkpoint(epoch, step, losses, epoch_rng)
+                say(f"epoch {epoch}: {step}/{len(batches)} steps, loss "
+                    f"{np.mean(losses[-checkpoint_every:]):.4f}, checkpoint written")
         skip, epoch_rng = 0, None
         step_losses += losses
         record: dict[str, Any] = {"epoch": epoch, "train_loss": float(np.mean(losses))}
