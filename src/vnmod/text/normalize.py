@@ -221,6 +221,9 @@ def _settings() -> dict:
     # Borrowed words kept whole when a run is cut ('admin', not 'a' + 'dm' + 'in').
     loanwords = frozenset(row[0] for row in read_tsv("loanwords.tsv"))
     lexicon_words = _lexicon_words()
+    vowelled = frozenset(w for w in abbreviations if set(strip_diacritics(w)) & VOWELS) \
+        | lexicon_words | loanwords
+    glued = _glued(conf["glued"])
     return {
         "nfkc": re.compile("[" + "".join(f"{chr(a)}-{chr(b)}" for a, b in conf["nfkc_ranges"])
                            + "]"),
@@ -246,11 +249,9 @@ def _settings() -> dict:
         # Abbreviations and the lexicons' words ('zalo', 'forex'), for cutting runs; those
         # without vowels ('cc', 'vl') are left out where a cut finds them stray.
         "vocabulary": abbreviations | lexicon_words | loanwords,
-        "vowelled": frozenset(w for w in abbreviations if set(strip_diacritics(w)) & VOWELS)
-        | lexicon_words | loanwords,
-        "glued": _glued(conf["glued"]),
-        "glued_known": frozenset(w for w in abbreviations if set(strip_diacritics(w)) & VOWELS)
-        | lexicon_words | loanwords | frozenset(conf["glued"]),
+        "vowelled": vowelled,
+        "glued": glued,
+        "glued_known": vowelled | glued,
         "spaced_pairs": frozenset(conf["spaced_pairs"]),
         "typing_keep": frozenset(conf["typing"]["keep"]),
         "squeeze_keep": frozenset(conf["squeeze"]["keep"]),
