@@ -164,6 +164,33 @@ def test_threshold_tolerance_takes_the_highest_cut_on_a_flat_f1():
     assert 0.5 < wide <= 0.8
 
 
+def test_stack_sources_fit_a_category_on_its_own_rows():
+    """A category's stack weights come from its listed dev rows alone: where the other rows
+    say the opposite of them, the weights follow the listed rows."""
+    from vnmod.train import _stacks
+
+    rng = np.random.default_rng(0)
+    n = 400
+    y = np.zeros((n, len(CATEGORIES)))
+    y[:, :] = rng.integers(0, 2, (n, len(CATEGORIES)))
+    k = CATEGORIES.index("illegal_ads")
+    real = np.arange(n) < n // 2
+    # 'rules' tells the truth on the real rows and the opposite on the others.
+    rules = np.where(y == 1, 0.9, 0.1)
+    rules[~real, k] = np.where(y[~real, k] == 1, 0.1, 0.9)
+    probas = {"rules": rules}
+    everywhere = _stacks(probas, y, None, 1.0)["rules"]["coef"][k][0]
+    own = _stacks(probas, y, None, 1.0, stack_rows={"illegal_ads": real})["rules"]["coef"][k][0]
+    assert own > 0.5 and abs(everywhere) < own / 4
+
+
+def test_recipe_tables_name_categories(tmp_path):
+    path = tmp_path / "r.toml"
+    path.write_text('stack_sources = { illegal_ad = ["policy"] }\n', encoding="utf-8")
+    with pytest.raises(ValueError, match=r"stack_sources names \['illegal_ad'\]"):
+        Recipe.from_file(path)
+
+
 def test_unaccented_copies_double_only_the_named_sources_written_with_diacritics():
     """A copy without diacritics of each accented post of the listed sources."""
     import pandas as pd

@@ -66,6 +66,8 @@ class Recipe:
     neighbour_sources: list[str] = field(default_factory=list)
     hate_offensive_unknown: list[str] = field(default_factory=list)
     threshold_sources: dict[str, list[str]] = field(default_factory=dict)
+    # Per category, the dev sources its stack weights are fitted on (default: every dev row).
+    stack_sources: dict[str, list[str]] = field(default_factory=dict)
     category_weights: dict[str, dict[str, float]] = field(default_factory=dict)
     threshold_tolerance: dict[str, float] = field(default_factory=dict)
     augment_unaccented: dict[str, list[str]] = field(default_factory=dict)
@@ -101,6 +103,11 @@ class Recipe:
         extra = sorted(set(raw) - known)
         if extra:
             raise ValueError(f"{path}: unknown recipe keys {extra}; valid keys: {sorted(known)}")
+        for key in ("category_sources", "threshold_sources", "stack_sources",
+                    "threshold_tolerance", "category_weights"):
+            wrong = sorted(set(raw.get(key, {})) - set(CATEGORIES))
+            if wrong:
+                raise ValueError(f"{path}: {key} names {wrong}; categories are {CATEGORIES}")
         return cls(**raw)
 
 
@@ -304,6 +311,7 @@ def _stacks(dev_probas: dict[str, np.ndarray], y_dev: np.ndarray,
             bounds: np.ndarray | None = None,
             ceilings: dict[str, float] | None = None,
             threshold_rows: dict[str, np.ndarray] | None = None,
+            stack_rows: dict[str, np.ndarray] | None = None,
             tolerance: dict[str, float] | None = None) -> dict[str, dict[str, Any]]:
     """A stack (with its thresholds) for every component set the model may be left with:
     all components, all but the encoder (PhoBERT or another transformer: when its weights
@@ -312,19 +320,22 @@ def _stacks(dev_probas: dict[str, np.ndarray], y_dev: np.ndarray,
     Thresholds are chosen on the final scores (stack, then the rules' ``bounds`` of the dev
     posts) and never above ``ceilings`` (the lowest floor of each category), so a floored
     post is always flagged. ``threshold_rows`` (category -> bool mask of dev rows) chooses a
-    category's threshold on those rows alone; ``tolerance`` is passed to
-    :func:`~vnmod.combine.best_thresholds`. ``oof`` (views with their ``BOUNDS``, labels)
-    of ViHSD training posts join the ViHSD dev rows in choosing the insult/offensive
-    thresholds of every stack whose components all have such views."""
+    category's threshold on those rows alone, ``stack_rows`` its stack weights; ``tolerance``
+    is passed to :func:`~vnmod.combine.best_thresholds`. ``oof`` (views with their
+    ``BOUNDS``, labels) of ViHSD training posts join the ViHSD dev rows in choosing the
+    insult/offensive thresholds of every stack whose components all have such views."""
     names = sorted(dev_probas)
     subsets = [names, [n for n in names if n not in ENCODERS], ["rules"]]
+    y_fit = y_dev.copy()
+    for cat, rows in (stack_rows or {}).items():
+        y_fit[~rows, CATEGORIES.index(cat)] = np.nan  # other rows say nothing of its weights
     stacks: dict[str, dict[str, Any]] = {}
     for subset in subsets:
         key = stack_key(subset)
         if key in stacks:
             continue
         probas = {n: dev_probas[n] for n in subset}
-        stack = fit_stack(probas, y_dev, C=C)
+        stack = fit_stack(probas, y_fit, C=C)
         combined = bounded(apply_stack(stack, probas), bounds)
         thresholds = best_thresholds(combined, y_dev, tolerance=tolerance)
         for cat, rows in (threshold_rows or {}).items():
@@ -423,11 +434,12 @@ def train(recipe: Recipe, *, output: str | Path | None = None,
         rows = (train_df["source"] == "vihsd").to_numpy()
         oof = (out_of_fold_views(recipe, docs, y_train, weights, neighbour_rows, rows,
                                  recipe.vihsd_threshold_folds), y_train[rows])
-    threshold_rows = {cat: dev_df["source"].isin(names).to_numpy()
-                      for cat, names in recipe.threshold_sources.items()}
+    threshold_rows, stack_rows = ({cat: dev_df["source"].isin(names).to_numpy()
+                                   for cat, names in table.items()}
+                                  for table in (recipe.threshold_sources, recipe.stack_sources))
     stacks = _stacks(dev_probas, y_dev, vihsd_rows, recipe.stack_C, oof, bounds=dev_bounds,
                      ceilings=components["rules"].least_floor, threshold_rows=threshold_rows,
-                     tolerance=recipe.threshold_tolerance)
+                     stack_rows=stack_rows, tolerance=recipe.threshold_tolerance)
     defaulted, notes = _too_few_positives(y_train, y_dev, threshold_rows)
     for stack in stacks.values():
         for cat in defaulted:

@@ -83,3 +83,67 @@ def test_lexicon_errors_name_the_file_and_rule(tmp_path):
     (tmp_path / "x.toml").write_text('category = "spam"\n', encoding="utf-8")
     with pytest.raises(ValueError, match="expected one of"):
         load_lexicon(tmp_path)
+
+
+@pytest.mark.parametrize(("text", "flagged"), [
+    ("Túi Chanel da bò giá chỉ #290k, ship toàn quốc", True),      # a tenth of the price
+    ("Set bộ gucci #310k, body chanel #270k", True),
+    ("Đầm mã GC thêu logo giá #185K", True),                      # shorthand
+    ("Pass lại túi Chanel chính hãng 45 triệu, full box bill", False),  # a real price
+    ("Túi Chanel đẹp quá, ai biết mua ở đâu không", False),       # no price at all
+])
+def test_a_luxury_brand_counts_only_at_a_fraction_of_its_price(rules_clf, text, flagged):
+    p = rules_clf.predict(text)
+    priced = [e for e in p.evidence if e.rule == "illegal_ads.counterfeit.luxury_priced"]
+    assert bool(priced) == flagged, (p.scores, [e.rule for e in p.evidence])
+    if flagged:  # the brand and the price are both shown
+        assert {e.text.lower() for e in priced} & {"chanel", "gucci", "gc"}
+        assert any(any(ch.isdigit() for ch in e.text) for e in priced)
+        assert "illegal_ads" in p.labels
+
+
+def test_max_price_must_be_a_positive_amount(tmp_path):
+    (tmp_path / "x.toml").write_text('category = "illegal_ads"\n[[rule]]\nid = "a"\n'
+                                     'kind = "term"\nterms = ["gucci"]\nweight = 1\n'
+                                     'max_price = "cheap"\n', encoding="utf-8")
+    with pytest.raises(ValueError, match=r"'a'.*max_price = 'cheap'"):
+        load_lexicon(tmp_path)
+
+
+@pytest.mark.parametrize(("text", "rule"), [
+    ("Cho vay tư nhân, giải ngân trong ngày, chỉ cần CMT + hộ khẩu photo", "loan.private"),
+    ("Răng trắng như bọc sứ chỉ sau 3 phút, ib em", "beauty.instant_white"),
+    ("Kem tan mỡ bôi đâu tan đó, 250k/hộp", "beauty.fat_melting"),
+    ("Cao dược liệu đặc trị viêm dạ dày, ngăn chặn tế bào ung thư, 300k",
+     "medicine.treats_disease"),
+    ("Giày hàng chuẩn F1 giá 345k", "counterfeit.like_authentic"),
+    ("Shop nick game giá rẻ, nick vip 50k", "accounts.nick_sale"),
+])
+def test_real_sellers_phrasings_are_found(rules_clf, text, rule):
+    p = rules_clf.predict(text)
+    assert f"illegal_ads.{rule}" in {e.rule for e in p.evidence}, [e.rule for e in p.evidence]
+
+
+def test_a_licensed_finance_company_counts_against_a_loan_offer():
+    engine = RuleEngine()
+    private = engine.score(engine.hits(normalise(
+        "Vay tiền nhanh chỉ cần CMT + cà vẹt xe máy hoặc hóa đơn điện")))[0]
+    licensed = engine.score(engine.hits(normalise(
+        "Vay qua ứng dụng của FE Credit, chỉ cần CMT + cà vẹt xe máy hoặc hóa đơn điện")))[0]
+    k = 3  # illegal_ads
+    assert licensed[k] < private[k]
+    assert licensed[k] < 0.5
+
+
+def test_terms_allowed_without_diacritics_match_words_as_typed():
+    """Diacritics put back on an unaccented post can be wrong ('ban' -> 'bạn'); a term allowed
+    without diacritics still matches the words as they were typed."""
+    engine = RuleEngine()
+    doc = normalise("ban stk dep + full thong tin chu tk, 1tr8/bo")
+    assert doc.unaccented and "bán số tài khoản" not in doc.text
+    ids = {h.rule.id for h in engine.hits(doc)}
+    assert "illegal_ads.accounts.bank_identity" in ids
+    # ...while a term kept to its accented form does not ('tien gia cong' = tiền gia công).
+    plain = normalise("tien gia cong bao nhieu vay")
+    assert plain.unaccented
+    assert "illegal_ads.counterfeit.accented_words" not in {h.rule.id for h in engine.hits(plain)}

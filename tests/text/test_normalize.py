@@ -129,3 +129,19 @@ def test_glued_phone_numbers_and_long_unaccented_runs(text, expected):
 def test_a_line_break_inside_a_syllable_is_joined_when_the_syllable_is_likelier_whole(
         text, expected):
     assert strip_diacritics(normalise(text).text) == strip_diacritics(expected)
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("#giảm_4kg_sau_1_hộp", "#giảm 4kg sau 1 hộp"),
+    ("#đau_dạ_dày", "#đau dạ dày"),
+    ("#giá_150k", "#giá <money>"),
+    ("^_^ vui", "^_^ vui"),                 # not between words: kept
+    ("xem http://a.vn/x_y", "xem <url>"),   # inside a link: masked with it
+])
+def test_underscores_joining_words_are_spaces(text, expected):
+    doc = normalise(text)
+    assert doc.text == expected
+    i = doc.text.find("dạ dày")
+    if i >= 0:  # the words still point at the original characters
+        a, b = doc.to_original(i, i + len("dạ dày"))
+        assert doc.original[a:b] == "dạ_dày"

@@ -23,10 +23,12 @@ from vnmod.rules.triggers import (
     required,
 )
 from vnmod.taxonomy import CATEGORIES
+from vnmod.text.money import money_value
 from vnmod.text.normalize import Normalised, normalise
 from vnmod.text.vietnamese import strip_diacritics
 
 _WORDS = re.compile(r"<[a-z]+>|[^\W_]+")
+_MONEY = re.compile(r"<money>")
 #: Categories whose counter-rules say what a word means here (a literal animal, a unit after
 #: a number, 'vl' = vật lý): such a counter-rule caps its category even where no positive
 #: rule hit, because the learned components read the same word. The counter-rules of the
@@ -226,15 +228,24 @@ class RuleEngine:
         """Every rule hit in ``doc``, in text order."""
         words, spans = _words(doc.text)
         found: dict[tuple[str, int, int], Hit] = {}
-        for i, n, exact, loose in self._terms.matches(words):
-            a, b = spans[i][0], spans[i + n - 1][1]
-            candidates = [(r, False) for r in exact] + [(r, True) for r in loose]
-            for rule, via_ascii in candidates:
-                if via_ascii and not self._ascii_allowed(rule, n, doc, a, b):
-                    continue
-                if self._blocked(rule, words, i, i + n):
-                    continue
-                found.setdefault((rule.id, a, b), Hit(rule, a, b))
+        walks = [(words, False)]
+        if doc.unaccented:
+            # The diacritics put back on a post typed without them may be wrong ('ban stk'
+            # -> 'bạn số tài khoản'): terms allowed without diacritics are also looked up in
+            # the words as typed, stripped.
+            stripped = [strip_diacritics(w) for w in words]
+            if stripped != words:
+                walks.append((stripped, True))
+        for walk, stripped_walk in walks:
+            for i, n, exact, loose in self._terms.matches(walk):
+                a, b = spans[i][0], spans[i + n - 1][1]
+                candidates = [(r, stripped_walk) for r in exact] + [(r, True) for r in loose]
+                for rule, via_ascii in candidates:
+                    if via_ascii and not self._ascii_allowed(rule, n, doc, a, b):
+                        continue
+                    if self._blocked(rule, walk, i, i + n):
+                        continue
+                    found.setdefault((rule.id, a, b), Hit(rule, a, b))
         for k in self._exact_triggers.candidates(words, doc.text):
             rule, exact_re, _ = self._patterns[k]
             for m in exact_re.finditer(doc.text):
@@ -247,6 +258,8 @@ class RuleEngine:
                 for m in stripped.finditer(doc.ascii):
                     if m.end() > m.start():
                         found.setdefault((rule.id, *m.span()), Hit(rule, *m.span()))
+        if any(h.rule.max_price is not None for h in found.values()):
+            found = _priced(doc, found)
         return sorted(found.values(), key=lambda h: (h.start, h.end, h.rule.id))
 
     def score(self, hits: Sequence[Hit]) -> tuple[np.ndarray, list[Hit]]:
@@ -337,6 +350,32 @@ class RuleEngine:
             out.append(Evidence(s, e, doc.original[s:e], h.rule.category, h.rule.id,
                                 h.rule.weight))
         return out
+
+
+def _priced(doc: Normalised, found: dict[tuple[str, int, int], Hit]
+            ) -> dict[tuple[str, int, int], Hit]:
+    """Keep a ``max_price`` rule's hits only where the post names a price at or under it, and
+    add the nearest such price as a hit of the same rule (the evidence of 'at a fraction of
+    the price')."""
+    prices = []
+    for m in _MONEY.finditer(doc.text):
+        s, e = doc.to_original(*m.span())
+        value = money_value(doc.original[s:e])
+        if value is not None:
+            prices.append((m.start(), m.end(), value))
+    out: dict[tuple[str, int, int], Hit] = {}
+    for key, h in found.items():
+        cap = h.rule.max_price
+        if cap is None:
+            out.setdefault(key, h)
+            continue
+        cheap = [(a, b) for a, b, v in prices if v <= cap]
+        if not cheap:
+            continue
+        out.setdefault(key, h)
+        a, b = min(cheap, key=lambda span: min(abs(span[0] - h.end), abs(h.start - span[1])))
+        out.setdefault((h.rule.id, a, b), Hit(h.rule, a, b))
+    return out
 
 
 def _all_covered(spans: list[tuple[int, int]], covers: list[tuple[int, int]]) -> bool:

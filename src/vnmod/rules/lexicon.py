@@ -31,6 +31,9 @@ class Rule:
     unless_prev: tuple[str, ...] = ()
     cue: bool = False
     floor: float = 0.0
+    #: Where set, the rule counts only in a post that names a price at or under this many
+    #: đồng (a luxury brand at a fraction of its price), and the price is evidence too.
+    max_price: float | None = None
     note: str = ""
 
 
@@ -84,8 +87,17 @@ def _rule_from_dict(raw: dict[str, Any], category: str, where: str) -> Rule:
         unless_prev=tuple(raw.get("unless_prev", ())),
         cue=bool(raw.get("cue", False)),
         floor=_floor(raw.get("floor", 0.0), f"{where}: rule {raw['id']!r}"),
+        max_price=_max_price(raw.get("max_price"), f"{where}: rule {raw['id']!r}"),
         note=raw.get("note", ""),
     )
+
+
+def _max_price(value: Any, where: str) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+        raise ValueError(f"{where}: max_price = {value!r}; expected a positive amount in đồng")
+    return float(value)
 
 
 def _floor(value: Any, where: str) -> float:

@@ -239,6 +239,8 @@ def _settings() -> dict:
         "money": re.compile(
             r"(?<![\w.,])\$ ?\d+(?:[.,]\d+)*(?!\w)"
             rf"|(?<![\w.,])\d+(?:[.,]\d+)*(?:k\d*|\s?(?:{spaced})\d*)(?!\w)"
+            # Hidden digits: 'giá 7xx' (seven hundred-odd thousand), '1xxk', '2xxx'.
+            rf"|(?<![\w.,])\d{{1,3}}x{{2,3}}(?:k|\s?(?:{spaced}))?(?!\w)"
         ),
         "leet_chars": "".join(leet),
         "leet_token": re.compile(r"(?<!\S)\S*[" + re.escape("".join(leet)) + r"]\S*"),
@@ -263,6 +265,9 @@ def _settings() -> dict:
 _SEPARATOR = r"[.\-_*·'~|/+]"  # what people put between letters: 'l.o.n', 'đ-ụ'
 
 _WS = re.compile(r"\s{2,}|[^\S ]")  # what is not already one plain space
+# Underscores joining words ('#đau_dạ_dày', '#giảm_4kg_sau_1_hộp'): hashtags are read as the
+# words they join. After links and e-mails are masked, so their underscores stay theirs.
+_UNDERSCORE = re.compile(r"(?<=[^\W_])_+(?=[^\W_])")
 _EDGE_SPACE = re.compile(r"^ | $")
 _LETTER_RE = re.compile(_LETTER)
 _SEPARATOR_RE = re.compile(_SEPARATOR)
@@ -618,6 +623,11 @@ def normalise(text: str) -> Normalised:
     _lower(buf)
     buf.sub(_WS, lambda m: " ")
     _mask(buf, s)
+    if "_" in buf.text:
+        before = buf.text
+        buf.sub(_UNDERSCORE, lambda m: " ")
+        if buf.text != before:
+            _mask(buf, s)  # '#giá_150k' -> '#giá 150k' -> '#giá <money>'
     _respace_digits(buf, s)
     _typing(buf, s)
     _deobfuscate(buf, s)
