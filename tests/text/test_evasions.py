@@ -111,3 +111,15 @@ def test_normalising_grows_linearly_with_length():
 
     cost(50)
     assert cost(5000) < 40 * max(cost(500), 1e-3)
+
+
+def test_a_post_typed_in_telex_throughout_decodes_words_valid_as_typed():
+    """'khoong', 'cos', 'teen' are valid as typed (a syllable shape, English words), but in a
+    post typed in Telex they are không, có, tên."""
+    text = normalise("Caanf thuee teen mowr taif khoanr ngaan hangf, khoong anhr huwowngr").text
+    assert text == "cần thuê tên mở tài khoản ngân hàng, không ảnh hưởng"
+    assert normalise("Tk ngaan hangf cos sawnx con daaus").text.startswith(
+        "tài khoản ngân hàng có sẵn")
+    # Without that evidence they stay as typed.
+    assert normalise("free ship, box and six, see you").text.split()[:2] == ["free", "ship,"]
+    assert "khoong" in normalise("minh khoong biet").text

@@ -19,11 +19,23 @@ import regex
 
 from vnmod._resources import list_dir, read_toml, read_tsv
 from vnmod.text import confusables, diacritics
-from vnmod.text.syllables import VOWELS, Split, has_tone_in_place, is_syllable, split_run
+from vnmod.text.syllables import (
+    VOWELS,
+    Split,
+    has_tone_in_place,
+    is_syllable,
+    split_run,
+    syllable_cost,
+)
 from vnmod.text.typing_methods import Decoded, decode_telex, decode_vni
 from vnmod.text.vietnamese import has_diacritics, split_tone, strip_diacritics, with_tone
 
 PLACEHOLDERS = ("<url>", "<email>", "<phone>", "<money>")
+#: Words decoded through two Telex keys or more that show a post is typed in Telex throughout.
+TELEX_POST_EVIDENCE = 2
+#: ...where a word valid as typed is read decoded if the decoded syllable is this much commoner
+#: (in -log frequency: about 150 times).
+TELEX_COMMONER = 5.0
 
 _LETTER = r"[^\W\d_]"
 _LETTER_RUN = re.compile(r"[^\W\d_]+")
@@ -369,8 +381,12 @@ def _typing(buf: _Buffer, s: dict) -> None:
     """
     known, keep = s["known"], s["typing_keep"] | s["leet_keep"]
     found: dict[str, Decoded] = {}
+    as_typed: list[str] = []  # English-looking or already a syllable: decoded only in context
     for word in set(_ASCII_WORD.findall(buf.text)):
-        if word in keep or word in s["teencode"] or is_syllable(word):
+        if word in s["teencode"]:
+            continue
+        if word in keep or is_syllable(word):
+            as_typed.append(word)
             continue
         decoded = decode_vni(word, known) if not word.isalpha() else decode_telex(word, known)
         if decoded is not None:
@@ -378,6 +394,14 @@ def _typing(buf: _Buffer, s: dict) -> None:
     if not found:
         return
     strong = any(d.strong for d in found.values())
+    if sum(d.strong for d in found.values()) >= TELEX_POST_EVIDENCE:
+        # A post typed in Telex throughout: 'khoong', 'cos', 'teen' are không, có, tên where
+        # the decoded syllable is far more common than the word as typed.
+        for word in as_typed:
+            decoded = decode_telex(word, known) if word.isalpha() else None
+            if decoded is not None and \
+                    syllable_cost(decoded.text) + TELEX_COMMONER < syllable_cost(word):
+                found[word] = Decoded(decoded.text, True)
 
     def decode(m: re.Match[str]) -> str | None:
         d = found.get(m.group(0))

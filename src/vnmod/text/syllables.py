@@ -109,6 +109,13 @@ def _costs() -> tuple[dict[str, float], dict[str, float], float]:
     return exact_cost, loose_cost, -math.log(1 / total) + 2.0  # an unseen syllable
 
 
+def syllable_cost(word: str) -> float:
+    """-log frequency of ``word`` as written among the corpora's syllables (higher: rarer;
+    a word never seen costs more than any seen one)."""
+    exact, _, unseen = _costs()
+    return exact.get(word, unseen)
+
+
 KNOWN_COST = 9.0  # a known word (lexicon term, abbreviation): about a rare syllable
 UNKNOWN_COST = 25.0  # per letter that is no part of a syllable or known word
 
