@@ -192,6 +192,7 @@ LONG_POSTS = {
     "'né“' repeated (open quotes)": "né“" * 33_334,
     "one letter and 99,999 combining marks": "a" + "\u0301\u0323" * 50_000,
     "300-letter runs of syllables": ",".join(["thằngngunàykhôngbiếtngười" * 12] * 330),
+    "'gucci 1k ' repeated (a priced brand: each hit finds its nearest price)": "gucci 1k " * 11_112,
 }
 
 

@@ -147,3 +147,13 @@ def test_terms_allowed_without_diacritics_match_words_as_typed():
     plain = normalise("tien gia cong bao nhieu vay")
     assert plain.unaccented
     assert "illegal_ads.counterfeit.accented_words" not in {h.rule.id for h in engine.hits(plain)}
+
+
+def test_a_priced_brand_cites_the_cheap_price_nearest_it():
+    engine = RuleEngine()
+    text = "Túi gucci hàng thật 25 triệu. Ví chanel 150k, kính dior 90k"
+    doc = normalise(text)
+    hits = [h for h in engine.hits(doc) if h.rule.id == "illegal_ads.counterfeit.luxury_priced"]
+    cited = {doc.original[slice(*doc.to_original(h.start, h.end))] for h in hits}
+    assert {"gucci", "chanel", "dior", "150k", "90k"} <= cited
+    assert "25 triệu" not in cited  # over the cap: never the evidence

@@ -363,17 +363,23 @@ def _priced(doc: Normalised, found: dict[tuple[str, int, int], Hit]
         value = money_value(doc.original[s:e])
         if value is not None:
             prices.append((m.start(), m.end(), value))
+    cheap_by_cap: dict[float, list[tuple[int, int]]] = {}  # in text order
     out: dict[tuple[str, int, int], Hit] = {}
     for key, h in found.items():
         cap = h.rule.max_price
         if cap is None:
             out.setdefault(key, h)
             continue
-        cheap = [(a, b) for a, b, v in prices if v <= cap]
+        cheap = cheap_by_cap.get(cap)
+        if cheap is None:
+            cheap = cheap_by_cap[cap] = [(a, b) for a, b, v in prices if v <= cap]
         if not cheap:
             continue
         out.setdefault(key, h)
-        a, b = min(cheap, key=lambda span: min(abs(span[0] - h.end), abs(h.start - span[1])))
+        # The nearest cheap price: the last one starting before the hit or the first after.
+        k = bisect_right(cheap, (h.start, h.end))
+        near = [cheap[j] for j in (k - 1, k) if 0 <= j < len(cheap)]
+        a, b = min(near, key=lambda span: max(span[0] - h.end, h.start - span[1], 0))
         out.setdefault((h.rule.id, a, b), Hit(h.rule, a, b))
     return out
 
