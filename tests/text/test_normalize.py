@@ -145,3 +145,18 @@ def test_underscores_joining_words_are_spaces(text, expected):
     if i >= 0:  # the words still point at the original characters
         a, b = doc.to_original(i, i + len("dạ dày"))
         assert doc.original[a:b] == "dạ_dày"
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("camket, gia500k", "giá <money>"),             # unaccented word glued to an amount
+    ("vay nhanh1-5tr", "nhanh 1-<money>"),
+    ("lamcccdgia", "làm căn cước công dân"),         # an ID abbreviation glued in a run
+    ("ship an toan, lhzl", "liên hệ zalo"),
+])
+def test_glued_amounts_and_abbreviations_are_cut_out(text, expected):
+    assert expected in normalise(text).text
+
+
+@pytest.mark.parametrize("text", ["iphone15 pro", "top1 server", "xe150cc", "f1"])
+def test_words_glued_to_digits_without_a_money_unit_stay_whole(text):
+    assert normalise(text).text == text

@@ -507,6 +507,11 @@ def _mask(buf: _Buffer, s: dict) -> None:
 _PUNCT_GLUE = re.compile(r"(?<=[^\W_]|>)(?:[,;!?]|\.(?!\d))(?=[^\W\d_])")
 _LETTERS_THEN_DIGIT = re.compile(r"(?<![^\W\d_])[^\W\d_]{2,}(?=\d)")
 _DIGIT_THEN_LETTERS = re.compile(r"(?<=\d)[^\W\d_]{2,}")
+# Unaccented letters glued to an amount with its unit ('gia500k', 'nhanh1-5tr'): a syllable of
+# three letters or more, then digits and a money unit ('iphone15', 'top1', 'f1' stay whole).
+_LETTERS_THEN_MONEY = re.compile(r"(?<![^\W\d_])[a-z]{3,}(?=\d+(?:[.,]\d+)*(?:\s?-\s?\d+)?"
+                                 r"(?:k|tr|triệu|trieu|củ|cu|đ|d|vnd|vnđ)(?![^\W\d_])"
+                                 r"|\d+\s?-\s?<money>)")
 # A comma between a word and digits ('hàng,300k'; '1,300' stays).
 _COMMA_THEN_DIGIT = re.compile(r"(?<=[^\W\d_]|>)[,;](?=\d)")
 # A phone number glued to the word before it ('lhzalo0933222111', 'sdt0386xxx2xx').
@@ -518,7 +523,8 @@ def _respace_digits(buf: _Buffer, s: dict) -> None:
     """'giá800k' -> 'giá 800k' (then masked as money), 'zalo0933222111' -> 'zalo 0933222111'
     (a phone number), 'hàng,300k' -> 'hàng, 300k', before leetspeak reads '1' as 'i'."""
     cuts = {m.end() for m in _LETTERS_THEN_DIGIT.finditer(buf.text)
-            if has_diacritics(m.group(0)) and m.group(0) not in s["known"]}
+            if (has_diacritics(m.group(0)) or _LETTERS_THEN_MONEY.match(buf.text, m.start()))
+            and m.group(0) not in s["known"]}
     cuts.update(m.start() for m in _DIGIT_THEN_LETTERS.finditer(buf.text)
                 if has_diacritics(m.group(0)) and m.group(0) not in s["known"])
     cuts.update(m.start() for m in _LETTERS_THEN_PHONE.finditer(buf.text))
