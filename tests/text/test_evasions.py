@@ -123,3 +123,16 @@ def test_a_post_typed_in_telex_throughout_decodes_words_valid_as_typed():
     # Without that evidence they stay as typed.
     assert normalise("free ship, box and six, see you").text.split()[:2] == ["free", "ship,"]
     assert "khoong" in normalise("minh khoong biet").text
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("B.Á.NS.Ú.N.G giá rẻ", "bán súng giá rẻ"),          # separated letters, spaces removed
+    ("bán hoa c.ầ.ns.a", "bán hoa cần sa"),
+])
+def test_separated_letters_with_the_spaces_removed_are_joined(text, expected):
+    assert normalise(text).text == expected
+
+
+@pytest.mark.parametrize("text", ["ừ.ok.đi", "a.b.cd", "đi.về.nhà"])
+def test_words_between_dots_are_not_joined(text):
+    assert "." in normalise(text).text

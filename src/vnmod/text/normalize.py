@@ -284,7 +284,11 @@ _EDGE_SPACE = re.compile(r"^ | $")
 _LETTER_RE = re.compile(_LETTER)
 _SEPARATOR_RE = re.compile(_SEPARATOR)
 _CLUSTER = re.compile(rf"(?s).{_COMBINING}{{1,8}}")  # NFC sorts marks: keep each run short
-_SEPARATED = re.compile(rf"(?<![\w.*'])({_LETTER})(?:{_SEPARATOR}+{_LETTER}){{1,12}}(?![\w*])")
+# Letters one by one between separators ('l.o.n', 'đ-ụ'); with spaces removed too, the last
+# letter of a word meets the first of the next ('b.á.ns.ú.n.g'): a pair of letters is taken
+# inside a run of at least three single ones, at most one pair for three singles.
+_SEPARATED = re.compile(rf"(?<![\w.*'])(?:{_LETTER}){{1,2}}(?:{_SEPARATOR}+(?:{_LETTER}){{1,2}})"
+                        rf"{{1,20}}(?![\w*])")
 # Letters spaced out: three or more ('v c l', 't h ằ n g'), or two that make a known
 # abbreviation ('đ m'); a run may span several words ('t h ằ n g n g u', cut again later).
 _SPACED = re.compile(rf"(?<!\w){_LETTER}(?: {_LETTER}){{1,40}}(?!\w)")
@@ -551,8 +555,18 @@ def _tone(m: re.Match[str]) -> str:
     return with_tone(first, tone) + plain
 
 
+def _separated(m: re.Match[str]) -> str | None:
+    """Join a run of separated letters (see :data:`_SEPARATED`), or leave it."""
+    units = [u for u in _SEPARATOR_RE.split(m.group(0)) if u]
+    sizes = [len(_LETTER_RE.findall(u)) for u in units]
+    singles, pairs = sizes.count(1), len(sizes) - sizes.count(1)
+    if pairs and (singles < 3 or 3 * pairs > singles):
+        return None
+    return _SEPARATOR_RE.sub("", m.group(0))
+
+
 def _deobfuscate(buf: _Buffer, s: dict) -> None:
-    buf.sub(_SEPARATED, lambda m: _SEPARATOR_RE.sub("", m.group(0)), mark=True)
+    buf.sub(_SEPARATED, _separated, mark=True)
     def unspace(m: re.Match[str]) -> str | None:
         """Join spaced-out letters, cut again where the words were ('mnguvl' -> 'm ngu vl')."""
         joined = m.group(0).replace(" ", "")
