@@ -224,6 +224,7 @@ def _settings() -> dict:
     tlds = "|".join(sorted(set(conf["mask"]["tlds"]), key=len, reverse=True))
     units = sorted(set(conf["mask"]["money_units"]), key=len, reverse=True)
     spaced = "|".join(re.escape(u) for u in units if u != "k")
+    units_re = "|".join(re.escape(u) for u in units)
     teencode = {row[0].strip().lower(): row[1].strip() for row in read_tsv("teencode.tsv")
                 if len(row) >= 2 and row[0].strip()}
     multi = sorted((k for k in teencode if " " in k), key=len, reverse=True)
@@ -247,6 +248,12 @@ def _settings() -> dict:
         "phone": re.compile(
             r"(?<![\w+])(?:\+84|84|0)[ .-]?[1-9x*](?:[ .-]?[0-9x*]){7,9}(?![\w*])"
             r"|(?<!\w)1[89]00[ .-]?\d{3,4}(?:[ .-]?\d{1,4})?(?!\w)"
+        ),
+        # Unaccented letters glued to an amount with its unit ('gia500k', 'nhanh1-5tr'): three
+        # letters or more, then digits and a money unit ('iphone15', 'top1', 'f1' stay whole).
+        "letters_then_money": re.compile(
+            rf"(?<![^\W\d_])[a-z]{{3,}}(?=\d+(?:[.,]\d+)*(?:\s?-\s?\d+)?(?:{units_re})"
+            r"(?![^\W\d_])|\d+\s?-\s?<money>)"
         ),
         "money": re.compile(
             r"(?<![\w.,])\$ ?\d+(?:[.,]\d+)*(?!\w)"
@@ -511,11 +518,6 @@ def _mask(buf: _Buffer, s: dict) -> None:
 _PUNCT_GLUE = re.compile(r"(?<=[^\W_]|>)(?:[,;!?]|\.(?!\d))(?=[^\W\d_])")
 _LETTERS_THEN_DIGIT = re.compile(r"(?<![^\W\d_])[^\W\d_]{2,}(?=\d)")
 _DIGIT_THEN_LETTERS = re.compile(r"(?<=\d)[^\W\d_]{2,}")
-# Unaccented letters glued to an amount with its unit ('gia500k', 'nhanh1-5tr'): a syllable of
-# three letters or more, then digits and a money unit ('iphone15', 'top1', 'f1' stay whole).
-_LETTERS_THEN_MONEY = re.compile(r"(?<![^\W\d_])[a-z]{3,}(?=\d+(?:[.,]\d+)*(?:\s?-\s?\d+)?"
-                                 r"(?:k|tr|triệu|trieu|củ|cu|đ|d|vnd|vnđ)(?![^\W\d_])"
-                                 r"|\d+\s?-\s?<money>)")
 # A comma between a word and digits ('hàng,300k'; '1,300' stays).
 _COMMA_THEN_DIGIT = re.compile(r"(?<=[^\W\d_]|>)[,;](?=\d)")
 # A phone number glued to the word before it ('lhzalo0933222111', 'sdt0386xxx2xx').
@@ -527,7 +529,7 @@ def _respace_digits(buf: _Buffer, s: dict) -> None:
     """'giá800k' -> 'giá 800k' (then masked as money), 'zalo0933222111' -> 'zalo 0933222111'
     (a phone number), 'hàng,300k' -> 'hàng, 300k', before leetspeak reads '1' as 'i'."""
     cuts = {m.end() for m in _LETTERS_THEN_DIGIT.finditer(buf.text)
-            if (has_diacritics(m.group(0)) or _LETTERS_THEN_MONEY.match(buf.text, m.start()))
+            if (has_diacritics(m.group(0)) or s["letters_then_money"].match(buf.text, m.start()))
             and m.group(0) not in s["known"]}
     cuts.update(m.start() for m in _DIGIT_THEN_LETTERS.finditer(buf.text)
                 if has_diacritics(m.group(0)) and m.group(0) not in s["known"])
