@@ -19,6 +19,7 @@ import regex
 
 from vnmod._resources import list_dir, read_toml, read_tsv
 from vnmod.text import confusables, diacritics
+from vnmod.text.money import money_units
 from vnmod.text.syllables import (
     VOWELS,
     Split,
@@ -116,8 +117,9 @@ class _Buffer:
         self.marked: list[tuple[int, int]] = []  # original spans that were de-obfuscated
 
     def sub(self, pattern: re.Pattern[str], repl: Callable[[re.Match[str]], str | None],
-            *, mark: bool = False) -> None:
-        """Replace each match by ``repl(match)`` (``None`` keeps it), updating the spans."""
+            *, mark: bool = False) -> bool:
+        """Replace each match by ``repl(match)`` (``None`` keeps it), updating the spans; True
+        if the text changed."""
         text, starts, ends = self.text, self.starts, self.ends
         out: list[str] = []
         new_starts: list[int] = []
@@ -149,13 +151,14 @@ class _Buffer:
                                ends[b] if b < len(text) and not new else ends[b - 1]))
             pos = b
         if not changed:
-            return
+            return False
         out.append(text[pos:])
         new_starts.extend(starts[pos:])
         new_ends.extend(ends[pos:])
         self.text = "".join(out)
         self.starts, self.ends = new_starts, new_ends
         self.marked.extend(marked)
+        return True
 
     def insert_spaces(self, cuts: list[int], *, mark: bool = False) -> None:
         """Put a space before each index in ``cuts`` (sorted); it maps to the next character."""
@@ -222,7 +225,7 @@ def _glued(words: list[str]) -> frozenset[str]:
 def _settings() -> dict:
     conf = read_toml("normalize.toml")
     tlds = "|".join(sorted(set(conf["mask"]["tlds"]), key=len, reverse=True))
-    units = sorted(set(conf["mask"]["money_units"]), key=len, reverse=True)
+    units = list(money_units())  # longest first
     spaced = "|".join(re.escape(u) for u in units if u != "k")
     units_re = "|".join(re.escape(u) for u in units)
     teencode = {row[0].strip().lower(): row[1].strip() for row in read_tsv("teencode.tsv")
@@ -669,11 +672,8 @@ def normalise(text: str) -> Normalised:
     _lower(buf)
     buf.sub(_WS, lambda m: " ")
     _mask(buf, s)
-    if "_" in buf.text:
-        before = buf.text
-        buf.sub(_UNDERSCORE, lambda m: " ")
-        if buf.text != before:
-            _mask(buf, s)  # '#giá_150k' -> '#giá 150k' -> '#giá <money>'
+    if "_" in buf.text and buf.sub(_UNDERSCORE, lambda m: " "):
+        _mask(buf, s)  # '#giá_150k' -> '#giá 150k' -> '#giá <money>'
     _respace_digits(buf, s)
     _typing(buf, s)
     _deobfuscate(buf, s)
