@@ -128,11 +128,17 @@ def test_a_post_typed_in_telex_throughout_decodes_words_valid_as_typed():
 @pytest.mark.parametrize(("text", "expected"), [
     ("B.Á.NS.Ú.N.G giá rẻ", "bán súng giá rẻ"),          # separated letters, spaces removed
     ("bán hoa c.ầ.ns.a", "bán hoa cần sa"),
+    ("c.áđ.ộ online", "cá độ online"),                 # two words, one pair of letters
+    ("làm b.ằ.n.gt.h.ạ.cs.ĩ2 tuần", "làm bằng thạc sĩ2 tuần"),  # digits right after
+    ("Aimêc.áđ.ộmàngại", "ai mê cá độ mà ngại"),        # glued to the words around them
+    ("n.ổh.ũcựcdễ", "nổ hũ cực dễ"),
+    ("c.áx.ấu", "cá xấu"),
 ])
 def test_separated_letters_with_the_spaces_removed_are_joined(text, expected):
     assert normalise(text).text == expected
 
 
-@pytest.mark.parametrize("text", ["ừ.ok.đi", "a.b.cd", "đi.về.nhà"])
+@pytest.mark.parametrize("text", ["ừ.ok.đi", "a.b.cd", "đi.về.nhà", "ab.cd.ef",
+                                  "Xongrồi.Emđi.Maivề"])
 def test_words_between_dots_are_not_joined(text):
     assert "." in normalise(text).text

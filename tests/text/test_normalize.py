@@ -152,11 +152,16 @@ def test_underscores_joining_words_are_spaces(text, expected):
     ("vay nhanh1-5tr", "nhanh 1-<money>"),
     ("lamcccdgia", "làm căn cước công dân"),         # an ID abbreviation glued in a run
     ("ship an toan, lhzl", "liên hệ zalo"),
+    ("kèo ngon, ibzalo", "inbox zalo"),              # a contact abbreviation with a vowel
+    ("em nạp 200kăn được 12tr", "<money> ăn được"),    # an amount glued to the word after
+    ("nạp 300knhận 900ktrong 10p", "<money> nhận <money> trong"),
+    ("vay 3trtrả 5tr", "<money> trả"),
 ])
 def test_glued_amounts_and_abbreviations_are_cut_out(text, expected):
     assert expected in normalise(text).text
 
 
-@pytest.mark.parametrize("text", ["iphone15 pro", "top1 server", "xe150cc", "f1"])
+@pytest.mark.parametrize("text", ["iphone15 pro", "top1 server", "xe150cc", "f1", "10km",
+                                  "5kg", "1tramnam", "5kem", "5khi"])
 def test_words_glued_to_digits_without_a_money_unit_stay_whole(text):
     assert normalise(text).text == text

@@ -236,16 +236,17 @@ class RuleEngine:
             stripped = [strip_diacritics(w) for w in words]
             if stripped != words:
                 walks.append((stripped, True))
+        blocked, allowed, unless = self._blocked, self._ascii_allowed, self._unless
         for walk, stripped_walk in walks:
             for i, n, exact, loose in self._terms.matches(walk):
                 a, b = spans[i][0], spans[i + n - 1][1]
-                candidates = [(r, stripped_walk) for r in exact] + [(r, True) for r in loose]
-                for rule, via_ascii in candidates:
-                    if via_ascii and not self._ascii_allowed(rule, n, doc, a, b):
-                        continue
-                    if self._blocked(rule, walk, i, i + n):
-                        continue
-                    found.setdefault((rule.id, a, b), Hit(rule, a, b))
+                for rules, via_ascii in ((exact, stripped_walk), (loose, True)):
+                    for rule in rules:
+                        key = (rule.id, a, b)
+                        if key in found or (via_ascii and not allowed(rule, n, doc, a, b)) \
+                                or (rule.id in unless and blocked(rule, walk, i, i + n)):
+                            continue
+                        found[key] = Hit(rule, a, b)
         for k in self._exact_triggers.candidates(words, doc.text):
             rule, exact_re, _ = self._patterns[k]
             for m in exact_re.finditer(doc.text):

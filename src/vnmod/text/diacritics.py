@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from functools import lru_cache
+from itertools import pairwise
 
 from vnmod._resources import read_tsv
 from vnmod.text.vietnamese import has_diacritics, strip_diacritics
@@ -45,16 +46,27 @@ class _Model:
         #: -log P(w) (no context), and -log of the interpolation with no pair seen.
         self.alone = {w: -math.log(p) for w, p in p1.items()}
         self.unseen = {w: -math.log((1 - BIGRAM_WEIGHT) * p) for w, p in p1.items()}
-        self.after = {(a, b): -math.log(BIGRAM_WEIGHT * n / following[a]
-                                        + (1 - BIGRAM_WEIGHT) * p1[b])
-                      for (a, b), n in pair_counts.items()}
+        #: -log P(b | a) for each pair seen, as after[a][bare b] = [(index of b among the forms
+        #: of bare b, cost)] (always below unseen[b]).
+        index = {w: i for forms_of in self.forms.values() for i, w in enumerate(forms_of)}
+        after: dict[str, dict[str, list[tuple[int, float]]]] = defaultdict(dict)
+        for (a, b), n in pair_counts.items():
+            if b in index:
+                after[a].setdefault(strip_diacritics(b), []).append(
+                    (index[b], -math.log(BIGRAM_WEIGHT * n / following[a]
+                                         + (1 - BIGRAM_WEIGHT) * p1[b])))
+        self.after = dict(after)
         self.has_followers = frozenset(a for a, n in following.items() if n)
 
-    def cost(self, prev: str | None, word: str) -> float:
-        """-log P(word | prev), interpolated with P(word)."""
+    def first(self, prev: str | None, bare: str) -> list[float]:
+        """-log P(form | prev), interpolated with P(form), for each form of ``bare``."""
+        forms = self.forms[bare]
         if prev is None or prev not in self.has_followers:
-            return self.alone[word]
-        return self.after.get((prev, word), self.unseen[word])
+            return [self.alone[form] for form in forms]
+        costs = [self.unseen[form] for form in forms]
+        for j, c in self.after.get(prev, {}).get(bare, ()):
+            costs[j] = c
+        return costs
 
 
 @lru_cache(maxsize=1)
@@ -88,25 +100,38 @@ def restore(words: list[str]) -> list[str]:
 
 
 def _viterbi(model: _Model, words: list[str], prev: str | None) -> list[str]:
-    """The cheapest accented reading of a run of bare syllables after ``prev``."""
-    cost = model.cost
-    layer = {form: cost(prev, form) for form in model.forms[words[0]]}
-    back: list[dict[str, str]] = []
-    for word in words[1:]:
-        nxt: dict[str, float] = {}
-        ptr: dict[str, str] = {}
-        for form in model.forms[word]:
-            best_last, best = "", math.inf
-            for last, c in layer.items():
-                total = c + cost(last, form)
-                if total < best:
-                    best_last, best = last, total
-            nxt[form], ptr[form] = best, best_last
-        layer = nxt
+    """The cheapest accented reading of a run of bare syllables after ``prev``.
+
+    A pair never seen costs the same whatever came before (``unseen``), so each form starts
+    from the cheapest way in through an unseen pair and is then checked against the pairs seen.
+    Ties go to the earlier form, as a plain scan of every pair would."""
+    layer = model.first(prev, words[0])
+    back: list[list[int]] = []
+    after, unseen, alone = model.after, model.unseen, model.alone
+    has_followers = model.has_followers
+    for before, word in pairwise(words):
+        lasts, targets = model.forms[before], model.forms[word]
+        followed = [k for k, last in enumerate(lasts) if last in has_followers]
+        if followed:
+            k0 = min(followed, key=layer.__getitem__)
+            best = [layer[k0] + unseen[form] for form in targets]
+            ptr = [k0] * len(targets)
+        else:
+            best, ptr = [math.inf] * len(targets), [0] * len(targets)
+        for k, (last, c) in enumerate(zip(lasts, layer, strict=True)):
+            if last in has_followers:
+                steps = after.get(last, {}).get(word, ())
+            else:
+                steps = [(j, alone[form]) for j, form in enumerate(targets)]
+            for j, step in steps:
+                total = c + step
+                if total < best[j] or (total == best[j] and k < ptr[j]):
+                    best[j], ptr[j] = total, k
+        layer = best
         back.append(ptr)
-    form = min(layer, key=layer.__getitem__)
-    path = [form]
+    k = layer.index(min(layer))
+    path = [k]
     for ptr in reversed(back):
-        form = ptr[form]
-        path.append(form)
-    return path[::-1]
+        k = ptr[k]
+        path.append(k)
+    return [model.forms[w][i] for w, i in zip(words, reversed(path), strict=True)]

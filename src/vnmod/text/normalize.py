@@ -34,9 +34,10 @@ from vnmod.text.vietnamese import has_diacritics, split_tone, strip_diacritics, 
 PLACEHOLDERS = ("<url>", "<email>", "<phone>", "<money>")
 #: Words decoded through two Telex keys or more that show a post is typed in Telex throughout.
 TELEX_POST_EVIDENCE = 2
-#: ...where a word valid as typed is read decoded if the decoded syllable is this much commoner
-#: (in -log frequency: about 150 times).
-TELEX_COMMONER = 5.0
+#: One reading of letters wins over another that is also valid when it is this much commoner
+#: (in -log frequency: about 150 times): a word valid as typed is read decoded from Telex, an
+#: amount is cut from the word glued after it ('200kăn' -> '200k ăn', not 'kem' -> 'k em').
+COMMONER = 5.0
 
 _LETTER = r"[^\W\d_]"
 _LETTER_RUN = re.compile(r"[^\W\d_]+")
@@ -214,10 +215,10 @@ def _lexicon_words() -> frozenset[str]:
 
 
 def _glued(words: list[str]) -> frozenset[str]:
-    """``normalize.toml``'s ``glued``: abbreviations without vowels."""
-    bad = [w for w in words if set(strip_diacritics(w)) & VOWELS]
+    """``normalize.toml``'s ``glued``: abbreviations that no syllable spells."""
+    bad = [w for w in words if is_syllable(w)]
     if bad:
-        raise ValueError(f"normalize.toml glued: {bad} are not abbreviations without vowels")
+        raise ValueError(f"normalize.toml glued: {bad} are syllables, not abbreviations")
     return frozenset(words)
 
 
@@ -258,6 +259,10 @@ def _settings() -> dict:
             rf"(?<![^\W\d_])[a-z]{{3,}}(?=\d+(?:[.,]\d+)*(?:\s?-\s?\d+)?(?:{units_re})"
             r"(?![^\W\d_])|\d+\s?-\s?<money>)"
         ),
+        # An amount glued to the word after it ('200kăn', '900ktrong', '5trrồi'): digits and a
+        # money unit, then letters (the caller checks that they make words).
+        "money_then_letters": re.compile(
+            rf"(?<![\w.,])\d+(?:[.,]\d+)*(?:{units_re})(?=[^\W\d_]{{2,}})"),
         "money": re.compile(
             r"(?<![\w.,])\$ ?\d+(?:[.,]\d+)*(?!\w)"
             rf"|(?<![\w.,])\d+(?:[.,]\d+)*(?:k\d*|\s?(?:{spaced})\d*)(?!\w)"
@@ -295,10 +300,14 @@ _LETTER_RE = re.compile(_LETTER)
 _SEPARATOR_RE = re.compile(_SEPARATOR)
 _CLUSTER = re.compile(rf"(?s).{_COMBINING}{{1,8}}")  # NFC sorts marks: keep each run short
 # Letters one by one between separators ('l.o.n', 'đ-ụ'); with spaces removed too, the last
-# letter of a word meets the first of the next ('b.á.ns.ú.n.g'): a pair of letters is taken
-# inside a run of at least three single ones, at most one pair for three singles.
+# letter of a word meets the first of the next ('b.á.ns.ú.n.g', 'c.áđ.ộ'), and digits may
+# follow ('s.ĩ2tuần'): see _separated for when pairs of letters are taken.
 _SEPARATED = re.compile(rf"(?<![\w.*'])(?:{_LETTER}){{1,2}}(?:{_SEPARATOR}+(?:{_LETTER}){{1,2}})"
-                        rf"{{1,20}}(?![\w*])")
+                        rf"{{1,20}}(?![^\W\d]|\*)")
+# Separated letters glued to the words around them when spaces are removed too
+# ('aimêc.áđ.ộmàngại'): letters, then short units between separators, then letters.
+_SEPARATED_IN_RUN = re.compile(rf"(?<![\w.*']){_LETTER}+(?:{_SEPARATOR}{_LETTER}{{1,2}}){{1,20}}"
+                               rf"{_SEPARATOR}{_LETTER}+(?![^\W\d]|\*)")
 # Letters spaced out: three or more ('v c l', 't h ằ n g'), or two that make a known
 # abbreviation ('đ m'); a run may span several words ('t h ằ n g n g u', cut again later).
 _SPACED = re.compile(rf"(?<!\w){_LETTER}(?: {_LETTER}){{1,40}}(?!\w)")
@@ -414,7 +423,7 @@ def _typing(buf: _Buffer, s: dict) -> None:
         for word in as_typed:
             decoded = decode_telex(word, known) if word.isalpha() else None
             if decoded is not None and \
-                    syllable_cost(decoded.text) + TELEX_COMMONER < syllable_cost(word):
+                    syllable_cost(decoded.text) + COMMONER < syllable_cost(word):
                 found[word] = Decoded(decoded.text, True)
 
     def decode(m: re.Match[str]) -> str | None:
@@ -528,14 +537,36 @@ _LETTERS_THEN_PHONE = re.compile(r"(?<=[^\W\d_])(?=(?:\+84|84|0)[ .-]?[1-9x*](?:
                                  r"(?![\w*]))")
 
 
+def _money_then_words(text: str, s: dict) -> dict[int, int]:
+    """Amounts glued to the words after them: where the letters begin -> where to cut.
+
+    '200kăn' is cut after the unit ('200k ăn') when the letters after it make words much
+    likelier than all the letters do ('kăn'); '5đêm', '1tramnam', '5kem' and '10km' stay."""
+    found = {}
+    for m in s["money_then_letters"].finditer(text):
+        digits_end = _LETTER_RE.search(text, m.start()).start()
+        letters = _LETTER_RUN.match(text, digits_end).group(0)
+        rest = letters[m.end() - digits_end:]
+        if letters in s["known"]:
+            continue
+        whole, after = split_run(letters, s["vocabulary"]), split_run(rest, s["vocabulary"])
+        if not after.unknown and after.cost + COMMONER < whole.cost:
+            found[digits_end] = m.end()
+    return found
+
+
 def _respace_digits(buf: _Buffer, s: dict) -> None:
     """'giá800k' -> 'giá 800k' (then masked as money), 'zalo0933222111' -> 'zalo 0933222111'
     (a phone number), 'hàng,300k' -> 'hàng, 300k', before leetspeak reads '1' as 'i'."""
-    cuts = {m.end() for m in _LETTERS_THEN_DIGIT.finditer(buf.text)
-            if (has_diacritics(m.group(0)) or s["letters_then_money"].match(buf.text, m.start()))
+    text = buf.text
+    cuts = {m.end() for m in _LETTERS_THEN_DIGIT.finditer(text)
+            if (has_diacritics(m.group(0)) or s["letters_then_money"].match(text, m.start()))
             and m.group(0) not in s["known"]}
-    cuts.update(m.start() for m in _DIGIT_THEN_LETTERS.finditer(buf.text)
-                if has_diacritics(m.group(0)) and m.group(0) not in s["known"])
+    after_money = _money_then_words(text, s)
+    cuts.update(after_money.values())
+    cuts.update(m.start() for m in _DIGIT_THEN_LETTERS.finditer(text)
+                if m.start() not in after_money
+                and has_diacritics(m.group(0)) and m.group(0) not in s["known"])
     cuts.update(m.start() for m in _LETTERS_THEN_PHONE.finditer(buf.text))
     cuts.update(m.end() for m in _COMMA_THEN_DIGIT.finditer(buf.text))
     if cuts:
@@ -560,18 +591,49 @@ def _tone(m: re.Match[str]) -> str:
     return with_tone(first, tone) + plain
 
 
-def _separated(m: re.Match[str]) -> str | None:
-    """Join a run of separated letters (see :data:`_SEPARATED`), or leave it."""
+def _separated(m: re.Match[str], vocabulary: frozenset[str]) -> str | None:
+    """Join a run of separated letters (see :data:`_SEPARATED`), or leave it.
+
+    A pair of letters is taken inside a run of at least three single ones, at most one pair
+    for three singles ('b.á.ns.ú.n.g'); in a shorter run ('c.áđ.ộ', 'n.ổh.ũ') only where the
+    joined letters cut into words fall apart between the two letters of every pair."""
     units = [u for u in _SEPARATOR_RE.split(m.group(0)) if u]
     sizes = [len(_LETTER_RE.findall(u)) for u in units]
     singles, pairs = sizes.count(1), len(sizes) - sizes.count(1)
+    joined = "".join(units)
     if pairs and (singles < 3 or 3 * pairs > singles):
+        if singles < pairs or len(joined) != sum(sizes):
+            return None
+        split = split_run(joined, vocabulary)
+        cuts = set(accumulate(len(p) for p in split.pieces))
+        inside = list(accumulate(sizes))
+        if split.unknown or not all(inside[i] - 1 in cuts
+                                    for i, size in enumerate(sizes) if size == 2):
+            return None
+    return joined
+
+
+def _separated_in_run(m: re.Match[str], vocabulary: frozenset[str]) -> str | None:
+    """Join the letters of :data:`_SEPARATED_IN_RUN` where they cut into words as a glued run
+    is cut (see _split_runs) and the separators fall inside those words, or between two single
+    letters: 'aimêc.áđ.ộmàngại' -> 'aimêcáđộmàngại' (later 'ai mê cá độ mà ngại'), while
+    'ừ.ok.đi' and 'đi.về.nhà' keep their dots."""
+    units = [u for u in _SEPARATOR_RE.split(m.group(0)) if u]
+    joined = "".join(units)
+    split = split_run(joined, vocabulary)
+    if split.unknown > (len(joined) // 3 if has_diacritics(joined) else 0):
         return None
-    return _SEPARATOR_RE.sub("", m.group(0))
+    cuts = set(accumulate(len(p) for p in split.pieces))
+    at = list(accumulate(len(u) for u in units))
+    for i in range(len(units) - 1):
+        if at[i] in cuts and (len(units[i]) > 1 or len(units[i + 1]) > 1):
+            return None
+    return joined
 
 
 def _deobfuscate(buf: _Buffer, s: dict) -> None:
-    buf.sub(_SEPARATED, _separated, mark=True)
+    buf.sub(_SEPARATED, lambda m: _separated(m, s["vocabulary"]), mark=True)
+    buf.sub(_SEPARATED_IN_RUN, lambda m: _separated_in_run(m, s["vocabulary"]), mark=True)
     def unspace(m: re.Match[str]) -> str | None:
         """Join spaced-out letters, cut again where the words were ('mnguvl' -> 'm ngu vl')."""
         joined = m.group(0).replace(" ", "")

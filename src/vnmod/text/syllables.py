@@ -124,6 +124,7 @@ UNKNOWN_COST = 25.0  # per letter that is no part of a syllable or known word
 class Split:
     pieces: tuple[str, ...]
     unknown: int  # letters left outside any syllable or known word
+    cost: float = 0.0  # sum of the pieces' -log frequencies (lower: likelier)
 
 
 @lru_cache(maxsize=8192)
@@ -190,4 +191,4 @@ def split_run(word: str, known: frozenset[str] | tuple[str, ...] = (),
         end = start
     if pending:
         pieces.append(pending)
-    return Split(tuple(pieces[::-1]), unknown)
+    return Split(tuple(pieces[::-1]), unknown, cost[n])
