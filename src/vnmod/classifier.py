@@ -388,8 +388,9 @@ class Classifier:
         labels = [[c for c in cats if any(e.category == c and readable(e, items[i])
                                           for e in evidence[i])]
                   for i, cats in enumerate(labels)]
+        rows = scores.tolist()
         out = [Prediction(text=item if isinstance(item, str) else None, labels=labels[i],
-                          scores={c: float(scores[i, k]) for k, c in enumerate(CATEGORIES)},
+                          scores=dict(zip(CATEGORIES, rows[i], strict=True)),
                           evidence=evidence[i], status=statuses[i],
                           components=names if ok[i] else [], model=self.model_ref)
                for i, item in enumerate(items)]

@@ -345,11 +345,14 @@ class RuleEngine:
 
     def evidence(self, doc: Normalised, hits: Sequence[Hit]) -> list[Evidence]:
         """Hits as :class:`Evidence` located in the original text."""
+        starts, ends, original = doc.starts, doc.ends, doc.original
         out = []
         for h in hits:
-            s, e = doc.to_original(h.start, h.end)
-            out.append(Evidence(s, e, doc.original[s:e], h.rule.category, h.rule.id,
-                                h.rule.weight))
+            if not 0 <= h.start < h.end <= len(starts):
+                doc.to_original(h.start, h.end)  # raises, saying why
+            s, e = starts[h.start], ends[h.end - 1]
+            rule = h.rule
+            out.append(Evidence(s, e, original[s:e], rule.category, rule.id, rule.weight))
         return out
 
 

@@ -270,7 +270,9 @@ def _settings() -> dict:
             rf"|(?<![\w.,])\d{{1,3}}x{{2,3}}(?:k|\s?(?:{spaced}))?(?!\w)"
         ),
         "leet_chars": "".join(leet),
-        "leet_token": re.compile(r"(?<!\S)\S*[" + re.escape("".join(leet)) + r"]\S*"),
+        # A token where a leet character follows a letter (only there can one be replaced).
+        "leet_token": re.compile(rf"(?<!\S)\S*{_LETTER}[" + re.escape("".join(leet)) + r"]\S*"),
+        "leet_after_letter": re.compile(rf"{_LETTER}[" + re.escape("".join(leet)) + "]"),
         "leet": str.maketrans(leet),
         "leet_keep": frozenset(conf["leet"]["keep"]),
         "teencode": teencode,
@@ -308,9 +310,11 @@ _SEPARATED = re.compile(rf"(?<![\w.*'])(?:{_LETTER}){{1,2}}(?:{_SEPARATOR}+(?:{_
 # ('aimêc.áđ.ộmàngại'): letters, then short units between separators, then letters.
 _SEPARATED_IN_RUN = re.compile(rf"(?<![\w.*']){_LETTER}+(?:{_SEPARATOR}{_LETTER}{{1,2}}){{1,20}}"
                                rf"{_SEPARATOR}{_LETTER}+(?![^\W\d]|\*)")
+_LETTER_SEPARATOR_LETTER = re.compile(rf"{_LETTER}{_SEPARATOR}+{_LETTER}")
 # Letters spaced out: three or more ('v c l', 't h ằ n g'), or two that make a known
 # abbreviation ('đ m'); a run may span several words ('t h ằ n g n g u', cut again later).
 _SPACED = re.compile(rf"(?<!\w){_LETTER}(?: {_LETTER}){{1,40}}(?!\w)")
+_TWO_SPACED = re.compile(rf"(?<!\w){_LETTER} {_LETTER}(?!\w)")
 _REPEAT = re.compile(rf"({_LETTER})\1{{2,}}")
 # A toned vowel and then the same vowel again without the tone: 'quáa', 'đii'.
 _TRAILING_VOWEL = re.compile(r"(?:[àáảãạ]a+|[èéẻẽẹ]e+|[ìíỉĩị]i+|[òóỏõọ]o+|[ùúủũụ]u+|[ỳýỷỹỵ]y+)"
@@ -318,6 +322,7 @@ _TRAILING_VOWEL = re.compile(r"(?:[àáảãạ]a+|[èéẻẽẹ]e+|[ìíỉĩ�
 _OLD_TONE = re.compile(r"(?<!q)([ou])([àáảãạèéẻẽẹỳýỷỹỵ])(?!\w)")
 _WORD = re.compile(r"(?<![\w<])[^\W_]+(?![\w>])")
 _DIGIT = re.compile(r"\d")
+_DOUBLED = re.compile(r"([^\W_])\1")
 _DOUBLED_END = re.compile(r"(?<![\w<])[^\W_]+([^\W_])\1(?![\w>])")  # a _WORD ending in 'xx'
 
 
@@ -559,6 +564,8 @@ def _respace_digits(buf: _Buffer, s: dict) -> None:
     """'giá800k' -> 'giá 800k' (then masked as money), 'zalo0933222111' -> 'zalo 0933222111'
     (a phone number), 'hàng,300k' -> 'hàng, 300k', before leetspeak reads '1' as 'i'."""
     text = buf.text
+    if _DIGIT.search(text) is None:  # every pattern below needs a digit
+        return
     cuts = {m.end() for m in _LETTERS_THEN_DIGIT.finditer(text)
             if (has_diacritics(m.group(0)) or s["letters_then_money"].match(text, m.start()))
             and m.group(0) not in s["known"]}
@@ -632,8 +639,9 @@ def _separated_in_run(m: re.Match[str], vocabulary: frozenset[str]) -> str | Non
 
 
 def _deobfuscate(buf: _Buffer, s: dict) -> None:
-    buf.sub(_SEPARATED, lambda m: _separated(m, s["vocabulary"]), mark=True)
-    buf.sub(_SEPARATED_IN_RUN, lambda m: _separated_in_run(m, s["vocabulary"]), mark=True)
+    if _LETTER_SEPARATOR_LETTER.search(buf.text):  # what both patterns need
+        buf.sub(_SEPARATED, lambda m: _separated(m, s["vocabulary"]), mark=True)
+        buf.sub(_SEPARATED_IN_RUN, lambda m: _separated_in_run(m, s["vocabulary"]), mark=True)
     def unspace(m: re.Match[str]) -> str | None:
         """Join spaced-out letters, cut again where the words were ('mnguvl' -> 'm ngu vl')."""
         joined = m.group(0).replace(" ", "")
@@ -644,7 +652,8 @@ def _deobfuscate(buf: _Buffer, s: dict) -> None:
         split = split_run(joined, s["vocabulary"])
         return " ".join(split.pieces) if split.unknown * 3 <= len(joined) else joined
 
-    buf.sub(_SPACED, unspace, mark=True)
+    if _TWO_SPACED.search(buf.text):  # what _SPACED needs
+        buf.sub(_SPACED, unspace, mark=True)
     chars, table, keep = s["leet_chars"], s["leet"], s["leet_keep"]
 
     def leet(m: re.Match[str]) -> str | None:
@@ -662,7 +671,8 @@ def _deobfuscate(buf: _Buffer, s: dict) -> None:
                 out[i] = c.translate(table)
         return "".join(out)
 
-    buf.sub(s["leet_token"], leet, mark=True)
+    if s["leet_after_letter"].search(buf.text):  # what leet_token needs
+        buf.sub(s["leet_token"], leet, mark=True)
 
 
 def _squeeze(buf: _Buffer, s: dict) -> None:
@@ -675,12 +685,16 @@ def _squeeze(buf: _Buffer, s: dict) -> None:
                 return None
         return m.group(1)
 
-    buf.sub(_REPEAT, squeeze)
+    doubled = _DOUBLED.search(buf.text) is not None  # what _REPEAT and _DOUBLED_END need
+    if doubled:
+        buf.sub(_REPEAT, squeeze)
     # 'quáa' -> 'quá', but 'cứu' stays: only the tone mark may differ ('ứ' is 'ư', not 'u').
     buf.sub(_TRAILING_VOWEL, lambda m: m.group(0)[0])
     # 'lồnn', 'đẹpp' -> 'lồn', 'đẹp': no Vietnamese word ends in a doubled letter; words
     # without diacritics ('pass', 'boss') are left alone.
-    buf.sub(_DOUBLED_END, lambda m: m.group(0)[:-1] if has_diacritics(m.group(0)) else None)
+    if doubled:
+        buf.sub(_DOUBLED_END,
+                lambda m: m.group(0)[:-1] if has_diacritics(m.group(0)) else None)
 
 
 def _teencode(buf: _Buffer, s: dict) -> None:
