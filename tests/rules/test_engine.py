@@ -74,6 +74,21 @@ def test_each_rule_counts_once_however_often_it_matches():
     assert once.tolist() == many.tolist()
 
 
+def test_evidence_lists_the_first_spans_of_each_rule_but_scores_count_every_hit(rules_clf):
+    from vnmod.rules.engine import SPANS_PER_RULE
+    text = "đồ ngu, " + "đụ má " * (SPANS_PER_RULE + 50)
+    p = rules_clf.predict(text)
+    assert "offensive" in p.labels and "insult" in p.labels
+    per_rule: dict[str, list[int]] = {}
+    for e in p.evidence:
+        per_rule.setdefault(e.rule, []).append(e.start)
+        assert text[e.start:e.end] == e.text
+    assert max(len(v) for v in per_rule.values()) == SPANS_PER_RULE
+    assert all(v == sorted(v) and v[0] < 20 for v in per_rule.values())  # from the start
+    engine = RuleEngine()
+    assert len(engine.hits(normalise(text))) > SPANS_PER_RULE + 50
+
+
 def test_lexicon_errors_name_the_file_and_rule(tmp_path):
     (tmp_path / "x.toml").write_text('category = "offensive"\n[[rule]]\nid = "a"\n'
                                      'kind = "pattern"\npattern = "("\nweight = 1\n',

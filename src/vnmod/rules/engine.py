@@ -35,6 +35,10 @@ _MONEY = re.compile(r"<money>")
 #: other categories are hints about the context (a question, a scam warning, 'chính hãng')
 #: and cap only where they span every positive rule hit (see RuleEngine.ceilings).
 SENSE_COUNTERS = frozenset({"insult", "offensive"})
+#: Evidence items listed per rule and post, in text order: enough to read and to highlight,
+#: where a 100,000-character post can repeat one word 20,000 times (a spreadsheet cell holds
+#: 32,767 characters).
+SPANS_PER_RULE = 100
 WORD_MEMO_SIZE = 200_000  # words whose candidate patterns are remembered (then forgotten)
 
 
@@ -205,16 +209,6 @@ class RuleEngine:
             if rule.ascii != "never" and stripped != key:
                 self._ascii.setdefault(stripped, []).append(rule)
 
-    def _ascii_allowed(self, rule: Rule, n_words: int, doc: Normalised, a: int, b: int) -> bool:
-        mode = rule.ascii
-        if mode == "auto":
-            mode = "always" if n_words > 1 else "unaccented"
-        if mode == "always":
-            return True
-        if mode == "unaccented":
-            return doc.unaccented or doc.is_obfuscated(a, b)
-        return False
-
     def _blocked(self, rule: Rule, words: list[str], i: int, j: int) -> bool:
         unless = self._unless.get(rule.id)
         if unless is None:
@@ -236,15 +230,25 @@ class RuleEngine:
             stripped = [strip_diacritics(w) for w in words]
             if stripped != words:
                 walks.append((stripped, True))
-        blocked, allowed, unless = self._blocked, self._ascii_allowed, self._unless
+        blocked, unless, unaccented = self._blocked, self._unless, doc.unaccented
         for walk, stripped_walk in walks:
             for i, n, exact, loose in self._terms.matches(walk):
                 a, b = spans[i][0], spans[i + n - 1][1]
                 for rules, via_ascii in ((exact, stripped_walk), (loose, True)):
                     for rule in rules:
                         key = (rule.id, a, b)
-                        if key in found or (via_ascii and not allowed(rule, n, doc, a, b)) \
-                                or (rule.id in unless and blocked(rule, walk, i, i + n)):
+                        if key in found:
+                            continue
+                        if via_ascii:  # matched without diacritics: does the rule allow it?
+                            # 'auto': a term of several words always, one word only in a
+                            # post typed without diacritics or in a disguised span.
+                            mode = rule.ascii
+                            if mode == "auto":
+                                mode = "always" if n > 1 else "unaccented"
+                            if mode != "always" and not (mode == "unaccented" and (
+                                    unaccented or doc.is_obfuscated(a, b))):
+                                continue
+                        if rule.id in unless and blocked(rule, walk, i, i + n):
                             continue
                         found[key] = Hit(rule, a, b)
         for k in self._exact_triggers.candidates(words, doc.text):
@@ -344,14 +348,21 @@ class RuleEngine:
             out[k] = min(out[k], 1.0 / (1.0 + math.exp(-(self.lexicon.bias[cat] + total))))
 
     def evidence(self, doc: Normalised, hits: Sequence[Hit]) -> list[Evidence]:
-        """Hits as :class:`Evidence` located in the original text."""
+        """Hits as :class:`Evidence` located in the original text: the first
+        :data:`SPANS_PER_RULE` of each rule (a long post may repeat a word thousands of times;
+        the scores count every hit)."""
         starts, ends, original = doc.starts, doc.ends, doc.original
         out = []
+        per_rule: dict[str, int] = {}
         for h in hits:
+            rule = h.rule
+            shown = per_rule.get(rule.id, 0)
+            if shown == SPANS_PER_RULE:
+                continue
+            per_rule[rule.id] = shown + 1
             if not 0 <= h.start < h.end <= len(starts):
                 doc.to_original(h.start, h.end)  # raises, saying why
             s, e = starts[h.start], ends[h.end - 1]
-            rule = h.rule
             out.append(Evidence(s, e, original[s:e], rule.category, rule.id, rule.weight))
         return out
 

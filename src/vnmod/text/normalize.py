@@ -710,14 +710,17 @@ def _teencode(buf: _Buffer, s: dict) -> None:
 def _restore_diacritics(buf: _Buffer) -> None:
     """Marks put back on a post typed without them (:mod:`vnmod.text.diacritics`), letter for
     letter; words with only a space between them are one context."""
-    matches = list(_WORD.finditer(buf.text))
+    text = buf.text
     restored: list[str] = []
     run: list[str] = []
-    for k, m in enumerate(matches):
-        if k and buf.text[matches[k - 1].end():m.start()] != " ":
+    end = -2
+    for m in _WORD.finditer(text):
+        start = m.start()
+        if run and not (start == end + 1 and text[end] == " "):
             restored.extend(diacritics.restore(run))
             run = []
         run.append(m.group(0))
+        end = m.end()
     restored.extend(diacritics.restore(run))
     replacements = iter(restored)
     buf.sub(_WORD, lambda m: next(replacements))
