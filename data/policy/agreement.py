@@ -1,10 +1,11 @@
 """Agreement between the first labels (``labels.csv``) and the blind re-read (``reread.csv``).
 
-python data/policy/agreement.py            # prints per-category agreement and Cohen's kappa
+python data/policy/agreement.py [--pool POOL]   # per-category agreement and Cohen's kappa
 """
 
 from __future__ import annotations
 
+import argparse
 import csv
 import sys
 from pathlib import Path
@@ -25,13 +26,20 @@ def kappa(a: list[int], b: list[int]) -> float:
     return 1.0 if expected == 1 else (observed - expected) / (1 - expected)
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--pool", help="only the posts of this pool (labels.csv's pool column)")
+    args = parser.parse_args(argv)
     with open(HERE / "labels.csv", encoding="utf-8") as fh:
         first = {_key(r): r for r in csv.DictReader(fh)}
     with open(HERE / "reread.csv", encoding="utf-8") as fh:
         second = {_key(r): r for r in csv.DictReader(fh)}
-    keys = sorted(k for k in second if k in first)
-    print(f"{len(keys)} posts re-read blind")
+    keys = sorted(k for k in second if k in first
+                  and (args.pool is None or first[k]["pool"] == args.pool))
+    if not keys:
+        print("no re-read posts" + (f" in pool {args.pool}" if args.pool else ""))
+        return 1
+    print(f"{len(keys)} posts re-read blind" + (f" (pool {args.pool})" if args.pool else ""))
     print("| category | positives (first / re-read) | agreement | Cohen's kappa |")
     print("|---|---|---|---|")
     for cat in CATS:

@@ -115,6 +115,12 @@ def select(data_dir: Path) -> list[dict[str, str]]:
         ]
         for r in rng.sample(part, 60):
             add("reintel", "train", r["id"], "rumour", nfc(r["post_message"].replace("_", " ")))
+    # Added in the fourth session of 2026-12-02: the sales-like comments of ViHSD's training
+    # split (its dev and test splits stay out: they are ViHSD's own benchmark).
+    for r in vihsd:
+        text = nfc(r["free_text"])
+        if SALES.search(text):
+            add("vihsd", "train", row_hash(text), "vihsd_sales", text)
     return chosen
 
 
