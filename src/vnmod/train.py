@@ -405,7 +405,7 @@ def train(recipe: Recipe, *, output: str | Path | None = None,
     }
     if phobert is not None and transformer is not None:
         raise ValueError("train one encoder: phobert or transformer, not both")
-    phobert_metrics = None
+    encoder_metrics = None
     encoder_name = "phobert" if phobert is not None else "transformer"
     encoder_options = phobert if phobert is not None else transformer
     if encoder_options is not None:
@@ -417,11 +417,11 @@ def train(recipe: Recipe, *, output: str | Path | None = None,
         finetuned = options.pop("finetuned", None)
         folder = out / encoder_name
         if finetuned:  # an encoder fine-tuned by an earlier run: stacked again, not retrained
-            phobert_metrics = reuse_encoder(Path(finetuned), folder)
+            encoder_metrics = reuse_encoder(Path(finetuned), folder)
         else:
             fine_tune = train_phobert if phobert is not None else train_transformer
             options.setdefault("log", log.info)  # epochs, resumes, early stops
-            phobert_metrics = fine_tune(docs, y_train, dev_docs, y_dev, output_dir=folder,
+            encoder_metrics = fine_tune(docs, y_train, dev_docs, y_dev, output_dir=folder,
                                         sample_weight=weights, **options)
         backend = PhobertBackend if phobert is not None else TransformerBackend
         serve_only = not (folder / WEIGHTS_FILE).is_file()  # kept by export-onnx --serve-only
@@ -467,9 +467,8 @@ def train(recipe: Recipe, *, output: str | Path | None = None,
         "recipe": {k: v for k, v in recipe.__dict__.items() if k != "card"},
         "train_seconds": round(time.time() - t0, 1),
     }
-    if phobert_metrics is not None:
-        extra["phobert_metrics" if phobert is not None else "transformer_metrics"] = \
-            phobert_metrics
+    if encoder_metrics is not None:
+        extra[f"{encoder_name}_metrics"] = encoder_metrics
     if recipe.card:
         card = Path(recipe.card).read_text(encoding="utf-8")
     else:

@@ -37,8 +37,10 @@ if TYPE_CHECKING:  # pragma: no cover
 POLICY_ENV = "VNMOD_POLICY_LABELS"
 #: train/dev/test shares of the clusters.
 POLICY_RATIOS = (0.55, 0.20, 0.25)
-#: Rows of these pools are the policy's worked examples: always train, never reported as test.
-TRAIN_ONLY_POOLS = frozenset({"policy_examples"})
+#: Rows of these pools (and the clusters they join) are always train, never reported as test:
+#: the policy's worked examples, and ViHSD training comments (held out of training as policy
+#: dev/test rows, they would take their ViHSD labels out of the ViHSD training data too).
+TRAIN_ONLY_POOLS = frozenset({"policy_examples", "vihsd_sales"})
 NEAR_COPY_JACCARD = 0.5
 
 _PHONE = re.compile(r"(?<!\d)(?:\+?84|0)(?:[\s.\-]?\d){8,10}(?!\d)")
