@@ -35,6 +35,7 @@ import csv
 import datetime as dt
 import json
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cache
@@ -53,6 +54,9 @@ SCORE_COLUMNS = tuple(f"score_{c}" for c in CATEGORIES)
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 # Line breaks to str.splitlines() and JavaScript, escaped in JSONL output (only strings hold them)
 _LINE_BREAKS = str.maketrans({c: f"\\u{ord(c):04x}" for c in "\x85\u2028\u2029"})
+
+
+_FORMULA_FIRST = frozenset(FORMULA_START)  # one character each: what a cell's first may be
 
 
 def defuse(cell: str) -> str:
@@ -243,20 +247,25 @@ class CsvWriter(_Writer):
         over = [self.shape.overflow] if self.shape.overflow else []
         self._csv.writerow([defuse(c) for c in [*self.shape.columns, *over, *self.names]])
 
-    def _value(self, name: str, res: dict[str, Any]) -> str:
+    @staticmethod
+    def _cell(name: str) -> Callable[[dict[str, Any]], str]:
+        """How the result column ``name`` is written as text (chosen once, used per row)."""
         if name == "labels":
-            return ";".join(res["labels"])
+            return lambda res: ";".join(res["labels"])
         if name.startswith("score_"):
-            return str(res["scores"][name[6:]])
+            category = name[6:]
+            return lambda res: str(res["scores"][category])
         if name == "evidence":
-            return to_json(res["evidence"])
+            return lambda res: to_json(res["evidence"])
         if name == "legal_basis":
-            return legal_basis_text(res["labels"], res.get("as_of"))
+            return lambda res: legal_basis_text(res["labels"], res.get("as_of"))
         if name == "text_sha256":
-            return res[name] or ""  # no text, no hash
-        return res[name]
+            return lambda res: res[name] or ""  # no text, no hash
+        return lambda res: res[name]
 
     def write(self, rows: list[Row], results: list[dict[str, Any]]) -> None:
+        cells_of = [self._cell(f) for f in self.fields]
+        first = _FORMULA_FIRST
         for row, res in zip(rows, results, strict=True):
             if isinstance(row.values, list):
                 cells = row.values
@@ -266,8 +275,9 @@ class CsvWriter(_Writer):
                 rest = {k: v for k, v in row.values.items() if k not in self._known}
                 extra = to_json(rest) if rest else ""
             over = [extra] if self.shape.overflow else []
-            self._csv.writerow([defuse(c) for c in
-                                [*cells, *over, *[self._value(f, res) for f in self.fields]]])
+            # defuse() only where a cell starts like a formula: most cells do not.
+            self._csv.writerow([defuse(c) if c[:1] in first else c for c in
+                                [*cells, *over, *[cell(res) for cell in cells_of]]])
 
 
 def result_values(fields: list[str], res: dict[str, Any]) -> dict[str, Any]:
