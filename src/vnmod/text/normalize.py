@@ -574,8 +574,8 @@ def _respace_digits(buf: _Buffer, s: dict) -> None:
     cuts.update(m.start() for m in _DIGIT_THEN_LETTERS.finditer(text)
                 if m.start() not in after_money
                 and has_diacritics(m.group(0)) and m.group(0) not in s["known"])
-    cuts.update(m.start() for m in _LETTERS_THEN_PHONE.finditer(buf.text))
-    cuts.update(m.end() for m in _COMMA_THEN_DIGIT.finditer(buf.text))
+    cuts.update(m.start() for m in _LETTERS_THEN_PHONE.finditer(text))
+    cuts.update(m.end() for m in _COMMA_THEN_DIGIT.finditer(text))
     if cuts:
         buf.insert_spaces(sorted(cuts))
         _mask(buf, s)
@@ -598,25 +598,32 @@ def _tone(m: re.Match[str]) -> str:
     return with_tone(first, tone) + plain
 
 
+def _units(m: re.Match[str], vocabulary: frozenset[str]
+           ) -> tuple[list[str], str, Split, set[int], list[int]]:
+    """A run of letters between separators: its units, the letters joined, their cut into
+    words, where that cut falls and where each unit ends (in the joined letters)."""
+    units = [u for u in _SEPARATOR_RE.split(m.group(0)) if u]
+    joined = "".join(units)
+    split = split_run(joined, vocabulary)
+    return (units, joined, split, set(accumulate(len(p) for p in split.pieces)),
+            list(accumulate(len(u) for u in units)))
+
+
 def _separated(m: re.Match[str], vocabulary: frozenset[str]) -> str | None:
     """Join a run of separated letters (see :data:`_SEPARATED`), or leave it.
 
     A pair of letters is taken inside a run of at least three single ones, at most one pair
     for three singles ('b.á.ns.ú.n.g'); in a shorter run ('c.áđ.ộ', 'n.ổh.ũ') only where the
     joined letters cut into words fall apart between the two letters of every pair."""
-    units = [u for u in _SEPARATOR_RE.split(m.group(0)) if u]
-    sizes = [len(_LETTER_RE.findall(u)) for u in units]
+    units, joined, split, cuts, ends = _units(m, vocabulary)
+    sizes = [len(u) for u in units]
     singles, pairs = sizes.count(1), len(sizes) - sizes.count(1)
-    joined = "".join(units)
-    if pairs and (singles < 3 or 3 * pairs > singles):
-        if singles < pairs or len(joined) != sum(sizes):
-            return None
-        split = split_run(joined, vocabulary)
-        cuts = set(accumulate(len(p) for p in split.pieces))
-        inside = list(accumulate(sizes))
-        if split.unknown or not all(inside[i] - 1 in cuts
-                                    for i, size in enumerate(sizes) if size == 2):
-            return None
+    if not pairs or (singles >= 3 and 3 * pairs <= singles):
+        return joined
+    # A short run: every pair must fall apart where the words are cut.
+    if singles < pairs or split.unknown or not all(
+            end - 1 in cuts for end, size in zip(ends, sizes, strict=True) if size == 2):
+        return None
     return joined
 
 
@@ -625,15 +632,11 @@ def _separated_in_run(m: re.Match[str], vocabulary: frozenset[str]) -> str | Non
     is cut (see _split_runs) and the separators fall inside those words, or between two single
     letters: 'aimêc.áđ.ộmàngại' -> 'aimêcáđộmàngại' (later 'ai mê cá độ mà ngại'), while
     'ừ.ok.đi' and 'đi.về.nhà' keep their dots."""
-    units = [u for u in _SEPARATOR_RE.split(m.group(0)) if u]
-    joined = "".join(units)
-    split = split_run(joined, vocabulary)
+    units, joined, split, cuts, ends = _units(m, vocabulary)
     if split.unknown > (len(joined) // 3 if has_diacritics(joined) else 0):
         return None
-    cuts = set(accumulate(len(p) for p in split.pieces))
-    at = list(accumulate(len(u) for u in units))
     for i in range(len(units) - 1):
-        if at[i] in cuts and (len(units[i]) > 1 or len(units[i + 1]) > 1):
+        if ends[i] in cuts and (len(units[i]) > 1 or len(units[i + 1]) > 1):
             return None
     return joined
 
