@@ -161,6 +161,13 @@ class _Buffer:
         self.marked.extend(marked)
         return True
 
+    def rewrite_in_place(self, text: str) -> None:
+        """Replace the text by one of the same length rewritten letter for letter: every
+        character keeps its span (no per-match bookkeeping, as :meth:`sub` would do)."""
+        if len(text) != len(self.text):
+            raise ValueError("rewrite_in_place needs a text of the same length")
+        self.text = text
+
     def insert_spaces(self, cuts: list[int], *, mark: bool = False) -> None:
         """Put a space before each index in ``cuts`` (sorted); it maps to the next character."""
         if not cuts:
@@ -716,6 +723,7 @@ def _restore_diacritics(buf: _Buffer) -> None:
     text = buf.text
     restored: list[str] = []
     run: list[str] = []
+    spans: list[tuple[int, int]] = []
     end = -2
     for m in _WORD.finditer(text):
         start = m.start()
@@ -724,9 +732,14 @@ def _restore_diacritics(buf: _Buffer) -> None:
             run = []
         run.append(m.group(0))
         end = m.end()
+        spans.append((start, end))
     restored.extend(diacritics.restore(run))
-    replacements = iter(restored)
-    buf.sub(_WORD, lambda m: next(replacements))
+    pieces, pos = [], 0
+    for (start, end), word in zip(spans, restored, strict=True):
+        pieces += (text[pos:start], word)
+        pos = end
+    pieces.append(text[pos:])
+    buf.rewrite_in_place("".join(pieces))
 
 
 def _is_unaccented(text: str) -> bool:
