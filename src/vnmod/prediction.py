@@ -9,7 +9,7 @@ from typing import Any
 CLEAN = "clean"
 
 
-@dataclass(frozen=True, init=False)
+@dataclass(frozen=True)
 class Evidence:
     """One reason for a flag, located in the user's original text.
 
@@ -24,13 +24,6 @@ class Evidence:
     rule: str
     weight: float
     source: str = "rules"
-
-    def __init__(self, start: int, end: int, text: str, category: str, rule: str,
-                 weight: float, source: str = "rules") -> None:
-        # Frozen, but filled in one step: a post of 100,000 characters may hold 70,000 hits,
-        # and the dataclass __init__ of a frozen class sets each field through a call.
-        self.__dict__.update(start=start, end=end, text=text, category=category, rule=rule,
-                             weight=weight, source=source)
 
     def to_dict(self) -> dict[str, Any]:
         return {"start": self.start, "end": self.end, "text": self.text,

@@ -351,7 +351,6 @@ class RuleEngine:
         """Hits as :class:`Evidence` located in the original text: the first
         :data:`SPANS_PER_RULE` of each rule (a long post may repeat a word thousands of times;
         the scores count every hit)."""
-        starts, ends, original = doc.starts, doc.ends, doc.original
         out = []
         per_rule: dict[str, int] = {}
         for h in hits:
@@ -360,10 +359,8 @@ class RuleEngine:
             if shown == SPANS_PER_RULE:
                 continue
             per_rule[rule.id] = shown + 1
-            if not 0 <= h.start < h.end <= len(starts):
-                doc.to_original(h.start, h.end)  # raises, saying why
-            s, e = starts[h.start], ends[h.end - 1]
-            out.append(Evidence(s, e, original[s:e], rule.category, rule.id, rule.weight))
+            s, e = doc.to_original(h.start, h.end)
+            out.append(Evidence(s, e, doc.original[s:e], rule.category, rule.id, rule.weight))
         return out
 
 
