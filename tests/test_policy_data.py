@@ -90,3 +90,23 @@ def test_splits_keep_clusters_whole_and_examples_in_train(policy):
 def test_label_file_path_can_be_overridden(tmp_path: Path, monkeypatch):
     monkeypatch.setenv("VNMOD_POLICY_LABELS", str(tmp_path / "mine.csv"))
     assert policy_labels_path() == tmp_path / "mine.csv"
+
+
+def test_policy_rows_keyed_by_id_need_unique_ids(monkeypatch, tmp_path: Path):
+    import pandas as pd
+
+    from vnmod.data import corpora, policy
+
+    frame = pd.DataFrame({"text": ["một", "hai"], "split": ["train", "train"], "id": ["7", "7"]})
+    monkeypatch.setattr(corpora, "load_corpus", lambda *a, **k: frame)
+    with pytest.raises(ValueError, match="not unique"):
+        policy._corpus_texts("vlsp2019", tmp_path)
+    # a corpus keyed by text hash takes both rows
+    assert len(policy._corpus_texts("reintel", tmp_path)) == 2
+
+
+def test_reintel_labels_find_the_post_that_was_read(policy):
+    # ReINTEL training id 192 names two posts; the label was written for the incense seller.
+    row = policy[policy["note"].str.startswith("bồ kết incense", na=False)]
+    assert len(row) == 1
+    assert "bồ kết" in row["text"].iloc[0] and row["illegal_ads"].iloc[0] == 1

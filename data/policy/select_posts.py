@@ -114,7 +114,9 @@ def select(data_dir: Path) -> list[dict[str, str]]:
             if r["label"].strip() == label and RUMOUR.search(r["post_message"].replace("_", " "))
         ]
         for r in rng.sample(part, 60):
-            add("reintel", "train", r["id"], "rumour", nfc(r["post_message"].replace("_", " ")))
+            # Keyed by text: ReINTEL's own ids repeat (460 training ids name two posts each).
+            text = nfc(r["post_message"].replace("_", " "))
+            add("reintel", "train", row_hash(text), "rumour", text)
     # Added in the fourth session of 2026-12-02: the sales-like comments of ViHSD's training
     # split (its dev and test splits stay out: they are ViHSD's own benchmark).
     for r in vihsd:

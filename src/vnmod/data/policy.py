@@ -2,8 +2,8 @@
 
 The labels live in the repository (``data/policy/labels.csv``: corpus, split, id, the four
 categories, borderline, note); the texts stay in the public corpora and are looked up by key at
-load time. A row's ``id`` is the corpus's own id where it has one (VLSP 2019, ReINTEL) and
-otherwise :func:`row_hash` of the text (ViHSD).
+load time. A row's ``id`` is the corpus's own id where that is unique (VLSP 2019) and otherwise
+:func:`row_hash` of the text (ViHSD, ReINTEL: 460 ReINTEL training ids name two posts each).
 
 The policy split is drawn per *cluster*: posts that share a seller contact (phone number, Zalo
 or web handle, the Facebook account that posted) or are near-copies of each other (character
@@ -42,6 +42,8 @@ POLICY_RATIOS = (0.55, 0.20, 0.25)
 #: dev/test rows, they would take their ViHSD labels out of the ViHSD training data too).
 TRAIN_ONLY_POOLS = frozenset({"policy_examples", "vihsd_sales"})
 NEAR_COPY_JACCARD = 0.5
+#: Corpora whose own ids key their policy rows (each id names one post); others use row_hash.
+ID_KEYED = frozenset({"vlsp2019"})
 
 _PHONE = re.compile(r"(?<!\d)(?:\+?84|0)(?:[\s.\-]?\d){8,10}(?!\d)")
 _HANDLE = re.compile(r"(?:zalo\.me|fb\.com|facebook\.com|m\.me|t\.me|shopee\.vn|instagram\.com)"
@@ -114,10 +116,13 @@ def _corpus_texts(corpus: str, data_dir: Path) -> dict[tuple[str, str], str]:
     from vnmod.data.corpora import load_corpus
 
     frame = load_corpus(corpus, data_dir=data_dir)
-    if "id" in frame and corpus != "vihsd":
-        ids = [str(int(x)) if isinstance(x, float) else str(x) for x in frame["id"]]
-    else:
-        ids = [row_hash(t) for t in frame["text"]]
+    if corpus in ID_KEYED:
+        ids = [str(x) for x in frame["id"]]
+        texts = {(s, i): t for s, i, t in zip(frame["split"], ids, frame["text"], strict=True)}
+        if len(texts) < len(ids):
+            raise ValueError(f"{corpus} ids are not unique: its policy rows cannot be keyed by id")
+        return texts
+    ids = [row_hash(t) for t in frame["text"]]
     return {(s, i): t for s, i, t in zip(frame["split"], ids, frame["text"], strict=True)}
 
 
