@@ -8,9 +8,7 @@ the same under any scikit-learn version.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Sequence
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -290,25 +288,28 @@ class LinearBackend(Backend):
         return self
 
 
-@lru_cache(maxsize=8192)
-def _term_regex(term: str) -> re.Pattern[str]:
-    return re.compile(r"(?<!\w)" + r"\s+".join(map(re.escape, term.split())) + r"(?!\w)")
-
-
 def _is_word_char(ch: str) -> bool:
     return ch.isalnum() or ch == "_"  # what \w means in a str pattern
 
 
 def _find_words(text: str, term: str) -> tuple[int, int] | None:
-    """Where ``term``'s words first stand in ``text`` as whole words, spaces between them."""
-    if " " in term:
-        m = _term_regex(term).search(text)
-        return m.span() if m else None
-    at = text.find(term)  # one word: no regex (the terms are many, the cache small)
+    r"""Where ``term``'s words first stand in ``text`` as whole words, whitespace between them
+    (the first match of ``(?<!\w)w1\s+w2(?!\w)``, found without compiling a pattern per
+    term: the terms are many)."""
+    first, *rest = term.split()
+    at = text.find(first)
     while at != -1:
-        end = at + len(term)
-        if not (at and _is_word_char(text[at - 1])) and not (
-                end < len(text) and _is_word_char(text[end])):
-            return at, end
-        at = text.find(term, at + 1)
+        end = at + len(first)
+        if not (at and _is_word_char(text[at - 1])):
+            for word in rest:
+                gap = end
+                while gap < len(text) and text[gap].isspace():
+                    gap += 1
+                if gap == end or not text.startswith(word, gap):
+                    break
+                end = gap + len(word)
+            else:
+                if not (end < len(text) and _is_word_char(text[end])):
+                    return at, end
+        at = text.find(first, at + 1)
     return None
