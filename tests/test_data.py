@@ -290,7 +290,15 @@ def test_training_frame_has_no_vihsd_dev_test_text(training, corpus):
     assert not keys.isin(held).any()
     assert not keys.duplicated().any()
     assert set(training["split"]) == {"train"}
-    assert list(training.columns) == ["text", *CATS, "source", "split", "group"]
+    assert list(training.columns) == ["text", *CATS, "source", "split", "group", "pool"]
+    assert (training["pool"] == "").all()  # only the policy rows come from pools
+
+
+@CORPORA_NEEDED
+def test_policy_rows_keep_their_pool_in_the_training_frame(data_dir):
+    frame = load_training_frame(["policy"])
+    assert {"sales", "random", "vihsd_sales"} <= set(frame["pool"])
+    assert (frame["pool"] != "").all()
 
 
 @CORPORA_NEEDED

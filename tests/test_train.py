@@ -141,6 +141,20 @@ def test_category_weights_override_a_source_weight_for_one_category():
     assert (w[0, others] == 10.0).all() and (w[1, others] == 1.0).all()
 
 
+
+def test_pool_weights_replace_the_source_weight_of_a_policy_pool():
+    from vnmod.train import _weights
+
+    recipe = Recipe(source_weights={"policy": 10.0}, pool_weights={"vihsd_sales": 2.0},
+                    category_weights={"fake_news": {"policy": 0.3}})
+    w = _weights(np.array(["policy", "policy", "vihsd"]),
+                 recipe, np.array(["sales", "vihsd_sales", ""]))
+    fake = CATEGORIES.index("fake_news")
+    others = [k for k in range(len(CATEGORIES)) if k != fake]
+    assert (w[0, others] == 10.0).all() and (w[1, others] == 2.0).all()
+    assert (w[2] == 1.0).all()
+    assert w[0, fake] == w[1, fake] == 0.3  # a category weight still wins for its category
+
 def test_threshold_tolerance_takes_the_highest_cut_on_a_flat_f1():
     from vnmod.combine import best_thresholds
 

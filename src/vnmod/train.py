@@ -63,6 +63,8 @@ class Recipe:
     vihsd_thresholds: bool = False
     vihsd_threshold_folds: int = 0
     source_weights: dict[str, float] = field(default_factory=dict)
+    # Loss weights of the policy pools (data/policy), in place of their source's weight.
+    pool_weights: dict[str, float] = field(default_factory=dict)
     neighbour_sources: list[str] = field(default_factory=list)
     hate_offensive_unknown: list[str] = field(default_factory=list)
     threshold_sources: dict[str, list[str]] = field(default_factory=dict)
@@ -131,10 +133,15 @@ def _targets(frame, recipe: Recipe) -> np.ndarray:
     return y
 
 
-def _weights(sources: np.ndarray, recipe: Recipe) -> np.ndarray:
-    """Loss weight of each row for each category, ``(n, 4)``: its source's weight, or the
-    weight ``category_weights`` gives that source for that category."""
+def _weights(sources: np.ndarray, recipe: Recipe, pools: np.ndarray | None = None
+             ) -> np.ndarray:
+    """Loss weight of each row for each category, ``(n, 4)``: its pool's weight
+    (``pool_weights``) or else its source's, or the weight ``category_weights`` gives that
+    source for that category."""
     base = np.array([recipe.source_weights.get(s, 1.0) for s in sources])
+    if pools is not None:
+        for pool, weight in recipe.pool_weights.items():
+            base[pools == pool] = weight
     out = np.repeat(base[:, None], len(CATEGORIES), axis=1)
     for cat, per_source in recipe.category_weights.items():
         for source, weight in per_source.items():
@@ -395,7 +402,8 @@ def train(recipe: Recipe, *, output: str | Path | None = None,
     docs = [normalise(t) for t in train_df["text"]]
     dev_docs = [normalise(t) for t in dev_df["text"]]
 
-    weights = _weights(train_df["source"].to_numpy(), recipe)
+    pools = train_df["pool"].fillna("").to_numpy() if "pool" in train_df else None
+    weights = _weights(train_df["source"].to_numpy(), recipe, pools)
     neighbour_rows = np.isin(train_df["source"], recipe.neighbour_sources) \
         if recipe.neighbour_sources else None
     components: dict[str, Any] = {

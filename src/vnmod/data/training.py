@@ -106,7 +106,7 @@ def load_training_frame(
     for name in sources:
         frame = full[name]
         frame = frame.loc[frame["split"].isin(list(splits))]
-        frame = frame[[c for c in (*CORE_COLUMNS, "group") if c in frame]]
+        frame = frame[[c for c in (*CORE_COLUMNS, "group", "pool") if c in frame]]
         counts = {"loaded": len(frame)}
         frame = frame.loc[[text_key(t) not in held for t in frame["text"]]]
         counts["held_out"] = counts["loaded"] - len(frame)
@@ -127,6 +127,7 @@ def load_training_frame(
     if "group" not in out:
         out["group"] = None
     out["group"] = out["group"].astype(object).where(out["group"].notna(), None)
+    out["pool"] = out["pool"].fillna("").astype(str) if "pool" in out else ""
     for cat in CATEGORIES:
         out[cat] = out[cat].astype("int64")
     out.attrs["report"] = report
