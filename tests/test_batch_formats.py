@@ -61,7 +61,8 @@ def test_jsonl_input_to_csv_output_by_extension(tmp_path, clf):
     assert list(rows[0])[:4] == ["id", "content", "tags", "_extra"]
     assert [r["id"] for r in rows] == [str(i) for i in range(10)]
     assert json.loads(rows[0]["tags"]) == ["a", 0]
-    assert rows[0]["label"] == "illegal_ads" and rows[1]["labels"] == "insult"
+    assert rows[0]["label"] == "illegal_ads" and rows[1]["label"] == "insult"
+    assert rows[2]["labels"] == ""
     assert not dst.read_text(encoding="utf-8").startswith("{")
 
 
@@ -154,7 +155,8 @@ def test_parquet_round_trip_keeps_rows_columns_and_types(tmp_path, clf):
     assert back.schema.field("n").type == pa.int32()
     assert back.column("n").to_pylist() == list(range(25))
     assert back.column("tags").to_pylist()[3] == ["3"]
-    assert back.column("labels").to_pylist()[:3] == [["illegal_ads"], ["insult"], []]
+    labels = back.column("labels").to_pylist()
+    assert labels[0] == ["illegal_ads"] and labels[1][0] == "insult" and labels[2] == []
     # ...and read back into CSV and JSONL
     score_file(clf, second, tmp_path / "back.csv", progress=None)
     assert [r["n"] for r in _read_csv(tmp_path / "back.csv")] == [str(i) for i in range(25)]
@@ -182,7 +184,7 @@ def test_jsonl_to_parquet_types_columns_and_keeps_misfits(tmp_path, clf):
     assert json.loads(rows[0]["meta"]) == {"a": 1} and rows[0]["ok"] is True
     late = rows[1100]
     assert late["n"] is None and json.loads(late["_extra"]) == {"n": "many", "late": [1]}
-    assert "'n' did not fit" in late["status"] and late["labels"] == ["insult"]
+    assert "'n' did not fit" in late["status"] and late["labels"][0] == "insult"
     assert json.loads(rows[1101]["_extra"]) == {"_raw": "{bad"}
     assert rows[1101]["status"].startswith("invalid:")
 
@@ -242,7 +244,7 @@ def test_legal_basis_for_flagged_rows_only(tmp_path, clf, capsys):
     out = _read_jsonl(tmp_path / "o.jsonl")
     assert out[2]["legal_basis"] is None
     basis = out[1]["legal_basis"]
-    assert basis and {b["category"] for b in basis} == {"insult"}
+    assert basis and {b["category"] for b in basis} == set(out[1]["labels"]) >= {"insult"}
     assert {"instrument", "article", "summary", "verify"} <= set(basis[0])
 
 
