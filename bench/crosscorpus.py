@@ -54,6 +54,7 @@ import pandas as pd
 from vnmod.backends.linear import LinearBackend
 from vnmod.backends.rules import RulesBackend
 from vnmod.data import label_matrix, load_corpus, text_key
+from vnmod.data.policy import HELD_OUT_POOLS
 from vnmod.taxonomy import CATEGORIES
 from vnmod.text.normalize import Normalised, normalise
 
@@ -130,6 +131,11 @@ def _split(frame: pd.DataFrame, *splits: str) -> pd.DataFrame:
 
 
 def build_blocks(data: Data) -> list[Block]:
+    def policy_real() -> pd.DataFrame:
+        # The held-out pools (a source no model trains on) are reported by bench/quality.py.
+        p = data("policy")
+        return p.loc[~p["pool"].isin(HELD_OUT_POOLS)]
+
     def policy_vlsp() -> pd.DataFrame:
         p = data("policy")
         return p.loc[p["corpus"] == "vlsp2019"]
@@ -170,6 +176,12 @@ def build_blocks(data: Data) -> list[Block]:
                   own_test=lambda: Part("vlsp2019", _split(vlsp_scored(), "test"),
                                         note="policy-labelled VLSP posts, test split"),
                   banned=vlsp_all_keys)
+    policy = Corpus("policy",
+                    train=lambda: [Part("policy", _split(policy_real(), "train"))],
+                    cross_test=lambda: Part("policy", _split(policy_real(), "test"),
+                                            note="policy real posts, test split"),
+                    own_test=lambda: Part("policy", _split(policy_real(), "test"),
+                                          note="policy real posts, test split"))
     v3 = Corpus("vifn_v3", train=lambda: [Part("vifn_v3", _split(data("vifn_v3"), "train"))],
                 cross_test=v3_test, own_test=v3_test)
     return [
@@ -177,8 +189,7 @@ def build_blocks(data: Data) -> list[Block]:
               [simple("vihsd", exclusive=True), vlsp, simple("vithsd", exclusive=True)]),
         Block("fake_news", ("fake_news",), [simple("reintel"), simple("vifn_v2"), v3]),
         Block("illegal_ads", ("illegal_ads",),
-              [simple("vnmod_labelled"), simple("policy", note="policy real posts, test split"),
-               simple("vi_smishing")]),
+              [simple("vnmod_labelled"), policy, simple("vi_smishing")]),
     ]
 
 

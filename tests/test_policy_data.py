@@ -8,7 +8,14 @@ from pathlib import Path
 import pytest
 
 from vnmod.data import load_corpus, text_key
-from vnmod.data.policy import clusters, contacts, policy_labels_path, row_hash
+from vnmod.data.policy import (
+    HELD_OUT_POOLS,
+    TRAIN_ONLY_POOLS,
+    clusters,
+    contacts,
+    policy_labels_path,
+    row_hash,
+)
 
 CATS = ["insult", "offensive", "fake_news", "illegal_ads"]
 LABELS = policy_labels_path()
@@ -75,6 +82,13 @@ def test_splits_keep_clusters_whole_and_examples_in_train(policy):
     per_group = policy.groupby("group")["split"].nunique()
     assert (per_group == 1).all()
     assert (policy.loc[policy["pool"] == "policy_examples", "split"] == "train").all()
+    # held-out pools are a source never trained on: test, unless a train-only row shares the
+    # cluster (the train-only pools win)
+    held = policy["pool"].isin(HELD_OUT_POOLS)
+    trained = set(policy.loc[policy["pool"].isin(TRAIN_ONLY_POOLS), "group"])
+    assert held.any() and (policy.loc[held & ~policy["group"].isin(trained), "split"]
+                           == "test").all()
+    assert (policy.loc[held, "split"] == "test").mean() > 0.99
     test = policy[policy["split"] == "test"]
     assert 0.18 <= len(test) / len(policy) <= 0.32
     assert test["illegal_ads"].sum() >= 60

@@ -123,6 +123,14 @@ def select(data_dir: Path) -> list[dict[str, str]]:
         text = nfc(r["free_text"])
         if SALES.search(text):
             add("vihsd", "train", row_hash(text), "vihsd_sales", text)
+    # Added in the fifth session of 2026-12-02: ViSpam's type-3 ("irrelevant") e-commerce
+    # comments with a sales cue, every split: promotions from a source no vnmod model trains on
+    # (the pool is held out: a test of real posts from a new source).
+    for split in ("train", "dev", "test"):
+        for r in read_rows(data_dir / "vispam" / "dataset" / f"{split}.csv"):
+            text = nfc(r["Comment"])
+            if r["SpamLabel"].strip() == "3" and SALES.search(text):
+                add("vispam", split, row_hash(text), "vispam_promotions", text)
     return chosen
 
 

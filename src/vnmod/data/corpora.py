@@ -389,6 +389,8 @@ def load_corpus(
     name: str,
     split: str | None = None,
     data_dir: str | os.PathLike[str] | None = None,
+    *,
+    keep_unmapped: bool = False,
 ) -> pd.DataFrame:
     """Load one corpus in the standard shape.
 
@@ -404,6 +406,9 @@ def load_corpus(
         The public-corpora folder (see :func:`~vnmod.data.resolve_data_dir`). For
         ``vnmod_labelled`` it is the labelled folder instead (default ``<repo>/data/labelled``
         or ``$VNMOD_LABELLED_DIR``).
+    keep_unmapped : bool
+        Keep the rows whose label does not map to vnmod's categories (all four columns 0 for
+        them): the policy labels read such rows (ViSpam's promotions) by key.
 
     Returns
     -------
@@ -433,7 +438,8 @@ def load_corpus(
         if split is not None:
             frame = frame[frame["split"] == split]
         empty = frame["text"].str.strip() == ""
-        unmapped = frame[_UNMAPPED] if _UNMAPPED in frame else pd.Series(False, frame.index)
+        unmapped = frame[_UNMAPPED] if _UNMAPPED in frame and not keep_unmapped \
+            else pd.Series(False, frame.index)
         dropped["empty"] += int(empty.sum())
         dropped["unmapped"] += int((unmapped & ~empty).sum())
         frame = frame.loc[~empty & ~unmapped].drop(columns=[_UNMAPPED], errors="ignore")

@@ -41,6 +41,10 @@ POLICY_RATIOS = (0.55, 0.20, 0.25)
 #: the policy's worked examples, and ViHSD training comments (held out of training as policy
 #: dev/test rows, they would take their ViHSD labels out of the ViHSD training data too).
 TRAIN_ONLY_POOLS = frozenset({"policy_examples", "vihsd_sales"})
+#: Rows of these pools (and the clusters they join, unless a train-only pool is in them) are
+#: always test: real posts from a source no vnmod model trains on (ViSpam's promotions), so
+#: their scores measure a new source. Benchmarks report them apart from the rest of the split.
+HELD_OUT_POOLS = frozenset({"vispam_promotions"})
 NEAR_COPY_JACCARD = 0.5
 #: Corpora whose own ids key their policy rows (each id names one post); others use row_hash.
 ID_KEYED = frozenset({"vlsp2019"})
@@ -115,7 +119,7 @@ def _corpus_texts(corpus: str, data_dir: Path) -> dict[tuple[str, str], str]:
     """``{(split, id): text}`` of one public corpus, ids as the policy file writes them."""
     from vnmod.data.corpora import load_corpus
 
-    frame = load_corpus(corpus, data_dir=data_dir)
+    frame = load_corpus(corpus, data_dir=data_dir, keep_unmapped=True)
     if corpus in ID_KEYED:
         ids = [str(x) for x in frame["id"]]
         texts = {(s, i): t for s, i, t in zip(frame["split"], ids, frame["text"], strict=True)}
@@ -157,7 +161,9 @@ def _load_policy(root: Path, split: str) -> pd.DataFrame:
         anchor[c] = min(anchor.get(c, key), key)
     train_only = {c for (rec, _), c in zip(rows, cluster, strict=True)
                   if rec.get("pool") in TRAIN_ONLY_POOLS}
-    splits = ["train" if c in train_only else
+    held_out = {c for (rec, _), c in zip(rows, cluster, strict=True)
+                if rec.get("pool") in HELD_OUT_POOLS}
+    splits = ["train" if c in train_only else "test" if c in held_out else
               split_for_group(anchor[c], POLICY_RATIOS, salt="vnmod-policy:") for c in cluster]
     extra = {
         "group": [anchor[c] for c in cluster],
