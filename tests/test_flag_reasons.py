@@ -195,3 +195,16 @@ def test_the_counter_cap_is_in_the_rules_bounds_not_the_thresholds():
     k = CATEGORIES.index("insult")
     assert engine.ceilings(doc)[k] == 1.0            # letters alone cap nothing here
     assert engine.ceilings(doc, hits)[k] < 0.05      # the counter-rule does
+
+
+def test_evidence_comes_only_from_views_that_weigh_in_the_category(clf):
+    """The shipped fake_news stack weighs the news view and the rules, not the shared linear
+    view: no fake-news reason is drawn from the shared view's n-grams."""
+    stack = clf._stack
+    k = CATEGORIES.index("fake_news")
+    weights = dict(zip(stack["components"], stack["coef"][k], strict=True))
+    assert weights["linear"] == 0 and weights["linear_news"] > 0
+    pred = clf.predict("Khẩn cấp! Ngày mai cắt điện toàn quốc 3 ngày, chia sẻ ngay cho người thân")
+    assert "fake_news" in pred.labels
+    sources = {e.source for e in pred.evidence if e.category == "fake_news"}
+    assert "linear" not in sources and "linear_news" in sources

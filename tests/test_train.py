@@ -198,6 +198,24 @@ def test_stack_sources_fit_a_category_on_its_own_rows():
     assert own > 0.5 and abs(everywhere) < own / 4
 
 
+def test_stack_views_limit_a_category_to_the_views_it_names():
+    from vnmod.combine import fit_stack
+
+    rng = np.random.default_rng(1)
+    y = rng.integers(0, 2, (300, len(CATEGORIES))).astype(float)
+    good = np.where(y == 1, 0.8, 0.2)
+    better = np.where(y == 1, 0.95, 0.05)
+    k = CATEGORIES.index("fake_news")
+    free = fit_stack({"linear": better, "linear_news": good}, y)
+    held = fit_stack({"linear": better, "linear_news": good}, y,
+                     views={"fake_news": ["linear_news", "rules"]})
+    assert held["components"] == ["linear", "linear_news"]
+    assert held["coef"][k][0] == 0.0 and held["coef"][k][1] > 0  # 'linear' weighs nothing
+    assert free["coef"][k][0] != 0.0
+    other = CATEGORIES.index("insult")  # categories it does not name keep every view
+    assert held["coef"][other] == free["coef"][other]
+
+
 def test_recipe_tables_name_categories(tmp_path):
     path = tmp_path / "r.toml"
     path.write_text('stack_sources = { illegal_ad = ["policy"] }\n', encoding="utf-8")

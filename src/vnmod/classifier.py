@@ -294,9 +294,21 @@ class Classifier:
         if not live:
             return
         for backend, _ in self.components:
-            extra = backend.explain([docs[i] for i in live], [labels[i] for i in live])
+            weighs = self._weighs(backend)  # no reason from a view the stack gives no weight
+            asked = [[c for c in labels[i] if c in weighs] for i in live]
+            extra = backend.explain([docs[i] for i in live], asked)
             for i, items in zip(live, extra, strict=True):
                 evidence[i].extend(items)
+
+    def _weighs(self, backend: Backend) -> set[str]:
+        """The categories whose final score ``backend``'s views weigh in (all of them when
+        the components are averaged rather than stacked)."""
+        if self._stack is None:
+            return set(CATEGORIES)
+        names = self._stack["components"]
+        coef = self._stack["coef"]
+        return {cat for k, cat in enumerate(CATEGORIES)
+                if any(coef[k][j] != 0 for j, n in enumerate(names) if n in backend.view_names)}
 
     def _run(self, items: list[object]) -> tuple[np.ndarray, list[list[Evidence]], list[str],
                                                   list[Normalised | None]]:

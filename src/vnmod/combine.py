@@ -59,12 +59,14 @@ def apply_stack(stack: Mapping[str, Any], probas: Mapping[str, np.ndarray]) -> n
     return sigmoid(z)
 
 
-def fit_stack(probas: Mapping[str, np.ndarray], y: np.ndarray, *, C: float = 1.0
-              ) -> dict[str, Any]:
+def fit_stack(probas: Mapping[str, np.ndarray], y: np.ndarray, *, C: float = 1.0,
+              views: Mapping[str, Sequence[str]] | None = None) -> dict[str, Any]:
     """Fit per-category logistic weights over component logits on dev data.
 
     ``y`` is ``(n, 4)`` with nan for unknown cells. A category without both classes in dev
-    gets weights that reproduce the mean of its components' logits.
+    gets weights that reproduce the mean of its components' logits. ``views`` (category ->
+    view names) limits a category's stack to those of its views that are present (the others
+    weigh 0); a category it does not name, or whose named views are all absent, uses all.
     """
     from sklearn.linear_model import LogisticRegression
 
@@ -72,15 +74,17 @@ def fit_stack(probas: Mapping[str, np.ndarray], y: np.ndarray, *, C: float = 1.0
     x_all = np.stack([np.nan_to_num(logit(probas[n])) for n in names], axis=-1)  # (n, 4, k)
     coef = np.zeros((len(CATEGORIES), len(names)))
     intercept = np.zeros(len(CATEGORIES))
-    for k in range(len(CATEGORIES)):
+    for k, cat in enumerate(CATEGORIES):
+        use = [j for j, n in enumerate(names) if n in (views or {}).get(cat, names)] \
+            or list(range(len(names)))
         known = ~np.isnan(y[:, k])
         labels = y[known, k]
         if len(np.unique(labels)) < 2:
-            coef[k] = 1.0 / len(names)
+            coef[k, use] = 1.0 / len(use)
             continue
         model = LogisticRegression(C=C, max_iter=1000)
-        model.fit(x_all[known, k, :], labels)
-        coef[k], intercept[k] = model.coef_[0], model.intercept_[0]
+        model.fit(x_all[known][:, k, use], labels)
+        coef[k, use], intercept[k] = model.coef_[0], model.intercept_[0]
     return {"components": names, "coef": coef.round(6).tolist(),
             "intercept": intercept.round(6).tolist()}
 
