@@ -12,6 +12,7 @@ import pytest
 
 from vnmod.cli import main
 from vnmod.taxonomy import CATEGORIES
+from vnmod.text.normalize import normalise
 
 DEMO = Path(__file__).resolve().parents[1] / "data" / "examples" / "posts.csv"
 
@@ -230,3 +231,22 @@ def test_dev_file_and_data_dir(tmp_path, no_corpora, capsys):
     assert main(["train", "--source", "vihsd", "--labelled", str(labelled),
                  "--data-dir", str(no_corpora), "-o", str(tmp_path / "x")]) == 2
     assert "--data-dir" in capsys.readouterr().err
+
+
+def test_a_recipe_with_a_news_view_stacks_it_for_fake_news(tmp_path, no_corpora, capsys):
+    import vnmod
+
+    labelled = write_csv(tmp_path / "my_labels.csv", make_rows(STANDARD))
+    recipe = tmp_path / "news.toml"
+    recipe.write_text(f'sources = []\ndev_sources = []\nlabelled_files = ["{labelled}"]\n'
+                      '[news_linear]\nC = 1.0\n', encoding="utf-8")
+    out = tmp_path / "with-news"
+    assert main(["train", "--config", str(recipe), "-o", str(out)]) == 0
+    manifest = json.loads((out / "vnmod.json").read_text(encoding="utf-8"))
+    assert [c["type"] for c in manifest["components"]] == ["linear", "linear_news", "rules"]
+    stack = manifest["combine"]["stacks"]["linear+linear_news+rules"]
+    assert stack["components"] == ["linear", "linear_news", "rules"]
+    clf = vnmod.load(out)
+    assert clf.component_names == ["linear", "linear_news", "rules"]
+    views = clf.components[1][0].views([normalise("xin chào")])
+    assert list(views) == ["linear_news"] and np.isnan(views["linear_news"][0, 0])

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from vnmod._resources import load_toml_file
-from vnmod.backends.linear import LinearBackend
+from vnmod.backends.linear import LinearBackend, NewsLinearBackend
 from vnmod.backends.rules import RulesBackend
 from vnmod.classifier import Classifier, bounded, component_probas
 from vnmod.combine import (
@@ -70,10 +70,15 @@ class Recipe:
     threshold_sources: dict[str, list[str]] = field(default_factory=dict)
     # Per category, the dev sources its stack weights are fitted on (default: every dev row).
     stack_sources: dict[str, list[str]] = field(default_factory=dict)
+    # Per category, the views its stack may weigh (default: every view).
+    stack_views: dict[str, list[str]] = field(default_factory=dict)
     category_weights: dict[str, dict[str, float]] = field(default_factory=dict)
     threshold_tolerance: dict[str, float] = field(default_factory=dict)
     augment_unaccented: dict[str, list[str]] = field(default_factory=dict)
     linear: dict[str, Any] = field(default_factory=dict)
+    # A second linear view for fake_news alone (NewsLinearBackend's options), stacked beside
+    # the shared one; empty: none.
+    news_linear: dict[str, Any] = field(default_factory=dict)
     # An encoder fine-tuned beside the linear model (vnmod train --backend ... overrides):
     # backend = "phobert" | "transformer", base_model, epochs, batch_size, lr, max_length,
     # freeze_embeddings.
@@ -105,7 +110,7 @@ class Recipe:
         extra = sorted(set(raw) - known)
         if extra:
             raise ValueError(f"{path}: unknown recipe keys {extra}; valid keys: {sorted(known)}")
-        for key in ("category_sources", "threshold_sources", "stack_sources",
+        for key in ("category_sources", "threshold_sources", "stack_sources", "stack_views",
                     "threshold_tolerance", "category_weights"):
             wrong = sorted(set(raw.get(key, {})) - set(CATEGORIES))
             if wrong:
@@ -319,7 +324,8 @@ def _stacks(dev_probas: dict[str, np.ndarray], y_dev: np.ndarray,
             ceilings: dict[str, float] | None = None,
             threshold_rows: dict[str, np.ndarray] | None = None,
             stack_rows: dict[str, np.ndarray] | None = None,
-            tolerance: dict[str, float] | None = None) -> dict[str, dict[str, Any]]:
+            tolerance: dict[str, float] | None = None,
+            views: dict[str, list[str]] | None = None) -> dict[str, dict[str, Any]]:
     """A stack (with its thresholds) for every component set the model may be left with:
     all components, all but the encoder (PhoBERT or another transformer: when its weights
     cannot load), and the rules alone.
@@ -328,7 +334,8 @@ def _stacks(dev_probas: dict[str, np.ndarray], y_dev: np.ndarray,
     posts) and never above ``ceilings`` (the lowest floor of each category), so a floored
     post is always flagged. ``threshold_rows`` (category -> bool mask of dev rows) chooses a
     category's threshold on those rows alone, ``stack_rows`` its stack weights; ``tolerance``
-    is passed to :func:`~vnmod.combine.best_thresholds`. ``oof`` (views with their
+    is passed to :func:`~vnmod.combine.best_thresholds`, ``views`` to
+    :func:`~vnmod.combine.fit_stack`. ``oof`` (views with their
     ``BOUNDS``, labels) of ViHSD training posts join the ViHSD dev rows in choosing the
     insult/offensive thresholds of every stack whose components all have such views."""
     names = sorted(dev_probas)
@@ -342,7 +349,7 @@ def _stacks(dev_probas: dict[str, np.ndarray], y_dev: np.ndarray,
         if key in stacks:
             continue
         probas = {n: dev_probas[n] for n in subset}
-        stack = fit_stack(probas, y_fit, C=C)
+        stack = fit_stack(probas, y_fit, C=C, views=views)
         combined = bounded(apply_stack(stack, probas), bounds)
         thresholds = best_thresholds(combined, y_dev, tolerance=tolerance)
         for cat, rows in (threshold_rows or {}).items():
@@ -411,6 +418,9 @@ def train(recipe: Recipe, *, output: str | Path | None = None,
                                                      neighbour_rows=neighbour_rows),
         "rules": RulesBackend(),
     }
+    if recipe.news_linear:
+        components["linear_news"] = NewsLinearBackend(**recipe.news_linear).fit(
+            docs, y_train, sample_weight=weights)
     if phobert is not None and transformer is not None:
         raise ValueError("train one encoder: phobert or transformer, not both")
     encoder_metrics = None
@@ -442,12 +452,15 @@ def train(recipe: Recipe, *, output: str | Path | None = None,
         rows = (train_df["source"] == "vihsd").to_numpy()
         oof = (out_of_fold_views(recipe, docs, y_train, weights, neighbour_rows, rows,
                                  recipe.vihsd_threshold_folds), y_train[rows])
+        if "linear_news" in components:  # scores fake_news alone: no view of insult/offensive
+            oof[0]["linear_news"] = np.full((int(rows.sum()), len(CATEGORIES)), np.nan)
     threshold_rows, stack_rows = ({cat: dev_df["source"].isin(names).to_numpy()
                                    for cat, names in table.items()}
                                   for table in (recipe.threshold_sources, recipe.stack_sources))
     stacks = _stacks(dev_probas, y_dev, vihsd_rows, recipe.stack_C, oof, bounds=dev_bounds,
                      ceilings=components["rules"].least_floor, threshold_rows=threshold_rows,
-                     stack_rows=stack_rows, tolerance=recipe.threshold_tolerance)
+                     stack_rows=stack_rows, tolerance=recipe.threshold_tolerance,
+                     views=recipe.stack_views)
     defaulted, notes = _too_few_positives(y_train, y_dev, threshold_rows)
     for stack in stacks.values():
         for cat in defaulted:
@@ -462,7 +475,7 @@ def train(recipe: Recipe, *, output: str | Path | None = None,
     for note in notes:
         warnings.warn(note, UserWarning, stacklevel=2)
 
-    order = [n for n in (*ENCODERS, "linear", "rules") if n in components]
+    order = [n for n in (*ENCODERS, "linear", "linear_news", "rules") if n in components]
     clf = Classifier([(components[n], 1.0) for n in order],
                      thresholds=stacks[stack_key(list(dev_probas))]["thresholds"],
                      manifest={"combine": {"method": "stack", "stacks": stacks}})

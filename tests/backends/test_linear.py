@@ -123,3 +123,37 @@ def test_per_category_sample_weights():
     ins = [i for i, (_, lab) in enumerate(POSTS) if lab[0] == 1]
     assert (per_cat.predict_proba([docs[i] for i in ins])[:, 0]
             > flat.predict_proba([docs[i] for i in ins])[:, 0]).all()
+
+
+NEWS = [
+    ("khẩn cấp ngày mai cắt điện toàn quốc ba ngày chia sẻ ngay", 1),
+    ("bộ y tế xác nhận uống nước chanh nóng diệt virus chia sẻ ngay", 1),
+    ("tin nóng vắc xin gây vô sinh lan truyền ngay", 1),
+    ("sáng nay hội nghị trung ương khai mạc tại hà nội", 0),
+    ("thời tiết hôm nay có mưa rào và dông vài nơi", 0),
+    ("bộ y tế công bố thêm ca mắc mới trong ngày", 0),
+]
+
+
+def test_news_view_learns_fake_news_alone_from_words_and_round_trips(tmp_path):
+    from vnmod.backends.base import component_class
+    from vnmod.backends.linear import NewsLinearBackend
+
+    docs = [normalise(t) for t, _ in NEWS] * 2
+    y = np.zeros((len(docs), 4))
+    y[:, 2] = [lab for _, lab in NEWS] * 2
+    y[:3, 0] = 1  # insult labels it must not learn
+    news = NewsLinearBackend(min_df=1).fit(docs, y)
+    assert news.char_ngram is None and news.neighbours_k == 0 and news.C == 1.0
+    assert set(news.vocab_) == {"word"}
+    test = [normalise("khẩn cấp cắt điện chia sẻ ngay"), normalise("hội nghị khai mạc hôm nay")]
+    views = news.views(test)
+    assert list(views) == ["linear_news"] == news.view_names
+    p = views["linear_news"]
+    assert np.isnan(p[:, [0, 1, 3]]).all() and p[0, 2] > p[1, 2]
+    config = news.save(tmp_path / "linear_news")
+    back = component_class("linear_news").load(tmp_path / "linear_news", config)
+    assert isinstance(back, NewsLinearBackend)
+    np.testing.assert_allclose(back.views(test)["linear_news"], p, rtol=1e-3)
+    ev = back.explain(test[:1], [["fake_news"]])[0]
+    assert ev and all(e.rule.startswith("linear_news:") and e.source == "linear_news" for e in ev)
