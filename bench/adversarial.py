@@ -137,14 +137,14 @@ def project_posts() -> tuple[list[str], np.ndarray]:
 def real_posts() -> tuple[list[str], np.ndarray] | None:
     """The policy test split, or None without the corpora."""
     from vnmod.data import label_matrix, load_corpus
-    from vnmod.data.policy import HELD_OUT_POOLS
+    from vnmod.data.policy import without_held_out
 
     try:
         frame = load_corpus("policy", split="test")
     except (FileNotFoundError, OSError, ValueError) as exc:
         print(f"real posts skipped: {exc}", file=sys.stderr)
         return None
-    frame = frame.loc[~frame["pool"].isin(HELD_OUT_POOLS)]  # reported by bench/quality.py
+    frame = without_held_out(frame)  # the held-out pools: reported by bench/quality.py
     return frame["text"].tolist(), label_matrix(frame) == 1
 
 

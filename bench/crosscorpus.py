@@ -55,7 +55,7 @@ import pandas as pd
 from vnmod.backends.linear import LinearBackend
 from vnmod.backends.rules import RulesBackend
 from vnmod.data import label_matrix, load_corpus, text_key
-from vnmod.data.policy import HELD_OUT_POOLS
+from vnmod.data.policy import without_held_out
 from vnmod.taxonomy import CATEGORIES
 from vnmod.text.normalize import Normalised, normalise
 
@@ -137,8 +137,7 @@ def _split(frame: pd.DataFrame, *splits: str) -> pd.DataFrame:
 def build_blocks(data: Data) -> list[Block]:
     def policy_real() -> pd.DataFrame:
         # The held-out pools (a source no model trains on) are reported by bench/quality.py.
-        p = data("policy")
-        return p.loc[~p["pool"].isin(HELD_OUT_POOLS)]
+        return without_held_out(data("policy"))
 
     def policy_vlsp() -> pd.DataFrame:
         p = data("policy")

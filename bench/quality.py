@@ -20,7 +20,7 @@ import numpy as np
 import vnmod
 from vnmod import CATEGORIES
 from vnmod.data import label_matrix, load_corpus, text_key
-from vnmod.data.policy import HELD_OUT_POOLS
+from vnmod.data.policy import HELD_OUT_POOLS, without_held_out
 from vnmod.evaluate import evaluate
 
 OUT = Path(__file__).parent / "results" / "quality.json"
@@ -78,8 +78,7 @@ def main(argv: list[str] | None = None) -> int:
         results[name] = evaluate(clf, frame["text"].tolist(), label_matrix(frame), task="vihsd")
 
     policy = load_corpus("policy", split="test")
-    held = policy["pool"].isin(HELD_OUT_POOLS)
-    results["policy_test"] = real_posts(clf, policy.loc[~held])
+    results["policy_test"] = real_posts(clf, without_held_out(policy))
     for pool in sorted(HELD_OUT_POOLS):
         if (policy["pool"] == pool).any():
             results[f"new_source_{pool}"] = real_posts(clf, policy.loc[policy["pool"] == pool])

@@ -62,6 +62,11 @@ _POSTER = re.compile(
 )
 
 
+def without_held_out(frame: pd.DataFrame) -> pd.DataFrame:
+    """The rows of the policy corpus ``frame`` outside :data:`HELD_OUT_POOLS`."""
+    return frame.loc[~frame["pool"].isin(HELD_OUT_POOLS)]
+
+
 def row_hash(text: str) -> str:
     """Row id for a corpus without ids: ``sha256:`` + 16 hex digits of the text key."""
     return "sha256:" + hashlib.sha256(text_key(text).encode("utf-8")).hexdigest()[:16]
