@@ -64,7 +64,8 @@ SEED = 20240601
 # models/recipes/vnmod-base.toml [linear], without the neighbour view.
 LINEAR = {"word_ngram": (1, 2), "char_ngram": (2, 5), "min_df": 2, "max_features": 300_000,
           "C": 4.0, "class_weight": "none", "char_ascii": True}
-#: vnmod-base's second linear view, for fake_news alone (recipe table ``news_linear``).
+#: vnmod-base's fake_news view (recipe table ``linear.heads.linear_news``: the shared word
+#: n-grams without character n-grams, C = 1), as a model of its own.
 NEWS_LINEAR = {**LINEAR, "char_ngram": None, "C": 1.0}
 INS, OFF = CATEGORIES.index("insult"), CATEGORIES.index("offensive")
 

@@ -239,14 +239,15 @@ def test_a_recipe_with_a_news_view_stacks_it_for_fake_news(tmp_path, no_corpora,
     labelled = write_csv(tmp_path / "my_labels.csv", make_rows(STANDARD))
     recipe = tmp_path / "news.toml"
     recipe.write_text(f'sources = []\ndev_sources = []\nlabelled_files = ["{labelled}"]\n'
-                      '[news_linear]\nC = 1.0\n', encoding="utf-8")
+                      '[linear.heads.linear_news]\ncategories = ["fake_news"]\n', encoding="utf-8")
     out = tmp_path / "with-news"
     assert main(["train", "--config", str(recipe), "-o", str(out)]) == 0
     manifest = json.loads((out / "vnmod.json").read_text(encoding="utf-8"))
-    assert [c["type"] for c in manifest["components"]] == ["linear", "linear_news", "rules"]
+    assert [c["type"] for c in manifest["components"]] == ["linear", "rules"]
+    assert sorted(p.name for p in out.iterdir() if p.is_dir()) == ["linear"]  # one vocabulary
     stack = manifest["combine"]["stacks"]["linear+linear_news+rules"]
     assert stack["components"] == ["linear", "linear_news", "rules"]
     clf = vnmod.load(out)
-    assert clf.component_names == ["linear", "linear_news", "rules"]
-    views = clf.components[1][0].views([normalise("xin chào")])
-    assert list(views) == ["linear_news"] and np.isnan(views["linear_news"][0, 0])
+    assert clf.component_names == ["linear", "rules"]
+    views = clf.components[0][0].views([normalise("xin chào")])
+    assert list(views) == ["linear", "linear_news"] and np.isnan(views["linear_news"][0, 0])

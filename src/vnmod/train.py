@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from vnmod._resources import load_toml_file
-from vnmod.backends.linear import LinearBackend, NewsLinearBackend
+from vnmod.backends.linear import LinearBackend
 from vnmod.backends.rules import RulesBackend
 from vnmod.classifier import Classifier, bounded, component_probas
 from vnmod.combine import (
@@ -76,9 +76,6 @@ class Recipe:
     threshold_tolerance: dict[str, float] = field(default_factory=dict)
     augment_unaccented: dict[str, list[str]] = field(default_factory=dict)
     linear: dict[str, Any] = field(default_factory=dict)
-    # A second linear view for fake_news alone (NewsLinearBackend's options), stacked beside
-    # the shared one; empty: none.
-    news_linear: dict[str, Any] = field(default_factory=dict)
     # An encoder fine-tuned beside the linear model (vnmod train --backend ... overrides):
     # backend = "phobert" | "transformer", base_model, epochs, batch_size, lr, max_length,
     # freeze_embeddings.
@@ -418,9 +415,6 @@ def train(recipe: Recipe, *, output: str | Path | None = None,
                                                      neighbour_rows=neighbour_rows),
         "rules": RulesBackend(),
     }
-    if recipe.news_linear:
-        components["linear_news"] = NewsLinearBackend(**recipe.news_linear).fit(
-            docs, y_train, sample_weight=weights)
     if phobert is not None and transformer is not None:
         raise ValueError("train one encoder: phobert or transformer, not both")
     encoder_metrics = None
@@ -452,8 +446,6 @@ def train(recipe: Recipe, *, output: str | Path | None = None,
         rows = (train_df["source"] == "vihsd").to_numpy()
         oof = (out_of_fold_views(recipe, docs, y_train, weights, neighbour_rows, rows,
                                  recipe.vihsd_threshold_folds), y_train[rows])
-        if "linear_news" in components:  # scores fake_news alone: no view of insult/offensive
-            oof[0]["linear_news"] = np.full((int(rows.sum()), len(CATEGORIES)), np.nan)
     threshold_rows, stack_rows = ({cat: dev_df["source"].isin(names).to_numpy()
                                    for cat, names in table.items()}
                                   for table in (recipe.threshold_sources, recipe.stack_sources))
@@ -475,7 +467,7 @@ def train(recipe: Recipe, *, output: str | Path | None = None,
     for note in notes:
         warnings.warn(note, UserWarning, stacklevel=2)
 
-    order = [n for n in (*ENCODERS, "linear", "linear_news", "rules") if n in components]
+    order = [n for n in (*ENCODERS, "linear", "rules") if n in components]
     clf = Classifier([(components[n], 1.0) for n in order],
                      thresholds=stacks[stack_key(list(dev_probas))]["thresholds"],
                      manifest={"combine": {"method": "stack", "stacks": stacks}})

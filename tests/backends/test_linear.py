@@ -135,25 +135,40 @@ NEWS = [
 ]
 
 
-def test_news_view_learns_fake_news_alone_from_words_and_round_trips(tmp_path):
-    from vnmod.backends.base import component_class
-    from vnmod.backends.linear import NewsLinearBackend
-
+def test_a_head_learns_its_categories_from_the_shared_words_and_round_trips(tmp_path):
     docs = [normalise(t) for t, _ in NEWS] * 2
     y = np.zeros((len(docs), 4))
     y[:, 2] = [lab for _, lab in NEWS] * 2
-    y[:3, 0] = 1  # insult labels it must not learn
-    news = NewsLinearBackend(min_df=1).fit(docs, y)
-    assert news.char_ngram is None and news.neighbours_k == 0 and news.C == 1.0
-    assert set(news.vocab_) == {"word"}
+    y[:3, 0] = 1  # insult labels the head must not learn
+    heads = {"linear_news": {"categories": ["fake_news"], "C": 1.0}}
+    model = LinearBackend(min_df=1, heads=heads).fit(docs, y)
+    assert model.view_names == ["linear", "linear_news"]
     test = [normalise("khẩn cấp cắt điện chia sẻ ngay"), normalise("hội nghị khai mạc hôm nay")]
-    views = news.views(test)
-    assert list(views) == ["linear_news"] == news.view_names
+    views = model.views(test)
+    assert list(views) == ["linear", "linear_news"]
     p = views["linear_news"]
     assert np.isnan(p[:, [0, 1, 3]]).all() and p[0, 2] > p[1, 2]
-    config = news.save(tmp_path / "linear_news")
-    back = component_class("linear_news").load(tmp_path / "linear_news", config)
-    assert isinstance(back, NewsLinearBackend)
+    # The head is the word-only model a separate backend would be, over the same counts.
+    alone = LinearBackend(min_df=1, char_ngram=None, C=1.0, class_weight="none").fit(docs, y)
+    np.testing.assert_allclose(p[:, 2], alone.predict_proba(test)[:, 2], rtol=1e-5)
+    assert not np.allclose(p[:, 2], views["linear"][:, 2])  # not the shared view's
+    config = model.save(tmp_path / "linear")
+    back = LinearBackend.load(tmp_path / "linear", config)
+    assert back.heads == model.heads
     np.testing.assert_allclose(back.views(test)["linear_news"], p, rtol=1e-3)
-    ev = back.explain(test[:1], [["fake_news"]])[0]
-    assert ev and all(e.rule.startswith("linear_news:") and e.source == "linear_news" for e in ev)
+    ev = back.explain(test[:1], [["fake_news", "insult"]])[0]
+    news = [e for e in ev if e.category == "fake_news"]
+    assert news and all(e.rule.startswith("linear_news:") and e.source == "linear_news"
+                        for e in news)
+    assert all(e.source == "linear" for e in ev if e.category == "insult")
+
+
+@pytest.mark.parametrize("heads, message", [
+    ({"linear_nn": {"categories": ["fake_news"]}}, "taken by a view"),
+    ({"news": {"categories": ["rumour"]}}, "must name categories"),
+    ({"news": {}}, "must name categories"),
+    ({"news": {"categories": ["fake_news"], "ngram": [1, 3]}}, "unknown options"),
+])
+def test_a_wrong_head_is_refused_with_the_reason(heads, message):
+    with pytest.raises(ValueError, match=message):
+        LinearBackend(heads=heads)

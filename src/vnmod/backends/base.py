@@ -36,7 +36,6 @@ from vnmod.text.normalize import Normalised
 BUILTIN_MODULES: dict[str, str] = {
     "rules": "vnmod.backends.rules",
     "linear": "vnmod.backends.linear",
-    "linear_news": "vnmod.backends.linear",
     "phobert": "vnmod.backends.transformer",
     "transformer": "vnmod.backends.transformer",
 }

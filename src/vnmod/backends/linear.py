@@ -8,7 +8,7 @@ the same under any scikit-learn version.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +54,54 @@ def _tfidf(counts: sp.csr_matrix, idf: np.ndarray) -> sp.csr_matrix:
     return unit_rows(x)
 
 
+def _checked_heads(heads: Mapping[str, Mapping[str, Any]], reserved: Sequence[str]
+                   ) -> dict[str, dict[str, Any]]:
+    """Heads with their defaults filled in (C 1, no class weights), checked."""
+    out = {}
+    for name, options in heads.items():
+        unknown = sorted(set(options) - {"categories", "C", "class_weight"})
+        if name in reserved or unknown:
+            raise ValueError(f"linear head {name!r}: " + (
+                f"the name is taken by a view ({list(reserved)})" if name in reserved else
+                f"unknown options {unknown}; valid: categories, C, class_weight"))
+        cats = tuple(options.get("categories", ()))
+        wrong = sorted(set(cats) - set(CATEGORIES))
+        if not cats or wrong:
+            raise ValueError(f"linear head {name!r} must name categories among {CATEGORIES}; "
+                             f"got {list(cats)}")
+        out[name] = {"categories": cats, "C": float(options.get("C", 1.0)),
+                     "class_weight": options.get("class_weight", "none")}
+    return out
+
+
+def _fit_categories(x: sp.csr_matrix, y: np.ndarray, sample_weight: np.ndarray | None,
+                    C: float, class_weight: str | None, categories: Sequence[str]
+                    ) -> tuple[np.ndarray, np.ndarray]:
+    """One logistic regression per category in ``categories`` (its posts with a label):
+    coefficients ``(4, features)``, zero for the others, and intercepts, nan for the others
+    and for a category without both classes."""
+    from sklearn.linear_model import LogisticRegression
+
+    class_weight = None if class_weight in (None, "none") else class_weight
+    coef = np.zeros((len(CATEGORIES), x.shape[1]), dtype=np.float32)
+    intercept = np.full(len(CATEGORIES), np.nan, dtype=np.float32)
+    for cat in categories:
+        k = CATEGORIES.index(cat)
+        known = ~np.isnan(y[:, k])
+        labels = y[known, k]
+        if len(np.unique(labels)) < 2:
+            continue  # no signal for this category: the column stays nan
+        model = LogisticRegression(C=C, class_weight=class_weight, max_iter=2000,
+                                   solver="liblinear")
+        weight = None if sample_weight is None else np.asarray(sample_weight)
+        if weight is not None:
+            weight = (weight[:, k] if weight.ndim == 2 else weight)[known]
+        model.fit(x[known], labels, sample_weight=weight)
+        coef[k] = model.coef_[0]
+        intercept[k] = model.intercept_[0]
+    return coef, intercept
+
+
 @register("linear")
 class LinearBackend(Backend):
     """Word + character TF-IDF and a logistic regression per category.
@@ -78,12 +126,19 @@ class LinearBackend(Backend):
         If > 0, also keep the training posts given as ``neighbour_rows`` to ``fit`` and score
         ``neighbours_categories`` by their ``k`` nearest neighbours (a second view, see
         :meth:`views`); ``neighbours_max_df`` keeps only features rarer than that.
+    heads : mapping of view name to options, optional
+        Further views over the word n-grams alone, sharing their counts and vocabulary: each
+        a logistic regression per category it names, e.g. ``{"linear_news": {"categories":
+        ["fake_news"], "C": 1.0, "class_weight": "none"}}`` (character n-grams carry each
+        news outlet's style and transfer badly to a new one). A head's other categories are
+        nan. The evidence for a category a head learns comes from that head.
     """
 
     @property
     def view_names(self) -> list[str]:
         """Names of the probability views :meth:`views` returns."""
-        return [self.name, "linear_nn"] if self.neighbours_k > 0 else [self.name]
+        names = [self.name, "linear_nn"] if self.neighbours_k > 0 else [self.name]
+        return names + list(self.heads)
 
     def __init__(self, *, word_ngram: tuple[int, int] = (1, 2),
                  char_ngram: tuple[int, int] | None = (2, 5), min_df: int = 2,
@@ -91,7 +146,8 @@ class LinearBackend(Backend):
                  class_weight: str | None = "balanced", char_ascii: bool = False,
                  word_ascii: bool = False,
                  neighbours_k: int = 0, neighbours_max_df: int = 200,
-                 neighbours_categories: Sequence[str] = ("insult", "offensive")) -> None:
+                 neighbours_categories: Sequence[str] = ("insult", "offensive"),
+                 heads: Mapping[str, Mapping[str, Any]] | None = None) -> None:
         self.word_ngram = tuple(word_ngram)
         self.char_ngram = tuple(char_ngram) if char_ngram else None
         self.min_df = min_df
@@ -103,6 +159,7 @@ class LinearBackend(Backend):
         self.neighbours_k = neighbours_k
         self.neighbours_max_df = neighbours_max_df
         self.neighbours_categories = tuple(neighbours_categories)
+        self.heads = _checked_heads(heads or {}, reserved=(self.name, "linear_nn"))
 
     # -- features -----------------------------------------------------------------------
     def _kinds(self) -> list[tuple[str, tuple[int, int]]]:
@@ -118,10 +175,13 @@ class LinearBackend(Backend):
 
     def transform(self, docs: Sequence[Normalised]) -> sp.csr_matrix:
         """TF-IDF features of normalised posts."""
+        return sp.hstack(self._blocks(docs), format="csr")
+
+    def _blocks(self, docs: Sequence[Normalised]) -> list[sp.csr_matrix]:
+        """The TF-IDF blocks of :meth:`transform`, words first, each of unit-length rows."""
         self._check_fitted()
-        blocks = [_tfidf(self.counters_[k].transform(self._texts(docs, k)), self.idf_[k])
-                  for k, _ in self._kinds()]
-        return sp.hstack(blocks, format="csr")
+        return [_tfidf(self.counters_[k].transform(self._texts(docs, k)), self.idf_[k])
+                for k, _ in self._kinds()]
 
     def _texts(self, docs: Sequence[Normalised], kind: str) -> list[str]:
         if (kind == "char" and self.char_ascii) or (kind == "word" and self.word_ascii):
@@ -140,8 +200,6 @@ class LinearBackend(Backend):
         ``(n, 4)`` gives each category its own weights.
         ``neighbour_rows`` (n,) bool: the posts the neighbour view may return (default all).
         """
-        from sklearn.linear_model import LogisticRegression
-
         y = np.asarray(y, dtype=float)
         if y.shape != (len(docs), len(CATEGORIES)):
             raise ValueError(f"y must have shape ({len(docs)}, {len(CATEGORIES)}) "
@@ -160,23 +218,13 @@ class LinearBackend(Backend):
             self.counters_[kind] = _counter(kind, ngram, vocab)
             blocks.append(_tfidf(counts, self.idf_[kind]))
         x = sp.hstack(blocks, format="csr")  # as self.transform(docs), without counting again
-        class_weight = None if self.class_weight in (None, "none") else self.class_weight
-        self.coef_ = np.zeros((len(CATEGORIES), x.shape[1]), dtype=np.float32)
-        self.intercept_ = np.full(len(CATEGORIES), np.nan, dtype=np.float32)
-        for k in range(len(CATEGORIES)):
-            known = ~np.isnan(y[:, k])
-            labels = y[known, k]
-            if len(np.unique(labels)) < 2:
-                continue  # no signal for this category: the column stays nan
-            model = LogisticRegression(C=self.C, class_weight=class_weight,
-                                       max_iter=2000, solver="liblinear")
-            weight = None if sample_weight is None else np.asarray(sample_weight)
-            if weight is not None:
-                weight = (weight[:, k] if weight.ndim == 2 else weight)[known]
-            model.fit(x[known], labels, sample_weight=weight)
-            self.coef_[k] = model.coef_[0]
-            self.intercept_[k] = model.intercept_[0]
-        self.coef_t_ = np.ascontiguousarray(self.coef_.T)
+        self.coef_, self.intercept_ = _fit_categories(x, y, sample_weight, self.C,
+                                                      self.class_weight, CATEGORIES)
+        self.head_coef_, self.head_intercept_ = {}, {}
+        for name, head in self.heads.items():
+            self.head_coef_[name], self.head_intercept_[name] = _fit_categories(
+                blocks[0], y, sample_weight, head["C"], head["class_weight"], head["categories"])
+        self._transposed()
         if self.neighbours_k > 0:
             rows = np.ones(len(docs), bool) if neighbour_rows is None else neighbour_rows
             labels = np.full_like(y, np.nan)
@@ -186,9 +234,13 @@ class LinearBackend(Backend):
                                           ).fit(x[rows], labels[rows])
         return self
 
+    def _transposed(self) -> None:
+        # C-contiguous (features, 4) copies: scipy would copy a transposed view on every call.
+        self.coef_t_ = np.ascontiguousarray(self.coef_.T)
+        self.head_coef_t_ = {n: np.ascontiguousarray(c.T) for n, c in self.head_coef_.items()}
+
     # -- scoring ------------------------------------------------------------------------
     def _logits(self, x: sp.csr_matrix) -> np.ndarray:
-        # coef_t_ is C-contiguous: scipy would copy the transposed view on every call.
         return np.asarray(x @ self.coef_t_) + self.intercept_
 
     def decision_function(self, docs: Sequence[Normalised]) -> np.ndarray:
@@ -198,12 +250,16 @@ class LinearBackend(Backend):
         return sigmoid(self._logits(self.transform(docs)))
 
     def views(self, docs: Sequence[Normalised]) -> dict[str, np.ndarray]:
-        """``{name: (n, 4)}``, plus ``"linear_nn"`` (neighbour scores) when kept; one
-        transform serves both."""
-        x = self.transform(docs)
+        """``{name: (n, 4)}``, plus ``"linear_nn"`` (neighbour scores) when kept and one view
+        per head; one transform serves them all."""
+        blocks = self._blocks(docs)
+        x = sp.hstack(blocks, format="csr")
         out = {self.name: sigmoid(self._logits(x))}
         if self.neighbours_k > 0:
             out["linear_nn"] = self.neighbours_.scores(x)
+        for name in self.heads:
+            out[name] = sigmoid(np.asarray(blocks[0] @ self.head_coef_t_[name])
+                                + self.head_intercept_[name])
         return out
 
     def explain(self, docs: Sequence[Normalised], categories: Sequence[Sequence[str]],
@@ -219,11 +275,17 @@ class LinearBackend(Backend):
         rows = _tfidf(self.counters_["word"].transform([docs[i].text for i in wanted]),
                       self.idf_["word"])
         vocab = self.vocab_["word"]
+        source = {cat: self.name for cat in CATEGORIES}  # the view each category's reason is from
+        coef = {cat: self.coef_[k] for k, cat in enumerate(CATEGORIES)}
+        for name, head in self.heads.items():
+            for cat in head["categories"]:
+                source[cat], coef[cat] = name, self.head_coef_[name][CATEGORIES.index(cat)]
+        views = [self.name, *self.heads]  # the main view's reasons first, then each head's
         for r, i in enumerate(wanted):
             lo, hi = rows.indptr[r], rows.indptr[r + 1]
             idx, val = rows.indices[lo:hi], rows.data[lo:hi]
-            for cat in categories[i]:
-                contrib = val * self.coef_[CATEGORIES.index(cat), idx]
+            for cat in sorted(categories[i], key=lambda c: views.index(source[c])):
+                contrib = val * coef[cat][idx]
                 found = 0
                 for j in np.argsort(-contrib):
                     if contrib[j] <= 0 or found == top:
@@ -233,8 +295,8 @@ class LinearBackend(Backend):
                         continue
                     s, e = docs[i].to_original(*pos)
                     item = Evidence(s, e, docs[i].original[s:e], cat,
-                                    f"{self.name}:{vocab[idx[j]]}", round(float(contrib[j]), 3),
-                                    source=self.name)
+                                    f"{source[cat]}:{vocab[idx[j]]}",
+                                    round(float(contrib[j]), 3), source=source[cat])
                     if readable(item, docs[i].original):
                         out[i].append(item)
                         found += 1
@@ -247,6 +309,9 @@ class LinearBackend(Backend):
         arrays = {f"idf_{k}": v for k, v in self.idf_.items()}
         if self.neighbours_k > 0:
             arrays.update(self.neighbours_.arrays())
+        for name in self.heads:
+            arrays[f"head_{name}_coef"] = self.head_coef_[name].astype(np.float16)
+            arrays[f"head_{name}_intercept"] = self.head_intercept_[name]
         np.savez_compressed(directory / WEIGHTS_NAME, coef=self.coef_.astype(np.float16),
                             intercept=self.intercept_, **arrays)
         for kind, vocab in self.vocab_.items():
@@ -259,6 +324,8 @@ class LinearBackend(Backend):
                 "word_ascii": self.word_ascii,
                 "neighbours_k": self.neighbours_k, "neighbours_max_df": self.neighbours_max_df,
                 "neighbours_categories": list(self.neighbours_categories),
+                "heads": {n: {**h, "categories": list(h["categories"])}
+                          for n, h in self.heads.items()},
                 "n_features": int(self.coef_.shape[1])}
 
     @classmethod
@@ -266,14 +333,17 @@ class LinearBackend(Backend):
         params = {k: config[k] for k in ("word_ngram", "char_ngram", "min_df", "max_features",
                                          "C", "class_weight", "char_ascii", "word_ascii",
                                          "neighbours_k",
-                                         "neighbours_max_df", "neighbours_categories")
+                                         "neighbours_max_df", "neighbours_categories", "heads")
                   if k in config}
         self = cls(**params)
         try:
             with np.load(directory / WEIGHTS_NAME, allow_pickle=False) as data:
                 self.coef_ = data["coef"].astype(np.float32)
                 self.intercept_ = data["intercept"].astype(np.float32)
-                self.coef_t_ = np.ascontiguousarray(self.coef_.T)
+                self.head_coef_ = {n: data[f"head_{n}_coef"].astype(np.float32)
+                                   for n in self.heads}
+                self.head_intercept_ = {n: data[f"head_{n}_intercept"] for n in self.heads}
+                self._transposed()
                 self.idf_ = {k: data[f"idf_{k}"] for k, _ in self._kinds()}
                 if self.neighbours_k > 0:
                     self.neighbours_ = Neighbours.from_arrays(data, self.neighbours_k,
@@ -314,30 +384,3 @@ def _find_words(text: str, term: str) -> tuple[int, int] | None:
                     return at, end
         at = text.find(first, at + 1)
     return None
-
-
-@register("linear_news")
-class NewsLinearBackend(LinearBackend):
-    """A second linear view for ``fake_news`` alone: word 1-2-grams and no character n-grams
-    (C = 1 by default). Character n-grams carry each outlet's style, and a fake-news model
-    fitted on them transfers badly from one news source to another; the shared linear view
-    keeps them for the other categories. The other categories' scores are nan (no view)."""
-
-    def __init__(self, *, word_ngram: tuple[int, int] = (1, 2),
-                 char_ngram: tuple[int, int] | None = None, min_df: int = 2,
-                 max_features: int | None = 300_000, C: float = 1.0,
-                 class_weight: str | None = "none", char_ascii: bool = False,
-                 word_ascii: bool = False, **_: Any) -> None:
-        super().__init__(word_ngram=word_ngram, char_ngram=char_ngram, min_df=min_df,
-                         max_features=max_features, C=C, class_weight=class_weight,
-                         char_ascii=char_ascii, word_ascii=word_ascii, neighbours_k=0)
-
-    def fit(self, docs: Sequence[Normalised], y: np.ndarray,
-            sample_weight: np.ndarray | None = None,
-            neighbour_rows: np.ndarray | None = None) -> NewsLinearBackend:
-        """As :meth:`LinearBackend.fit`, learning ``fake_news`` alone."""
-        y = np.array(y, dtype=float)
-        if y.ndim == 2 and y.shape[1] == len(CATEGORIES):
-            y[:, [k for k, c in enumerate(CATEGORIES) if c != "fake_news"]] = np.nan
-        super().fit(docs, y, sample_weight=sample_weight)
-        return self
