@@ -94,3 +94,17 @@ def test_needles_of_digits_and_symbols():
     assert contains_any("٣ cm", ("\\d",))  # \d is every decimal digit, as in the regex
     assert not contains_any("không số", ("\\d", "%"))
     assert contains_any("lãi 5%", ("%",))
+
+
+def test_a_candidate_whose_post_lacks_every_required_string_is_not_searched():
+    """'ma túy' must be in a match of 'bán ... ma túy': a post with 'bán' alone is a
+    candidate (it starts with the word) but is not searched."""
+    from vnmod.rules.engine import _Triggers
+
+    triggers = _Triggers([r"\b(?:bán|cung cấp)\s(?:\S+\s){0,3}?ma túy", r"\bbán\s\w+"])
+    assert triggers.requires[0] == ("ma túy",)
+    words, _ = _words("bán rau sạch")
+    assert triggers.candidates(words, "bán rau sạch") == [0, 1]
+    assert list(triggers.searched(words, "bán rau sạch")) == [1]
+    words, _ = _words("bán ít ma túy")
+    assert list(triggers.searched(words, "bán ít ma túy")) == [0, 1]

@@ -40,6 +40,9 @@ SENSE_COUNTERS = frozenset({"insult", "offensive"})
 #: 32,767 characters).
 SPANS_PER_RULE = 100
 WORD_MEMO_SIZE = 200_000  # words whose candidate patterns are remembered (then forgotten)
+#: A pattern's required strings are tested before it is searched when a post holds one of
+#: them this seldom or less (:func:`~vnmod.rules.triggers.commonness`: a digit 0.3).
+RARE_ENOUGH = 0.3
 
 
 @dataclass(frozen=True)
@@ -52,11 +55,8 @@ class Hit:
 
 
 def _words(text: str) -> tuple[list[str], list[tuple[int, int]]]:
-    words, spans = [], []
-    for m in _WORDS.finditer(text):
-        words.append(m.group(0))
-        spans.append(m.span())
-    return words, spans
+    found = list(_WORDS.finditer(text))
+    return [m.group(0) for m in found], [m.span() for m in found]
 
 
 def _term_key(term: str) -> tuple[str, ...]:
@@ -77,9 +77,16 @@ class _Triggers:
         self.always: list[int] = []
         self.by_prefix: dict[str, list[int]] = {}
         self.by_needle: list[tuple[int, tuple[str, ...]]] = []
+        #: Per pattern, strings (or DIGIT) one of which every match contains, where a post
+        #: holds one seldom (a digit, a punctuation mark, a longer string): a candidate whose
+        #: post holds none of them is not searched (a substring test instead of a scan).
+        self.requires: list[tuple[str, ...] | None] = [None] * len(patterns)
         for k, pattern in enumerate(patterns):
             if pattern is None:
                 continue
+            needs = required(pattern)
+            if needs and commonness(needs) <= RARE_ENOUGH:
+                self.requires[k] = tuple(sorted(needs))
             # The words a match starts with (looked up once per distinct word), unless the
             # match must hold a symbol or digit (a few cheap searches, and rare); else the
             # text a match starts with or must contain, whichever a post holds less often.
@@ -127,9 +134,33 @@ class _Triggers:
                 elif n in text:
                     found.add(k)
                     break
+        memo = self._by_word
         for word in set(words):
-            found.update(self._word_patterns(word))
+            hits = memo.get(word)
+            if hits is None:
+                hits = self._word_patterns(word)
+            if hits:
+                found.update(hits)
         return sorted(found)
+
+    def searched(self, words: list[str], text: str) -> Iterator[int]:
+        """The :meth:`candidates` whose required strings ``text`` holds."""
+        requires = self.requires
+        digit: bool | None = None
+        for k in self.candidates(words, text):
+            needs = requires[k]
+            if needs is not None:
+                for n in needs:
+                    if n == DIGIT:
+                        if digit is None:
+                            digit = contains_any(text, (DIGIT,))
+                        if digit:
+                            break
+                    elif n in text:
+                        break
+                else:
+                    continue
+            yield k
 
 
 class _TermTrie:
@@ -262,14 +293,14 @@ class RuleEngine:
                         if rule.id in unless and blocked(rule, walk, i, i + n):
                             continue
                         found[key] = Hit(rule, a, b)
-        for k in self._exact_triggers.candidates(words, doc.text):
+        for k in self._exact_triggers.searched(words, doc.text):
             rule, exact_re, _ = self._patterns[k]
             for m in exact_re.finditer(doc.text):
                 if m.end() > m.start():
                     found.setdefault((rule.id, *m.span()), Hit(rule, *m.span()))
         if doc.unaccented:
-            for k in self._ascii_triggers.candidates([strip_diacritics(w) for w in words],
-                                                     doc.ascii):
+            for k in self._ascii_triggers.searched([strip_diacritics(w) for w in words],
+                                                   doc.ascii):
                 rule, _, stripped = self._patterns[k]
                 for m in stripped.finditer(doc.ascii):
                     if m.end() > m.start():
