@@ -208,3 +208,65 @@ def test_evidence_comes_only_from_views_that_weigh_in_the_category(clf):
     assert "fake_news" in pred.labels
     sources = {e.source for e in pred.evidence if e.category == "fake_news"}
     assert "linear" not in sources and "linear_news" in sources
+
+
+# -- a flag resting on learned n-grams alone needs a higher score ----------------------------
+
+class _Seller(Backend):
+    """Scores illegal_ads ``score`` for every post, explains it with the word 'bán', and, in a
+    post holding 'ma túy', reports a rule hit as the rules backend would."""
+
+    name = "seller"
+
+    def __init__(self, score: float) -> None:
+        self.score = score
+
+    def analyse(self, docs):
+        from vnmod.backends.base import Analysis
+
+        p = np.full((len(docs), len(CATEGORIES)), np.nan)
+        p[:, CATEGORIES.index("illegal_ads")] = self.score
+        evidence = []
+        for doc in docs:
+            s = doc.original.find("ma túy")
+            evidence.append([] if s < 0 else [Evidence(s, s + 6, "ma túy", "illegal_ads",
+                                                       "illegal_ads.drugs.x", 4.0)])
+        return Analysis({self.name: p}, evidence, None)
+
+    def explain(self, docs, categories):
+        return [[Evidence(0, 3, "bán", c, "linear:bán", 0.5, source="linear") for c in cats]
+                for doc, cats in zip(docs, categories, strict=True)]
+
+
+@pytest.mark.parametrize(("score", "text", "flagged"), [
+    (0.6, "bán hàng online", False),     # over the threshold, under the learned-only one
+    (0.8, "bán hàng online", True),      # over both
+    (0.6, "bán ma túy đá", True),        # a rule backs it: the threshold alone
+    (0.2, "bán ma túy đá", False),       # a rule hit does not lower the threshold
+])
+def test_a_flag_no_rule_backs_needs_the_learned_only_threshold(score, text, flagged):
+    clf = Classifier([(_Seller(score), 1.0)], thresholds={"illegal_ads": 0.3})
+    clf.learned_only_thresholds = {"illegal_ads": 0.7}
+    assert ("illegal_ads" in clf.predict(text).labels) is flagged
+    clf.learned_only_thresholds = {}
+    assert ("illegal_ads" in clf.predict(text).labels) is (score >= 0.3)
+
+
+def test_learned_only_threshold_chosen_on_dev_trades_unbacked_false_alarms():
+    from vnmod.combine import best_learned_only
+
+    k = CATEGORIES.index("illegal_ads")
+    n = 40
+    p = np.full((n, len(CATEGORIES)), np.nan)
+    y = np.full((n, len(CATEGORIES)), np.nan)
+    backed = np.zeros((n, len(CATEGORIES)), bool)
+    # 10 backed ads at 0.4, 10 unbacked ads at 0.9, 10 unbacked legal posts at 0.5, 10 clean.
+    p[:, k] = [0.4] * 10 + [0.9] * 10 + [0.5] * 10 + [0.1] * 10
+    y[:, k] = [1] * 20 + [0] * 20
+    backed[:10, k] = True
+    got = best_learned_only(p, y, backed, {"illegal_ads": 0.3}, ["illegal_ads"])
+    assert 0.5 < got["illegal_ads"] <= 0.9
+    # Where the unbacked posts over the threshold are all ads, nothing more is asked.
+    y[20:30, k] = 1
+    got = best_learned_only(p, y, backed, {"illegal_ads": 0.3}, ["illegal_ads"])
+    assert got["illegal_ads"] == 0.3

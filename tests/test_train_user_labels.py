@@ -251,3 +251,30 @@ def test_a_recipe_with_a_news_view_stacks_it_for_fake_news(tmp_path, no_corpora,
     assert clf.component_names == ["linear", "rules"]
     views = clf.components[0][0].views([normalise("xin chào")])
     assert list(views) == ["linear", "linear_news"] and np.isnan(views["linear_news"][0, 0])
+
+
+def test_a_recipe_asking_more_of_flags_no_rule_backs_stores_the_chosen_score(tmp_path,
+                                                                               no_corpora):
+    import vnmod
+
+    labelled = write_csv(tmp_path / "my_labels.csv", make_rows(STANDARD))
+    recipe = tmp_path / "strict.toml"
+    recipe.write_text(f'sources = []\ndev_sources = []\nlabelled_files = ["{labelled}"]\n'
+                      'learned_only = ["illegal_ads"]\n', encoding="utf-8")
+    out = tmp_path / "strict"
+    assert main(["train", "--config", str(recipe), "-o", str(out)]) == 0
+    stacks = json.loads((out / "vnmod.json").read_text(encoding="utf-8"))["combine"]["stacks"]
+    learned = stacks["linear+rules"]["learned_only_thresholds"]
+    assert set(learned) == {"illegal_ads"}
+    assert learned["illegal_ads"] >= stacks["linear+rules"]["thresholds"]["illegal_ads"]
+    assert "learned_only_thresholds" not in stacks["rules"]  # every flag there is a rule's
+    assert vnmod.load(out).learned_only_thresholds == learned
+
+
+def test_learned_only_must_name_categories(tmp_path):
+    from vnmod.train import Recipe
+
+    path = tmp_path / "bad.toml"
+    path.write_text('learned_only = ["ads"]\n', encoding="utf-8")
+    with pytest.raises(ValueError, match="learned_only names"):
+        Recipe.from_file(path)

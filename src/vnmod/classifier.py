@@ -16,7 +16,7 @@ from vnmod import modeldir
 from vnmod.backends.base import Backend, BackendUnavailable, default_types
 from vnmod.combine import apply_stack, stack_key, weighted_mean
 from vnmod.prediction import Evidence, Prediction
-from vnmod.reasons import readable
+from vnmod.reasons import readable, rule_backed
 from vnmod.taxonomy import CATEGORIES
 from vnmod.text.normalize import Normalised, normalise
 
@@ -202,6 +202,11 @@ class Classifier:
             self.manifest.get("thresholds")
         if chosen:
             self.thresholds = chosen
+        #: Per category, the least score at which a post no rule of it backs (its reasons
+        #: only learned n-grams) is flagged, on top of its threshold; fitted on dev with the
+        #: stack (:func:`vnmod.combine.best_learned_only`).
+        self.learned_only_thresholds: dict[str, float] = dict(
+            (self._stack or {}).get("learned_only_thresholds", {}))
 
     # -- thresholds ---------------------------------------------------------------------
     @property
@@ -396,9 +401,13 @@ class Classifier:
         self._explain(docs, labels, evidence)
         # A flag must say why: a category whose score passed its threshold but for which no
         # component can point at a part of the text a person can read (a rule that hit, or
-        # an n-gram of real words: see vnmod.reasons) is not flagged.
+        # an n-gram of real words: see vnmod.reasons) is not flagged; one whose reasons are
+        # learned n-grams alone (no rule of it hit) needs its learned_only_thresholds too.
+        strict = self.learned_only_thresholds
         labels = [[c for c in cats if any(e.category == c and readable(e, items[i])
-                                          for e in evidence[i])]
+                                          for e in evidence[i])
+                   and (c not in strict or scores[i, CATEGORIES.index(c)] >= strict[c]
+                        or c in rule_backed(evidence[i]))]
                   for i, cats in enumerate(labels)]
         rows = scores.tolist()
         out = [Prediction(text=item if isinstance(item, str) else None, labels=labels[i],

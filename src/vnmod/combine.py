@@ -89,6 +89,33 @@ def fit_stack(probas: Mapping[str, np.ndarray], y: np.ndarray, *, C: float = 1.0
             "intercept": intercept.round(6).tolist()}
 
 
+def best_learned_only(p: np.ndarray, y: np.ndarray, backed: np.ndarray,
+                      thresholds: Mapping[str, float], categories: Sequence[str], *,
+                      tolerance: Mapping[str, float] | None = None) -> dict[str, float]:
+    """Per category of ``categories``, the least score at which a post no rule backs is
+    flagged (``backed`` (n, 4) bool: a rule of the category hit): the threshold itself (no
+    extra demand) or a higher one of the grid, maximising dev F1 of ``p >= threshold and
+    (backed or p >= it)``; with a ``tolerance``, the highest within it of the best F1 (where
+    F1 is flat, fewer flags resting on n-grams alone). Categories without dev positives are
+    left out."""
+    out = {}
+    for cat in categories:
+        j = CATEGORIES.index(cat)
+        seen = ~np.isnan(y[:, j]) & ~np.isnan(p[:, j])
+        truth, scores, rule = y[seen, j] == 1, p[seen, j], backed[seen, j]
+        if not truth.any():
+            continue
+        above = THRESHOLD_GRID[np.greater(THRESHOLD_GRID, thresholds[cat])]
+        grid = np.concatenate([[thresholds[cat]], above])
+        flagged = scores >= thresholds[cat]
+        pred = flagged[None, :] & (rule[None, :] | (scores[None, :] >= grid[:, None]))
+        f1 = f1_over_grid(pred, truth)
+        slack = (tolerance or {}).get(cat, 0.0)
+        out[cat] = float(grid[f1 >= f1.max() - slack].max() if slack else
+                         grid[np.argmax(f1)])
+    return out
+
+
 def f1_over_grid(pred: np.ndarray, truth: np.ndarray) -> np.ndarray:
     """F1 of each row of ``pred`` (one bool row per threshold) against ``truth``."""
     tp = (pred & truth).sum(1)

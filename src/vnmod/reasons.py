@@ -81,6 +81,12 @@ def readable(evidence: Evidence, original: str | None) -> bool:
     return _feature_words(feature) and bool(_words(e.text, original[:e.start]))
 
 
+def rule_backed(evidence: list[Evidence]) -> set[str]:
+    """The categories a lexicon rule found a sign of (a rule hit with a positive weight): a
+    flag of any other category rests on learned n-grams alone."""
+    return {e.category for e in evidence if e.source == "rules" and e.weight > 0}
+
+
 def _quote(text: str, limit: int = 40) -> str:
     text = " ".join(text.split())
     return '"' + (text if len(text) <= limit else text[:limit - 1] + "…") + '"'

@@ -27,12 +27,14 @@ from vnmod.classifier import Classifier, bounded, component_probas
 from vnmod.combine import (
     THRESHOLD_GRID,
     apply_stack,
+    best_learned_only,
     best_thresholds,
     f1_over_grid,
     fit_stack,
     stack_key,
 )
 from vnmod.data._common import label_matrix, require_pandas, stable_bucket
+from vnmod.reasons import rule_backed
 from vnmod.taxonomy import CATEGORIES
 from vnmod.text.normalize import Normalised, normalise
 from vnmod.text.vietnamese import has_diacritics, strip_diacritics
@@ -74,6 +76,9 @@ class Recipe:
     stack_views: dict[str, list[str]] = field(default_factory=dict)
     category_weights: dict[str, dict[str, float]] = field(default_factory=dict)
     threshold_tolerance: dict[str, float] = field(default_factory=dict)
+    # Categories whose flags no rule backs (learned n-grams their only reasons) need a higher
+    # score, chosen on dev (the rows of threshold_sources) with threshold_tolerance.
+    learned_only: list[str] = field(default_factory=list)
     augment_unaccented: dict[str, list[str]] = field(default_factory=dict)
     linear: dict[str, Any] = field(default_factory=dict)
     # An encoder fine-tuned beside the linear model (vnmod train --backend ... overrides):
@@ -107,6 +112,9 @@ class Recipe:
         extra = sorted(set(raw) - known)
         if extra:
             raise ValueError(f"{path}: unknown recipe keys {extra}; valid keys: {sorted(known)}")
+        wrong = sorted(set(raw.get("learned_only", [])) - set(CATEGORIES))
+        if wrong:
+            raise ValueError(f"{path}: learned_only names {wrong}; categories are {CATEGORIES}")
         for key in ("category_sources", "threshold_sources", "stack_sources", "stack_views",
                     "threshold_tolerance", "category_weights"):
             wrong = sorted(set(raw.get(key, {})) - set(CATEGORIES))
@@ -322,7 +330,9 @@ def _stacks(dev_probas: dict[str, np.ndarray], y_dev: np.ndarray,
             threshold_rows: dict[str, np.ndarray] | None = None,
             stack_rows: dict[str, np.ndarray] | None = None,
             tolerance: dict[str, float] | None = None,
-            views: dict[str, list[str]] | None = None) -> dict[str, dict[str, Any]]:
+            views: dict[str, list[str]] | None = None,
+            backed: np.ndarray | None = None,
+            learned_only: Sequence[str] = ()) -> dict[str, dict[str, Any]]:
     """A stack (with its thresholds) for every component set the model may be left with:
     all components, all but the encoder (PhoBERT or another transformer: when its weights
     cannot load), and the rules alone.
@@ -334,7 +344,10 @@ def _stacks(dev_probas: dict[str, np.ndarray], y_dev: np.ndarray,
     is passed to :func:`~vnmod.combine.best_thresholds`, ``views`` to
     :func:`~vnmod.combine.fit_stack`. ``oof`` (views with their
     ``BOUNDS``, labels) of ViHSD training posts join the ViHSD dev rows in choosing the
-    insult/offensive thresholds of every stack whose components all have such views."""
+    insult/offensive thresholds of every stack whose components all have such views.
+    ``learned_only`` categories get, in every stack with a learned view, the score a flag no
+    rule backs (``backed`` (n, 4): the dev posts' rule hits) must reach
+    (:func:`~vnmod.combine.best_learned_only`, on their ``threshold_rows``)."""
     names = sorted(dev_probas)
     subsets = [names, [n for n in names if n not in ENCODERS], ["rules"]]
     y_fit = y_dev.copy()
@@ -362,6 +375,13 @@ def _stacks(dev_probas: dict[str, np.ndarray], y_dev: np.ndarray,
         for cat, ceiling in (ceilings or {}).items():
             thresholds[cat] = min(thresholds[cat], ceiling)
         stack["thresholds"] = thresholds
+        if learned_only and backed is not None and subset != ["rules"]:
+            stack["learned_only_thresholds"] = {}
+            for cat in learned_only:
+                rows = (threshold_rows or {}).get(cat, np.ones(len(y_dev), bool))
+                stack["learned_only_thresholds"].update(best_learned_only(
+                    combined[rows], y_dev[rows], backed[rows], thresholds, [cat],
+                    tolerance=tolerance))
         stacks[key] = stack
     return stacks
 
@@ -439,7 +459,10 @@ def train(recipe: Recipe, *, output: str | Path | None = None,
         serve_only = not (folder / WEIGHTS_FILE).is_file()  # kept by export-onnx --serve-only
         components[encoder_name] = backend.from_pretrained(
             folder, **({"runtime": "onnx", "quantize": "int8"} if serve_only else {}))
-    dev_probas, _, dev_bounds = component_probas(list(components.values()), dev_docs)
+    dev_probas, dev_evidence, dev_bounds = component_probas(list(components.values()),
+                                                            dev_docs)
+    backed = np.array([[c in found for c in CATEGORIES]
+                       for found in map(rule_backed, dev_evidence)], dtype=bool)
     vihsd_rows = (dev_df["source"] == "vihsd").to_numpy() if recipe.vihsd_thresholds else None
     oof = None
     if recipe.vihsd_thresholds and recipe.vihsd_threshold_folds > 1:
@@ -452,7 +475,8 @@ def train(recipe: Recipe, *, output: str | Path | None = None,
     stacks = _stacks(dev_probas, y_dev, vihsd_rows, recipe.stack_C, oof, bounds=dev_bounds,
                      ceilings=components["rules"].least_floor, threshold_rows=threshold_rows,
                      stack_rows=stack_rows, tolerance=recipe.threshold_tolerance,
-                     views=recipe.stack_views)
+                     views=recipe.stack_views, backed=backed.reshape(-1, len(CATEGORIES)),
+                     learned_only=recipe.learned_only)
     defaulted, notes = _too_few_positives(y_train, y_dev, threshold_rows)
     for stack in stacks.values():
         for cat in defaulted:
