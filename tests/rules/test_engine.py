@@ -186,3 +186,44 @@ def test_a_priced_brand_cites_the_cheap_price_nearest_it():
     cited = {doc.original[slice(*doc.to_original(h.start, h.end))] for h in hits}
     assert {"gucci", "chanel", "dior", "150k", "90k"} <= cited
     assert "25 triệu" not in cited  # over the cap: never the evidence
+
+
+@pytest.mark.parametrize(("text", "rule"), [
+    # Scam SMS phrasings (vi_smishing's training split), typed with and without diacritics.
+    ("Tài khoản của bạn sẽ bị tạm ngưng sử dụng vào trưa ngày mai. Vui lòng đăng nhập "
+     "www.vietinbank.vip để nâng cấp", "phishing.link_to_secure"),
+    ("Neu khong phai ban mo dich vu vui long nhan vao https://techcombank.vn-pl.top de huy",
+     "phishing.link_to_secure"),
+    ("Tài khoản của quý khách sẽ bị tạm ngưng dịch vụ vào ngày 1 tháng 11",
+     "phishing.account_locked"),
+    ("Tai khoan cua ban da mo dich vu tai chinh toan cau phi hang thang 2.000.000VND",
+     "phishing.lures"),
+    ("Bộ giao thông vận tải xin thông báo ông/bà có biên lai chưa nộp phạt. Liên hệ 0782320830",
+     "phishing.state_benefit_or_fine"),
+    ("Ban chua nhan duoc tro cap COVID-19, qua han se khong duoc chap nhan!",
+     "phishing.state_benefit_or_fine"),
+    ("Ben em nhan lam cac loai gp xe may, chung minh thu, can cuoc, bang cap 3 den dai hoc",
+     "docs.make_identity_papers"),
+    ("Em có thể đến làm tình khu vực nào cũng được, giá cả ưu đãi, add Zalo 0367891234",
+     "sex.paid_sex"),
+    ("Bạn đang muốn làm công việc thả tim video kiếm tiền bên mình đúng không?",
+     "jobs.task_scam"),
+])
+def test_scam_messages_are_found(rules_clf, text, rule):
+    p = rules_clf.predict(text)
+    assert f"illegal_ads.{rule}" in {e.rule for e in p.evidence}, [e.rule for e in p.evidence]
+
+
+@pytest.mark.parametrize(("text", "rule"), [
+    # Real carriers' and banks' messages say some of the same words.
+    ("Quy khach duoc cong 15 diem. Truy cap https://vtmoney.onelink.me/314y/loyalty de doi "
+     "diem sang cac qua tang cua chuong trinh.", "phishing.link_to_secure"),
+    ("Truy cập https://shopee.vn để nhận voucher 50k", "phishing.link_to_secure"),
+    ("Nhận làm giấy tờ xe, sang tên đổi chủ, đăng ký kết hôn có yếu tố nước ngoài",
+     "docs.make_identity_papers"),
+    ("Làm tình lần đầu có đau không, liên hệ bác sĩ để được tư vấn", "sex.paid_sex"),
+    ("Làm tình có giá trị gì trong hôn nhân?", "sex.paid_sex"),
+])
+def test_ordinary_messages_with_the_same_words_are_not(rules_clf, text, rule):
+    p = rules_clf.predict(text)
+    assert f"illegal_ads.{rule}" not in {e.rule for e in p.evidence}
