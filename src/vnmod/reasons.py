@@ -41,10 +41,12 @@ def _letters(token: str) -> int:
     return sum(ch.isalpha() for ch in token)
 
 
-def _ends_in_number(before: str) -> bool:
-    """True if ``before`` ends in a digit, give or take whitespace (a unit may follow)."""
-    tail = before.rstrip()  # str.isspace and str.isdecimal are what \s and \d mean in re
-    return bool(tail) and tail[-1].isdecimal()
+def _number_before(text: str, end: int) -> bool:
+    """True if ``text[:end]`` ends in a digit, give or take whitespace (a unit may follow);
+    read backwards from ``end``, not copied (a post may cite many spans)."""
+    while end > 0 and text[end - 1].isspace():  # str.isspace and str.isdecimal are what \s
+        end -= 1                                # and \d mean in re
+    return end > 0 and text[end - 1].isdecimal()
 
 
 @lru_cache(maxsize=65536)
@@ -53,11 +55,11 @@ def _feature_words(feature: str) -> bool:
     return bool(_words(feature))
 
 
-def _words(text: str, before: str = "") -> list[str]:
-    """The words of ``text`` (see the module docstring); ``before`` is the text preceding it,
-    to tell a unit after a number from the same letters used as a word."""
+def _words(text: str, after_number: bool = False) -> list[str]:
+    """The words of ``text`` (see the module docstring); ``after_number``: the text before it
+    ends in a number, so a unit at its start is a quantity, not a word."""
     out = []
-    prev_number = _ends_in_number(before)
+    prev_number = after_number
     for m in _TOKEN.finditer(text):
         tok = m.group(0)
         low = tok.lower()
@@ -78,7 +80,7 @@ def readable(evidence: Evidence, original: str | None) -> bool:
     if e.source == "rules":
         return True
     feature = e.rule.split(":", 1)[1] if ":" in e.rule else e.text
-    return _feature_words(feature) and bool(_words(e.text, original[:e.start]))
+    return _feature_words(feature) and bool(_words(e.text, _number_before(original, e.start)))
 
 
 def rule_backed(evidence: list[Evidence]) -> set[str]:

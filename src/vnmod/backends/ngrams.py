@@ -40,16 +40,18 @@ class WordNgramCounter:
 
     def transform(self, texts: Iterable[str]) -> sp.csr_matrix:
         lo, hi = self.ngram
-        vocab = self.vocabulary
+        get = self.vocabulary.get
+        join = " ".join
         ids: list[int] = []
         indptr = [0]
         for text in texts:
             tokens = self._tokens(text)
             if lo == 1:
-                ids.extend(vocab[t] for t in tokens if t in vocab)
+                ids.extend(i for i in map(get, tokens) if i is not None)
             for n in range(max(lo, 2), min(hi, len(tokens)) + 1):
-                grams = (" ".join(tokens[i:i + n]) for i in range(len(tokens) - n + 1))
-                ids.extend(vocab[g] for g in grams if g in vocab)
+                # the n-grams: windows of n tokens (the shorter tails end the zip)
+                grams = map(join, zip(*(tokens[k:] for k in range(n)), strict=False))
+                ids.extend(i for i in map(get, grams) if i is not None)
             indptr.append(len(ids))
         return _csr(np.array(ids, dtype=np.int32), indptr, len(self.vocabulary))
 
