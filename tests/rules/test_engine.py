@@ -189,25 +189,23 @@ def test_a_priced_brand_cites_the_cheap_price_nearest_it():
 
 
 @pytest.mark.parametrize(("text", "rule"), [
-    # Scam SMS phrasings (vi_smishing's training split), typed with and without diacritics.
-    ("Tài khoản của bạn sẽ bị tạm ngưng sử dụng vào trưa ngày mai. Vui lòng đăng nhập "
-     "www.vietinbank.vip để nâng cấp", "phishing.link_to_secure"),
-    ("Neu khong phai ban mo dich vu vui long nhan vao https://techcombank.vn-pl.top de huy",
-     "phishing.link_to_secure"),
-    ("Tài khoản của quý khách sẽ bị tạm ngưng dịch vụ vào ngày 1 tháng 11",
+    # Scam SMS phrasings (written after vi_smishing's training split), with and without
+    # diacritics.
+    ("Thông báo: bảo mật tài khoản của quý khách đã hết hạn, vui lòng đăng nhập "
+     "www.nganhang-xacthuc.top để nâng cấp ngay hôm nay", "phishing.link_to_secure"),
+    ("Phi dich vu 990.000d se bi tru hom nay, neu ban khong dang ky vui long bam vao "
+     "https://huy-dichvu.vip de huy", "phishing.link_to_secure"),
+    ("Tài khoản của bạn sẽ bị tạm ngưng từ 0h ngày mai nếu chưa cập nhật",
      "phishing.account_locked"),
-    ("Tai khoan cua ban da mo dich vu tai chinh toan cau phi hang thang 2.000.000VND",
-     "phishing.lures"),
-    ("Bộ giao thông vận tải xin thông báo ông/bà có biên lai chưa nộp phạt. Liên hệ 0782320830",
+    ("Ban vua kich hoat dich vu tai chinh toan cau, phi 1.500.000d/thang", "phishing.lures"),
+    ("Thông báo: xe của ông/bà có biên lai chưa nộp phạt, gọi ngay 0912000111 để xử lý",
      "phishing.state_benefit_or_fine"),
-    ("Ban chua nhan duoc tro cap COVID-19, qua han se khong duoc chap nhan!",
+    ("Ho tro that nghiep cua ban da san sang, nhan truoc 17h, qua han se khong duoc chap nhan",
      "phishing.state_benefit_or_fine"),
-    ("Ben em nhan lam cac loai gp xe may, chung minh thu, can cuoc, bang cap 3 den dai hoc",
+    ("Nhan lam cac loai giay to: can cuoc, bang cap 3, bang dai hoc, lay nhanh",
      "docs.make_identity_papers"),
-    ("Em có thể đến làm tình khu vực nào cũng được, giá cả ưu đãi, add Zalo 0367891234",
-     "sex.paid_sex"),
-    ("Bạn đang muốn làm công việc thả tim video kiếm tiền bên mình đúng không?",
-     "jobs.task_scam"),
+    ("Em nhận đi làm tình tận nơi, giá cả ưu đãi, kết bạn zalo 0900111222", "sex.paid_sex"),
+    ("Nhóm mình cần người thả tim video kiếm tiền tại nhà, mỗi ngày 30 phút", "jobs.task_scam"),
 ])
 def test_scam_messages_are_found(rules_clf, text, rule):
     p = rules_clf.predict(text)
@@ -216,8 +214,8 @@ def test_scam_messages_are_found(rules_clf, text, rule):
 
 @pytest.mark.parametrize(("text", "rule"), [
     # Real carriers' and banks' messages say some of the same words.
-    ("Quy khach duoc cong 15 diem. Truy cap https://vtmoney.onelink.me/314y/loyalty de doi "
-     "diem sang cac qua tang cua chuong trinh.", "phishing.link_to_secure"),
+    ("Quy khach vua duoc cong 20 diem thuong. Truy cap https://app.nhamang.vn/uu-dai de doi "
+     "diem lay phut goi", "phishing.link_to_secure"),
     ("Truy cập https://shopee.vn để nhận voucher 50k", "phishing.link_to_secure"),
     ("Nhận làm giấy tờ xe, sang tên đổi chủ, đăng ký kết hôn có yếu tố nước ngoài",
      "docs.make_identity_papers"),
