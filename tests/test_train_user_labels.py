@@ -233,16 +233,23 @@ def test_dev_file_and_data_dir(tmp_path, no_corpora, capsys):
     assert "--data-dir" in capsys.readouterr().err
 
 
+def train_own_labels(tmp_path: Path, recipe_tail: str) -> tuple[Path, dict]:
+    """Train on the standard labelled file alone with a recipe ending in ``recipe_tail``;
+    the model folder and its manifest."""
+    labelled = write_csv(tmp_path / "my_labels.csv", make_rows(STANDARD))
+    recipe = tmp_path / "recipe.toml"
+    recipe.write_text(f'sources = []\ndev_sources = []\nlabelled_files = ["{labelled}"]\n'
+                      + recipe_tail, encoding="utf-8")
+    out = tmp_path / "model"
+    assert main(["train", "--config", str(recipe), "-o", str(out)]) == 0
+    return out, json.loads((out / "vnmod.json").read_text(encoding="utf-8"))
+
+
 def test_a_recipe_with_a_news_view_stacks_it_for_fake_news(tmp_path, no_corpora, capsys):
     import vnmod
 
-    labelled = write_csv(tmp_path / "my_labels.csv", make_rows(STANDARD))
-    recipe = tmp_path / "news.toml"
-    recipe.write_text(f'sources = []\ndev_sources = []\nlabelled_files = ["{labelled}"]\n'
-                      '[linear.heads.linear_news]\ncategories = ["fake_news"]\n', encoding="utf-8")
-    out = tmp_path / "with-news"
-    assert main(["train", "--config", str(recipe), "-o", str(out)]) == 0
-    manifest = json.loads((out / "vnmod.json").read_text(encoding="utf-8"))
+    out, manifest = train_own_labels(tmp_path,
+                                     '[linear.heads.linear_news]\ncategories = ["fake_news"]\n')
     assert [c["type"] for c in manifest["components"]] == ["linear", "rules"]
     assert sorted(p.name for p in out.iterdir() if p.is_dir()) == ["linear"]  # one vocabulary
     stack = manifest["combine"]["stacks"]["linear+linear_news+rules"]
@@ -257,13 +264,8 @@ def test_a_recipe_asking_more_of_flags_no_rule_backs_stores_the_chosen_score(tmp
                                                                                no_corpora):
     import vnmod
 
-    labelled = write_csv(tmp_path / "my_labels.csv", make_rows(STANDARD))
-    recipe = tmp_path / "strict.toml"
-    recipe.write_text(f'sources = []\ndev_sources = []\nlabelled_files = ["{labelled}"]\n'
-                      'learned_only = ["illegal_ads"]\n', encoding="utf-8")
-    out = tmp_path / "strict"
-    assert main(["train", "--config", str(recipe), "-o", str(out)]) == 0
-    stacks = json.loads((out / "vnmod.json").read_text(encoding="utf-8"))["combine"]["stacks"]
+    out, manifest = train_own_labels(tmp_path, 'learned_only = ["illegal_ads"]\n')
+    stacks = manifest["combine"]["stacks"]
     learned = stacks["linear+rules"]["learned_only_thresholds"]
     assert set(learned) == {"illegal_ads"}
     assert learned["illegal_ads"] >= stacks["linear+rules"]["thresholds"]["illegal_ads"]
