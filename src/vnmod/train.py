@@ -112,11 +112,8 @@ class Recipe:
         extra = sorted(set(raw) - known)
         if extra:
             raise ValueError(f"{path}: unknown recipe keys {extra}; valid keys: {sorted(known)}")
-        wrong = sorted(set(raw.get("learned_only", [])) - set(CATEGORIES))
-        if wrong:
-            raise ValueError(f"{path}: learned_only names {wrong}; categories are {CATEGORIES}")
         for key in ("category_sources", "threshold_sources", "stack_sources", "stack_views",
-                    "threshold_tolerance", "category_weights"):
+                    "threshold_tolerance", "category_weights", "learned_only"):
             wrong = sorted(set(raw.get(key, {})) - set(CATEGORIES))
             if wrong:
                 raise ValueError(f"{path}: {key} names {wrong}; categories are {CATEGORIES}")
@@ -462,7 +459,8 @@ def train(recipe: Recipe, *, output: str | Path | None = None,
     dev_probas, dev_evidence, dev_bounds = component_probas(list(components.values()),
                                                             dev_docs)
     backed = np.array([[c in found for c in CATEGORIES]
-                       for found in map(rule_backed, dev_evidence)], dtype=bool)
+                       for found in map(rule_backed, dev_evidence)],
+                      dtype=bool).reshape(-1, len(CATEGORIES)) if recipe.learned_only else None
     vihsd_rows = (dev_df["source"] == "vihsd").to_numpy() if recipe.vihsd_thresholds else None
     oof = None
     if recipe.vihsd_thresholds and recipe.vihsd_threshold_folds > 1:
@@ -475,7 +473,7 @@ def train(recipe: Recipe, *, output: str | Path | None = None,
     stacks = _stacks(dev_probas, y_dev, vihsd_rows, recipe.stack_C, oof, bounds=dev_bounds,
                      ceilings=components["rules"].least_floor, threshold_rows=threshold_rows,
                      stack_rows=stack_rows, tolerance=recipe.threshold_tolerance,
-                     views=recipe.stack_views, backed=backed.reshape(-1, len(CATEGORIES)),
+                     views=recipe.stack_views, backed=backed,
                      learned_only=recipe.learned_only)
     defaulted, notes = _too_few_positives(y_train, y_dev, threshold_rows)
     for stack in stacks.values():
