@@ -388,9 +388,17 @@ class Classifier:
         out = self._predict_distinct(posts)
         if len(posts) == len(items):
             return out[0] if single else out
-        return [replace(p, labels=list(p.labels), scores=dict(p.scores),
-                        evidence=list(p.evidence), components=list(p.components))
-                for p in (out[j] for j in where)]
+        # A text's first post gets its prediction, each repeat a copy of its own.
+        first = [True] * len(out)
+        preds = []
+        for j in where:
+            p = out[j]
+            if not first[j]:
+                p = replace(p, labels=list(p.labels), scores=dict(p.scores),
+                            evidence=list(p.evidence), components=list(p.components))
+            first[j] = False
+            preds.append(p)
+        return preds
 
     def _predict_distinct(self, items: list[object]) -> list[Prediction]:
         scores, evidence, statuses, docs = self._run(items)

@@ -77,7 +77,7 @@ def test_term_trie_finds_what_looking_up_every_word_sequence_finds():
              for line in Path(f).read_text(encoding="utf-8").splitlines()]
     longest = max(len(k) for k in (*engine._exact, *engine._ascii))
     for text in texts:
-        words, _ = _words(normalise(text).text)
+        words = _words(normalise(text).text)
         brute = set()
         for i in range(len(words)):
             for n in range(1, min(longest, len(words) - i) + 1):
@@ -103,8 +103,8 @@ def test_a_candidate_whose_post_lacks_every_required_string_is_not_searched():
 
     triggers = _Triggers([r"\b(?:bán|cung cấp)\s(?:\S+\s){0,3}?ma túy", r"\bbán\s\w+"])
     assert triggers.requires[0] == ("ma túy",)
-    words, _ = _words("bán rau sạch")
+    words = _words("bán rau sạch")
     assert triggers.candidates(words, "bán rau sạch") == [0, 1]
     assert list(triggers.searched(words, "bán rau sạch")) == [1]
-    words, _ = _words("bán ít ma túy")
+    words = _words("bán ít ma túy")
     assert list(triggers.searched(words, "bán ít ma túy")) == [0, 1]

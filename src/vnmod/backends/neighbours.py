@@ -52,19 +52,26 @@ class Neighbours:
         do not give certainties (``(mean + 0.02) / 1.04``); a post without neighbours counts
         as all-negative; nan for categories the neighbours are not labelled with."""
         sims = (unit_rows(x[:, self.features_]) @ self.matrix_t_).tocsr()
-        out = np.zeros((x.shape[0], self.labels_.shape[1]))
-        for i in range(sims.shape[0]):
-            lo, hi = sims.indptr[i], sims.indptr[i + 1]
+        # Per row, the weighted label sums and the weights' sums (float32, each summed in the
+        # order of the row's top k), divided once for all rows.
+        n, width = sims.shape[0], self.labels_.shape[1]
+        sums = np.zeros((n, width), dtype=np.float32)
+        totals = np.zeros((n, width), dtype=np.float32)
+        indptr, values, columns = sims.indptr.tolist(), sims.data, sims.indices
+        k, known, labels = self.k, self.known_, self.labels0_
+        for i in range(n):
+            lo, hi = indptr[i], indptr[i + 1]
             if hi == lo:
                 continue
-            data, cols = sims.data[lo:hi], sims.indices[lo:hi]
-            if hi - lo > self.k:
-                top = np.argpartition(-data, self.k)[:self.k]
+            data, cols = values[lo:hi], columns[lo:hi]
+            if hi - lo > k:
+                top = np.argpartition(-data, k)[:k]
                 data, cols = data[top], cols[top]
-            w = self.known_[cols] * (data ** 2)[:, None]
-            total = w.sum(0)
-            with np.errstate(invalid="ignore"):
-                out[i] = np.where(total > 0, (w * self.labels0_[cols]).sum(0) / total, 0.0)
+            w = known[cols] * (data ** 2)[:, None]
+            totals[i] = w.sum(0)
+            sums[i] = (w * labels[cols]).sum(0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out = np.where(totals > 0, sums / totals, 0.0).astype(np.float64)
         out = (out + 0.02) / 1.04
         out[:, ~self.known_.any(axis=0)] = np.nan
         return out

@@ -37,16 +37,18 @@ class RulesBackend(Backend):
         ``(n, len(CATEGORIES), 2)`` the rules set on the final scores: the floor
         (:meth:`RuleEngine.floors`) and the ceiling (:meth:`RuleEngine.ceilings`: too few
         letters, or a counter-rule that explains the post's words away)."""
-        scores = np.empty((len(docs), len(CATEGORIES)))
-        bounds = np.empty((len(docs), len(CATEGORIES), 2))
-        evidence = []
-        for i, doc in enumerate(docs):
-            scores[i], counted = self.engine.score(self.engine.hits(doc))
-            ceilings = self.engine.ceilings(doc, counted)
-            bounds[i, :, 0] = np.minimum(self.engine.floors(doc, counted, scores[i]), ceilings)
-            bounds[i, :, 1] = ceilings
-            scores[i] = np.minimum(scores[i], ceilings)
-            evidence.append(self.engine.evidence(doc, counted))
+        engine = self.engine
+        raw, floors, ceilings, evidence = [], [], [], []
+        for doc in docs:
+            scores, counted = engine.score(engine.hits(doc))
+            raw.append(scores)
+            ceilings.append(engine.ceilings(doc, counted))
+            floors.append(engine.floors(doc, counted, scores))
+            evidence.append(engine.evidence(doc, counted))
+        shape = (len(docs), len(CATEGORIES))
+        cap = np.array(ceilings).reshape(shape)  # once for every post, not per post
+        bounds = np.stack([np.minimum(np.array(floors).reshape(shape), cap), cap], axis=-1)
+        scores = np.minimum(np.array(raw).reshape(shape), cap)
         return Analysis({self.name: scores}, evidence, bounds)
 
     @property

@@ -54,13 +54,16 @@ class Hit:
     end: int
 
 
-def _words(text: str) -> tuple[list[str], list[tuple[int, int]]]:
-    found = list(_WORDS.finditer(text))
-    return [m.group(0) for m in found], [m.span() for m in found]
+_words = _WORDS.findall  # a post's words; their spans are looked up only where a term hit
+
+
+def _spans(text: str) -> list[tuple[int, int]]:
+    """Where each of ``_words(text)`` is."""
+    return [m.span() for m in _WORDS.finditer(text)]
 
 
 def _term_key(term: str) -> tuple[str, ...]:
-    return tuple(_words(normalise(term).text)[0])
+    return tuple(_words(normalise(term).text))
 
 
 def _symbols(found: frozenset[str]) -> bool:
@@ -262,7 +265,8 @@ class RuleEngine:
 
     def hits(self, doc: Normalised) -> list[Hit]:
         """Every rule hit in ``doc``, in text order."""
-        words, spans = _words(doc.text)
+        words = _words(doc.text)
+        spans: list[tuple[int, int]] = []
         found: dict[tuple[str, int, int], Hit] = {}
         walks = [(words, False)]
         if doc.unaccented:
@@ -275,6 +279,8 @@ class RuleEngine:
         blocked, unless, unaccented = self._blocked, self._unless, doc.unaccented
         for walk, stripped_walk in walks:
             for i, n, exact, loose in self._terms.matches(walk):
+                if not spans:  # terms hit few posts: words are located only then
+                    spans = _spans(doc.text)
                 a, b = spans[i][0], spans[i + n - 1][1]
                 for rules, via_ascii in ((exact, stripped_walk), (loose, True)):
                     for rule in rules:
