@@ -408,24 +408,46 @@ def _unbreak(buf: _Buffer, s: dict) -> None:
     buf.sub(_BREAK_IN_WORD, join, mark=True)
 
 
+_AS_TYPED, _UNSEEN = object(), object()
+_TYPED: dict[str, object] = {}  # word -> how _typing reads it (words recur from post to post)
+TYPED_MEMO_SIZE = 100_000
+
+
+def _typed(word: str, s: dict) -> object:
+    """How :func:`_typing` reads an ASCII word: None (a teencode abbreviation, or nothing to
+    decode), ``_AS_TYPED`` (kept or a syllable: decoded only in context) or its
+    :class:`Decoded` reading; remembered."""
+    if word in s["teencode"]:
+        how: object = None
+    elif word in s["typing_keep"] or word in s["leet_keep"] or is_syllable(word):
+        how = _AS_TYPED
+    elif not word.isalpha():
+        how = decode_vni(word, s["known"])
+    else:
+        how = decode_telex(word, s["known"])
+    if len(_TYPED) >= TYPED_MEMO_SIZE:
+        _TYPED.clear()
+    _TYPED[word] = how
+    return how
+
+
 def _typing(buf: _Buffer, s: dict) -> None:
     """Decode words typed in raw Telex or VNI that are not Vietnamese as typed.
 
     A Telex word decoded through a tone key alone ('bus' -> 'bú') is decoded only in a post
     where another word shows a key only Telex uses ('dd', 'aa', 'w', 'f'...).
     """
-    known, keep = s["known"], s["typing_keep"] | s["leet_keep"]
+    known = s["known"]
     found: dict[str, Decoded] = {}
     as_typed: list[str] = []  # English-looking or already a syllable: decoded only in context
     for word in set(_ASCII_WORD.findall(buf.text)):
-        if word in s["teencode"]:
-            continue
-        if word in keep or is_syllable(word):
+        how = _TYPED.get(word, _UNSEEN)
+        if how is _UNSEEN:
+            how = _typed(word, s)
+        if how is _AS_TYPED:
             as_typed.append(word)
-            continue
-        decoded = decode_vni(word, known) if not word.isalpha() else decode_telex(word, known)
-        if decoded is not None:
-            found[word] = decoded
+        elif how is not None:
+            found[word] = how  # type: ignore[assignment]
     if not found:
         return
     strong = any(d.strong for d in found.values())
@@ -707,13 +729,15 @@ def _squeeze(buf: _Buffer, s: dict) -> None:
                 lambda m: m.group(0)[:-1] if has_diacritics(m.group(0)) else None)
 
 
-def _teencode(buf: _Buffer, s: dict) -> None:
+def _teencode(buf: _Buffer, s: dict, words: list[str]) -> None:
     """Expand abbreviations, with their diacritics ('tk' -> 'tài khoản'; in a post written
-    without them the other words' marks are put back next: 'bán tài khoản ngân hàng')."""
+    without them the other words' marks are put back next: 'bán tài khoản ngân hàng').
+    ``words``: the words of ``buf.text`` (``_WORD``)."""
     table = s["teencode"]
-    if s["teencode_multi"] is not None:
-        buf.sub(s["teencode_multi"], lambda m: table[m.group(0)])
-    if not table.keys().isdisjoint(_WORD.findall(buf.text)):
+    if s["teencode_multi"] is not None and buf.sub(s["teencode_multi"],
+                                                   lambda m: table[m.group(0)]):
+        words = _WORD.findall(buf.text)
+    if not table.keys().isdisjoint(words):
         buf.sub(_WORD, lambda m: table.get(m.group(0)))
 
 
@@ -742,9 +766,16 @@ def _restore_diacritics(buf: _Buffer) -> None:
     buf.rewrite_in_place("".join(pieces))
 
 
-def _is_unaccented(text: str) -> bool:
-    words = [w for w in _WORD.findall(text) if not w.isdigit()]
-    return bool(words) and sum(map(has_diacritics, words)) / len(words) < 0.1
+def _is_unaccented(words: list[str]) -> bool:
+    """True if under a tenth of the ``words`` that are not numbers have diacritics."""
+    words = [w for w in words if not w.isdigit()]
+    accented = 0
+    for w in words:  # stops at the first tenth (an ASCII word has none)
+        if not w.isascii() and has_diacritics(w):
+            accented += 1
+            if 10 * accented >= len(words):
+                return False
+    return bool(words)
 
 
 def normalise(text: str) -> Normalised:
@@ -776,8 +807,9 @@ def normalise(text: str) -> Normalised:
     _squeeze(buf, s)
     _split_runs(buf, s)
     buf.sub(_OLD_TONE, _tone)
-    unaccented = _is_unaccented(buf.text)
-    _teencode(buf, s)
+    words = _WORD.findall(buf.text)
+    unaccented = _is_unaccented(words)
+    _teencode(buf, s, words)
     if unaccented:
         _restore_diacritics(buf)
         buf.sub(_OLD_TONE, _tone)  # the corpora's counts hold both placements ('hoá')
