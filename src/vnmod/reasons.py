@@ -60,8 +60,12 @@ def _words(text: str, after_number: bool = False) -> list[str]:
     ends in a number, so a unit at its start is a quantity, not a word."""
     out = []
     prev_number = after_number
-    for m in _TOKEN.finditer(text):
-        tok = m.group(0)
+    for tok in _TOKEN.findall(text):
+        if tok.isalpha():  # no digit: neither a number nor an amount with its unit
+            if len(tok) >= 2 and not (prev_number and tok.lower() in UNITS):
+                out.append(tok)
+            prev_number = False
+            continue
         low = tok.lower()
         unit = (prev_number and low in UNITS) or _GLUED.fullmatch(low) is not None
         if not tok.startswith("<") and _letters(tok) >= 2 and not unit:

@@ -74,6 +74,21 @@ def test_explain_locates_terms_in_the_original(fitted):
     assert all(e.source == "linear" and e.weight > 0 for e in ev)
 
 
+def test_explain_reads_the_word_rows_of_the_posts_just_scored_as_counted_afresh(fitted):
+    docs = [normalise(t) for t in ("Nhận LÀM BẰNG đại học GIẢ", "bán rau sạch",
+                                   "cho vay nóng, chỉ cần cccd", "")]
+    cats = [["illegal_ads"], [], ["illegal_ads", "insult"], ["illegal_ads"]]
+    fresh = fitted.explain(docs, cats)  # nothing scored yet: counted
+    fitted.views(docs)
+    assert fitted.explain(docs, cats) == fresh  # taken from the views' rows
+    taken = fitted._word_rows(docs[2:0:-1])
+    counted = _tfidf(fitted.counters_["word"].transform([d.text for d in docs[2:0:-1]]),
+                     fitted.idf_["word"])
+    assert (taken != counted).nnz == 0 and taken.dtype == counted.dtype
+    other = [normalise("Nhận LÀM BẰNG đại học GIẢ")]  # equal text, another object: counted
+    assert fitted.explain(other, [["illegal_ads"]]) == fresh[:1]
+
+
 def test_corrupt_files_raise_backend_unavailable(fitted, tmp_path):
     config = fitted.save(tmp_path)
     (tmp_path / "weights.npz").write_bytes(b"not an npz")

@@ -253,6 +253,8 @@ class LinearBackend(Backend):
         """``{name: (n, 4)}``, plus ``"linear_nn"`` (neighbour scores) when kept and one view
         per head; one transform serves them all."""
         blocks = self._blocks(docs)
+        if not self.word_ascii:  # explain reads these posts' word rows again
+            self._recent_words = (list(docs), blocks[0])
         x = sp.hstack(blocks, format="csr")
         out = {self.name: sigmoid(self._logits(x))}
         if self.neighbours_k > 0:
@@ -272,8 +274,7 @@ class LinearBackend(Backend):
         wanted = [i for i, cats in enumerate(categories) if cats]
         if not wanted:
             return out
-        rows = _tfidf(self.counters_["word"].transform([docs[i].text for i in wanted]),
-                      self.idf_["word"])
+        rows = self._word_rows([docs[i] for i in wanted])
         vocab = self.vocab_["word"]
         source = {cat: self.name for cat in CATEGORIES}  # the view each category's reason is from
         coef = {cat: self.coef_[k] for k, cat in enumerate(CATEGORIES)}
@@ -301,6 +302,20 @@ class LinearBackend(Backend):
                         out[i].append(item)
                         found += 1
         return out
+
+    def _word_rows(self, docs: Sequence[Normalised]) -> sp.csr_matrix:
+        """The word TF-IDF rows of ``docs`` over their text: taken from the last :meth:`views`
+        call where it scored these very posts (a row depends on its post alone), else
+        counted."""
+        recent = getattr(self, "_recent_words", None)
+        if recent is not None:
+            seen, block = recent
+            where = {id(d): k for k, d in enumerate(seen)}
+            rows = [where.get(id(d), -1) for d in docs]
+            if all(k >= 0 and seen[k] is d for k, d in zip(rows, docs, strict=True)):
+                return block[rows]
+        return _tfidf(self.counters_["word"].transform([d.text for d in docs]),
+                      self.idf_["word"])
 
     # -- persistence --------------------------------------------------------------------
     def save(self, directory: Path) -> dict[str, Any]:
