@@ -225,3 +225,36 @@ def test_scam_messages_are_found(rules_clf, text, rule):
 def test_ordinary_messages_with_the_same_words_are_not(rules_clf, text, rule):
     p = rules_clf.predict(text)
     assert f"illegal_ads.{rule}" not in {e.rule for e in p.evidence}
+
+
+@pytest.mark.parametrize(("text", "rule"), [
+    # Ordinary sellers' words that rules once read as signs (found among the legal sales
+    # posts of the policy's training split; these sentences are the project's own).
+    ("🍄🍄🍄 HÀNG MỚI VỀ 🍄🍄🍄 chân gà cay 35k/hộp", "drugs.price_code"),
+    ("Trà thảo mộc thanh nhiệt 🌿🌿 giá 120k một hộp", "drugs.price_code"),
+    ("Mặt đại bàng bạc ta size 10cm, dây đánh rỗng, giá xưởng", "wildlife.ambiguous_names"),
+    ("Kem dưỡng giúp mờ vết nám, tàn nhang, đồi mồi sau 4 tuần", "wildlife.ambiguous_names"),
+    ("Cửa hàng Thế Giới Di Động Sơn Dương khai trương, giảm 10%", "wildlife.ambiguous_names"),
+    ("Cà phê culi rang mộc 250k/kg, ship toàn quốc", "wildlife.ambiguous_names"),
+    ("Váy hai dây hàng Quảng Châu, shop cam kết y hình, đổi trả 3 ngày", "docs.diploma"),
+    ("Bánh tráng trộn ngon lắm, cuối tuần ghé mua nha đi khách ơi", "sex.di_khach"),
+    ("Đội bóng mình cần đi khách các sân quận 7 tối thứ ba", "sex.di_khach"),
+    ("Giày búp bê hình thật 100%, shop có dịch vụ ship COD", "sex.coded_weak"),
+    ("Giày búp bê hình thật 100%, shop có dịch vụ ship COD", "sex.coded"),
+])
+def test_ordinary_sellers_words_are_no_sign(rules_clf, text, rule):
+    p = rules_clf.predict(text)
+    assert f"illegal_ads.{rule}" not in {e.rule for e in p.evidence}, [e.rule for e in p.evidence]
+
+
+@pytest.mark.parametrize(("text", "rule"), [
+    ("❄️❄️ hàng về nhiều, 🍬💊 đủ loại, ib", "drugs.price_code"),
+    ("Cần bán chim đại bàng non đã thuần, giá 20 triệu", "wildlife.ambiguous_names"),
+    ("Thu mua sừng tê, đồi mồi cũ giá cao", "wildlife.ambiguous_names"),
+    ("Em nhận đi khách ở quận 1, bao đêm 2 triệu", "sex.di_khach"),
+    ("Spa thư giãn nam, kỹ thuật viên nữ trẻ, có dịch vụ riêng, hình thật 100%",
+     "sex.coded_weak"),
+])
+def test_the_same_words_still_count_where_they_are_signs(rules_clf, text, rule):
+    p = rules_clf.predict(text)
+    assert f"illegal_ads.{rule}" in {e.rule for e in p.evidence}, [e.rule for e in p.evidence]
