@@ -13,6 +13,7 @@ from itertools import accumulate
 import numpy as np
 
 from vnmod.prediction import Evidence
+from vnmod.rules import term_keys
 from vnmod.rules.lexicon import Lexicon, Rule, load_lexicon
 from vnmod.rules.triggers import (
     DIGIT,
@@ -24,11 +25,11 @@ from vnmod.rules.triggers import (
 )
 from vnmod.taxonomy import CATEGORIES
 from vnmod.text.money import money_value
-from vnmod.text.normalize import Normalised, normalise
+from vnmod.text.normalize import Normalised
 from vnmod.text.vietnamese import strip_diacritics
 
-_WORDS = re.compile(r"<[a-z]+>|[^\W_]+")
 _MONEY = re.compile(r"<money>")
+_words = term_keys.words
 #: Categories whose counter-rules say what a word means here (a literal animal, a unit after
 #: a number, 'vl' = vật lý): such a counter-rule caps its category even where no positive
 #: rule hit, because the learned components read the same word. The counter-rules of the
@@ -52,18 +53,6 @@ class Hit:
     rule: Rule
     start: int
     end: int
-
-
-_words = _WORDS.findall  # a post's words; their spans are looked up only where a term hit
-
-
-def _spans(text: str) -> list[tuple[int, int]]:
-    """Where each of ``_words(text)`` is."""
-    return [m.span() for m in _WORDS.finditer(text)]
-
-
-def _term_key(term: str) -> tuple[str, ...]:
-    return tuple(_words(normalise(term).text))
 
 
 def _symbols(found: frozenset[str]) -> bool:
@@ -210,6 +199,7 @@ class RuleEngine:
 
     def __init__(self, lexicon: Lexicon | None = None) -> None:
         self.lexicon = lexicon if lexicon is not None else load_lexicon()
+        self._stored_keys = term_keys.shipped()
         self._exact: dict[tuple[str, ...], list[Rule]] = {}
         self._ascii: dict[tuple[str, ...], list[Rule]] = {}
         self._patterns: list[tuple[Rule, re.Pattern[str], re.Pattern[str] | None]] = []
@@ -226,11 +216,15 @@ class RuleEngine:
         self._ascii_triggers = _Triggers([s.pattern if s is not None else None
                                           for _, _, s in self._patterns])
 
+    def _term_key(self, term: str) -> tuple[str, ...]:
+        key = self._stored_keys.get(term)
+        return key if key is not None else term_keys.compute(term)
+
     def _index(self, rule: Rule) -> None:
         def words(items: tuple[str, ...]) -> frozenset[str]:
             out = set()
             for item in items:
-                for w in _term_key(item):
+                for w in self._term_key(item):
                     out.update((w, strip_diacritics(w)))
             return frozenset(out)
 
@@ -244,7 +238,7 @@ class RuleEngine:
             self._patterns.append((rule, exact, stripped))
             return
         for term in rule.terms:
-            key = _term_key(term)
+            key = self._term_key(term)
             if not key:
                 continue
             self.max_words = max(self.max_words, len(key))
@@ -265,7 +259,7 @@ class RuleEngine:
 
     def hits(self, doc: Normalised) -> list[Hit]:
         """Every rule hit in ``doc``, in text order."""
-        words = _words(doc.text)
+        words = _words(doc.text)  # located (spans) only where a term hits
         spans: list[tuple[int, int]] = []
         found: dict[tuple[str, int, int], Hit] = {}
         walks = [(words, False)]
@@ -280,7 +274,7 @@ class RuleEngine:
         for walk, stripped_walk in walks:
             for i, n, exact, loose in self._terms.matches(walk):
                 if not spans:  # terms hit few posts: words are located only then
-                    spans = _spans(doc.text)
+                    spans = term_keys.spans(doc.text)
                 a, b = spans[i][0], spans[i + n - 1][1]
                 for rules, via_ascii in ((exact, stripped_walk), (loose, True)):
                     for rule in rules:
