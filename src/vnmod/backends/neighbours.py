@@ -52,24 +52,31 @@ class Neighbours:
         do not give certainties (``(mean + 0.02) / 1.04``); a post without neighbours counts
         as all-negative; nan for categories the neighbours are not labelled with."""
         sims = (unit_rows(x[:, self.features_]) @ self.matrix_t_).tocsr()
-        # Per row, the weighted label sums and the weights' sums (float32, each summed in the
-        # order of the row's top k), divided once for all rows.
-        n, width = sims.shape[0], self.labels_.shape[1]
-        sums = np.zeros((n, width), dtype=np.float32)
-        totals = np.zeros((n, width), dtype=np.float32)
-        indptr, values, columns = sims.indptr.tolist(), sims.data, sims.indices
-        k, known, labels = self.k, self.known_, self.labels0_
+        n, width, k = sims.shape[0], self.labels_.shape[1], self.k
+        indptr, values = sims.indptr.tolist(), sims.data
+        # Per row, where its top k lie in ``values``, in argpartition's order (a row with k
+        # or fewer has them all, in order, then -1 for none).
+        at = np.full((n, k), -1, dtype=np.int64)
         for i in range(n):
             lo, hi = indptr[i], indptr[i + 1]
-            if hi == lo:
-                continue
-            data, cols = values[lo:hi], columns[lo:hi]
             if hi - lo > k:
-                top = np.argpartition(-data, k)[:k]
-                data, cols = data[top], cols[top]
-            w = known[cols] * (data ** 2)[:, None]
-            totals[i] = w.sum(0)
-            sums[i] = (w * labels[cols]).sum(0)
+                at[i] = np.argpartition(-values[lo:hi], k)[:k] + lo
+            elif hi > lo:
+                at[i, :hi - lo] = np.arange(lo, hi)
+        # Per row, the weighted label sums and the weights' sums (float32), each added in the
+        # order of the row's top k as a sequential sum would (padding adds zeros), for all
+        # rows at once; divided once for all rows.
+        sums = np.zeros((n, width), dtype=np.float32)
+        totals = np.zeros((n, width), dtype=np.float32)
+        if values.size:
+            valid = at >= 0
+            safe = np.where(valid, at, 0)
+            cols = sims.indices[safe]
+            w = self.known_[cols] * (np.where(valid, values[safe], np.float32(0)) ** 2)[..., None]
+            labelled = w * self.labels0_[cols]
+            for j in range(k):
+                totals += w[:, j]
+                sums += labelled[:, j]
         with np.errstate(invalid="ignore", divide="ignore"):
             out = np.where(totals > 0, sums / totals, 0.0).astype(np.float64)
         out = (out + 0.02) / 1.04
