@@ -1,4 +1,5 @@
 import csv
+import gc
 import json
 
 import pytest
@@ -135,6 +136,38 @@ def test_two_workers_write_the_same_file_as_one(tmp_path, clf):
     score_file(clf, src, tmp_path / "one.csv", progress=None, chunk_size=2)
     score_file(clf, src, tmp_path / "two.csv", progress=None, chunk_size=2, workers=2)
     assert (tmp_path / "one.csv").read_bytes() == (tmp_path / "two.csv").read_bytes()
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_run_gives_the_garbage_collector_its_settings_back(tmp_path, clf, workers):
+    src = tmp_path / "in.csv"
+    _write_nasty_csv(src)
+    before = gc.get_threshold()
+    assert gc.get_freeze_count() == 0
+    seen = []
+    real = clf.predict
+
+    def predict(texts):  # in this process (one worker): what scoring runs under
+        seen.append((gc.get_threshold()[0], gc.get_freeze_count() > 0))
+        return real(texts)
+
+    clf.predict = predict
+    try:
+        score_file(clf, src, tmp_path / "out.csv", progress=None, chunk_size=3, workers=workers)
+        with pytest.raises(BatchError):  # and after a failed run too
+            score_file(clf, tmp_path / "missing.csv", tmp_path / "x.csv", progress=None,
+                       workers=workers)
+    finally:
+        del clf.predict
+    assert gc.get_threshold() == before and gc.get_freeze_count() == 0
+    if workers == 1:
+        assert seen and all(t > before[0] and frozen for t, frozen in seen)
+    gc.freeze()  # a caller's own freeze is left as it was
+    try:
+        score_file(clf, src, tmp_path / "again.csv", progress=None, workers=workers)
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
 
 
 def test_progress_shows_the_final_count_and_ends_the_line(tmp_path, clf):
