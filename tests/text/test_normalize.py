@@ -165,3 +165,17 @@ def test_glued_amounts_and_abbreviations_are_cut_out(text, expected):
                                   "5kg", "1tramnam", "5kem", "5khi"])
 def test_words_glued_to_digits_without_a_money_unit_stay_whole(text):
     assert normalise(text).text == text
+
+
+@pytest.mark.parametrize(("raw", "expected"), [
+    ("chào  bạn", "chào bạn"), ("chào\tbạn", "chào bạn"), ("chào\u00a0bạn", "chào bạn"),
+    ("chào\u3000bạn", "chào bạn"), ("chào\u2028bạn", "chào bạn"), ("chào\x1fbạn", "chào bạn"),
+    ("chào \u202f\n bạn", "chào bạn"), ("  chào bạn ", "chào bạn"), ("\tchào bạn\n", "chào bạn"),
+    ("chào bạn", "chào bạn"), (" ", ""),
+])
+def test_whitespace_becomes_single_spaces_and_the_edges_go(raw, expected):
+    n = normalise(raw)
+    assert n.text == expected
+    if expected:
+        s, e = n.to_original(n.text.index("bạn"), len(n.text))
+        assert raw[s:e] == "bạn"

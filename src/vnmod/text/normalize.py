@@ -796,7 +796,9 @@ def normalise(text: str) -> Normalised:
     _nfc(buf, s)
     _unbreak(buf, s)
     _lower(buf)
-    buf.sub(_WS, lambda m: " ")
+    # Every whitespace character but the space is unprintable: most posts skip the scan.
+    if "  " in buf.text or not buf.text.replace(" ", "").isprintable():
+        buf.sub(_WS, lambda m: " ")
     _mask(buf, s)
     if "_" in buf.text and buf.sub(_UNDERSCORE, lambda m: " "):
         _mask(buf, s)  # '#giá_150k' -> '#giá 150k' -> '#giá <money>'
@@ -814,5 +816,6 @@ def normalise(text: str) -> Normalised:
         _restore_diacritics(buf)
         buf.sub(_OLD_TONE, _tone)  # the corpora's counts hold both placements ('hoá')
     # Leading/trailing whitespace carries nothing.
-    buf.sub(_EDGE_SPACE, lambda m: "")
+    if buf.text[:1] == " " or buf.text[-1:] == " ":
+        buf.sub(_EDGE_SPACE, lambda m: "")
     return buf.freeze(text, unaccented)
