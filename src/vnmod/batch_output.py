@@ -33,6 +33,7 @@ import base64
 import contextlib
 import csv
 import datetime as dt
+import io
 import json
 import os
 from collections.abc import Callable
@@ -239,13 +240,23 @@ class CsvWriter(_Writer):
         self._known = set(shape.columns)
 
     def start(self, fh: TextIO, *, header: bool = True) -> None:
-        self._csv = csv.writer(fh)
+        # A chunk's rows are laid out in memory and written to ``fh`` at once: one write
+        # per chunk, not one per row (each write to a text file is work of its own).
+        self._fh = fh
+        self._buffer = io.StringIO()
+        self._csv = csv.writer(self._buffer)
         if not header:
             return
         if self.bom:
             fh.write("\ufeff")
         over = [self.shape.overflow] if self.shape.overflow else []
         self._csv.writerow([defuse(c) for c in [*self.shape.columns, *over, *self.names]])
+        self._flush()
+
+    def _flush(self) -> None:
+        self._fh.write(self._buffer.getvalue())
+        self._buffer.seek(0)
+        self._buffer.truncate()
 
     @staticmethod
     def _cell(name: str) -> Callable[[dict[str, Any]], str]:
@@ -278,6 +289,7 @@ class CsvWriter(_Writer):
             # defuse() only where a cell starts like a formula: most cells do not.
             self._csv.writerow([defuse(c) if c[:1] in first else c for c in
                                 [*cells, *over, *[cell(res) for cell in cells_of]]])
+        self._flush()
 
 
 def result_values(fields: list[str], res: dict[str, Any]) -> dict[str, Any]:
