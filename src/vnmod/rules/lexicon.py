@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from vnmod._resources import list_dir, load_toml_file, read_toml
-from vnmod.rules.regex_safety import check_pattern
+from vnmod.rules import checked_patterns
 from vnmod.taxonomy import CATEGORIES
 
 ASCII_MODES = ("auto", "always", "unaccented", "never")
@@ -73,8 +73,8 @@ def _rule_from_dict(raw: dict[str, Any], category: str, where: str) -> Rule:
         except re.error as exc:
             raise ValueError(f"{where}: rule {raw['id']!r} pattern does not compile: {exc}") \
                 from exc
-        check_pattern(raw["pattern"], where=f"{where}: rule {raw['id']!r}",
-                      ascii_variant=mode != "never")
+        checked_patterns.check(raw["pattern"], where=f"{where}: rule {raw['id']!r}",
+                               ascii_variant=mode != "never")
     return Rule(
         id=raw["id"],
         category=category,

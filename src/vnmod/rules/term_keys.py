@@ -47,7 +47,7 @@ def sources_hash() -> str:
     """SHA-256 over the shipped data files and the code that normalises and cuts terms."""
     root = _package()
     data = sorted(p for p in (root / "resources").rglob("*")
-                  if p.is_file() and p.name != KEYS_FILE)
+                  if p.is_file() and p.name not in (KEYS_FILE, "safe_patterns.json"))
     code_root = Path(__file__).resolve().parents[1]  # the installed vnmod package's code
     code = [*sorted((code_root / "text").glob("*.py")), Path(__file__).resolve()]
     h = hashlib.sha256()
