@@ -41,6 +41,23 @@ PROFANITY = re.compile(
     r"|đệch|vcđ|đcmm|nứng|óc\s*chó|ml|mẹ\s*mày)(?!\w)",
     re.I,
 )
+# The goods and services the policy names, where a post has no sales cue: cures and cosmetics,
+# brands and replicas, betting, loans and papers, easy money, injections, weapons, drugs,
+# wildlife, accounts and fake engagement (added in the first session of 2026-12-03).
+GOODS = re.compile(
+    r"(chữa|trị\b|điều trị|khỏi (hẳn|hoàn toàn|bệnh)|dứt điểm|hết (mụn|nám|sẹo|thâm|hôi|rụng)"
+    r"|giảm cân|giảm \d|tan mỡ|trắng (da|nhanh|bật|mịn)|kem |serum|collagen|detox|thảo dược"
+    r"|thực phẩm chức năng|tpcn|viên uống|thuốc|tăng (size|vòng|chiều cao)|sinh lý|cường dương"
+    r"|gucci|chanel|louis|\blv\b|rolex|hermes|dior|nike|adidas|supreme|balenciaga|\bauth|fake"
+    r"|replica|super ?fake|hàng (loại 1|f1|rep)|like auth"
+    r"|kèo|cá độ|lô đề|\blô\b|\bđề\b|soi cầu|nổ hũ|tài xỉu|casino|nhà cái|bắn cá|game bài"
+    r"|đổi thưởng|vay|tín chấp|giải ngân|cầm đồ|bốc bát|bằng (lái|đại học|cấp)|làm bằng"
+    r"|chứng chỉ|cmnd|cccd|căn cước|kiếm tiền|việc nhẹ|lương cao|đa cấp|đầu tư|lợi nhuận"
+    r"|lãi suất|coin|forex|airdrop|tiêm|filler|botox|nâng mũi|phun xăm|hút mỡ|spa"
+    r"|súng|pháo|kích điện|ma túy|cỏ mỹ|bóng cười|thuốc lá điện tử|vape|sừng tê|ngà voi"
+    r"|mật gấu|tài khoản|acc\b|nick|sim số|số đẹp|like|follow|tương tác|hack|tool)",
+    re.I,
+)
 # Rumour-like: urgency, sharing calls, authorities, health scares, disasters.
 RUMOUR = re.compile(
     r"(chia sẻ (ngay|gấp|cho)|share (ngay|gấp)|khẩn|cảnh báo|tin nóng|lan truyền|bộ y tế"
@@ -131,6 +148,12 @@ def select(data_dir: Path) -> list[dict[str, str]]:
             text = nfc(r["Comment"])
             if r["SpamLabel"].strip() == "3" and SALES.search(text):
                 add("vispam", split, row_hash(text), "vispam_promotions", text)
+    # Added in the first session of 2026-12-03: the VLSP 2019 posts not read yet that name
+    # goods or services of the policy's list (most illegal ads carry no price or contact).
+    for r in vlsp:
+        text = nfc(r["free_text"])
+        if GOODS.search(text):
+            add("vlsp2019", "train", r["id"], "vlsp_goods", text)
     return chosen
 
 
@@ -141,6 +164,7 @@ def main(argv: list[str] | None = None) -> int:
         default=os.environ.get("VNMOD_DATA_DIR", str(HERE.parents[2] / "shared" / "data")),
     )
     parser.add_argument("--batches", help="folder outside the repository for the reading batches")
+    parser.add_argument("--pool", help="write reading batches for this pool only")
     args = parser.parse_args(argv)
     chosen = select(Path(args.data_dir))
     with open(HERE / "selection.csv", "w", encoding="utf-8", newline="") as fh:
@@ -151,7 +175,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.batches:
         out = Path(args.batches)
         out.mkdir(parents=True, exist_ok=True)
-        order = list(range(len(chosen)))
+        order = [i for i, c in enumerate(chosen) if args.pool in (None, c["pool"])]
         random.Random(7).shuffle(order)
         for b in range(0, len(order), 100):
             with open(out / f"b{b // 100:03d}.jsonl", "w", encoding="utf-8") as fh:
