@@ -1,6 +1,7 @@
 """Agreement between the first labels (``labels.csv``) and the blind re-read (``reread.csv``).
 
 python data/policy/agreement.py [--pool POOL]   # per-category agreement and Cohen's kappa
+python data/policy/agreement.py --first pending_vlsp_goods.csv   # a batch-format file's posts
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ CATS = ("insult", "offensive", "fake_news", "illegal_ads")
 
 
 def _key(row: dict[str, str]) -> str:
-    return f"{row['corpus']}|{row['split']}|{row['id']}"
+    return row["key"] if "key" in row else f"{row['corpus']}|{row['split']}|{row['id']}"
 
 
 def kappa(a: list[int], b: list[int]) -> float:
@@ -29,13 +30,15 @@ def kappa(a: list[int], b: list[int]) -> float:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pool", help="only the posts of this pool (labels.csv's pool column)")
+    parser.add_argument("--first", type=Path, default=HERE / "labels.csv",
+                        help="the first labels: labels.csv, or a batch-format file (key column)")
     args = parser.parse_args(argv)
-    with open(HERE / "labels.csv", encoding="utf-8") as fh:
+    with open(HERE / args.first, encoding="utf-8") as fh:
         first = {_key(r): r for r in csv.DictReader(fh)}
     with open(HERE / "reread.csv", encoding="utf-8") as fh:
         second = {_key(r): r for r in csv.DictReader(fh)}
     keys = sorted(k for k in second if k in first
-                  and (args.pool is None or first[k]["pool"] == args.pool))
+                  and (args.pool is None or first[k].get("pool") == args.pool))
     if not keys:
         print("no re-read posts" + (f" in pool {args.pool}" if args.pool else ""))
         return 1
