@@ -147,6 +147,13 @@ def test_max_price_must_be_a_positive_amount(tmp_path):
     ("Ai bị đa nang buồng trứng, tắc vòi trứng ib em tư vấn", "medicine.sufferers_called"),
     ("Nhận chữa kinh nguyệt không đều, đau bụng kinh", "medicine.treats_disease"),
     ("Anh em nào đam mê kèo banh thì theo kèo anh Tuấn", "gambling.tipster"),
+    ("Túi Prada nữ bản super víp, full box", "counterfeit.grade_words"),
+    ("Ví Chanel fullbox cao cấp, có sẵn size", "counterfeit.luxury_grade"),
+    ("Đầm LV hàng qccc tag mác đầy đủ", "counterfeit.luxury_grade"),
+    ("Váy LV chấm bi 💰450 ship cod", "counterfeit.luxury_priced"),
+    ("Nhận tiêm truyền trắng tại nhà cho chị em", "beauty.injections"),
+    ("Viên uống thảo mộc cam kết giảm từ 4-6kg, không ăn kiêng", "beauty.weight_amount"),
+    ("Trùm phụ khoa đây, chị em nào cần ib", "medicine.claim"),
 ])
 def test_real_sellers_phrasings_are_found(rules_clf, text, rule):
     p = rules_clf.predict(text)
@@ -239,6 +246,8 @@ def test_ordinary_messages_with_the_same_words_are_not(rules_clf, text, rule):
     ("Váy hai dây hàng Quảng Châu, shop cam kết y hình, đổi trả 3 ngày", "docs.diploma"),
     ("Bánh tráng trộn ngon lắm, cuối tuần ghé mua nha đi khách ơi", "sex.di_khach"),
     ("Đội bóng mình cần đi khách các sân quận 7 tối thứ ba", "sex.di_khach"),
+    ("Balo da bò nam, bao lô tiện lợi nhiều ngăn, giá 450k", "gambling.betting_accented"),
+    ("Ốp lưng iphone cao cấp chống sốc 90k", "counterfeit.luxury_grade"),
     ("Giày búp bê hình thật 100%, shop có dịch vụ ship COD", "sex.coded_weak"),
     ("Giày búp bê hình thật 100%, shop có dịch vụ ship COD", "sex.coded"),
 ])

@@ -50,3 +50,20 @@ def test_hidden_digits_read_as_the_least_price(written, value):
 @pytest.mark.parametrize("text", ["giá 7xx ship toàn quốc", "túi 1xx bé thôi", "từ 1xxx"])
 def test_hidden_digit_prices_are_masked_as_money(text):
     assert "<money>" in normalise(text).text
+
+
+@pytest.mark.parametrize(("written", "value"), [
+    ("💰500", 500_000), ("💰 350", 350_000), ("💵 1.200.000", 1_200_000), ("💲45000", 45_000),
+])
+def test_a_number_after_a_price_sign_reads_as_thousands_below_ten_thousand(written, value):
+    assert money_value(written) == pytest.approx(value)
+
+
+@pytest.mark.parametrize(("text", "masked"), [
+    ("Túi cói đi biển 💰500 ship toàn quốc", "túi cói đi biển <money> ship toàn quốc"),
+    ("Giá 💰1.200.000 đ", "giá 💰<money>"),          # a unit: the price alone
+    ("Váy 💰300 đi chơi", "váy <money> đi chơi"),   # 'đi' is a word, not the unit 'đ'
+])
+def test_a_number_after_a_price_sign_is_masked_as_money(text, masked):
+    assert normalise(text).text == masked
+

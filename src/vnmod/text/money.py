@@ -26,6 +26,16 @@ def money_units() -> dict[str, float]:
     return {u: float(table[u]) for u in sorted(table, key=len, reverse=True)}
 
 
+@lru_cache(maxsize=1)
+def price_signs() -> str:
+    """Emoji that mark the number after them as a price ('💰500'), one character each."""
+    signs = read_toml("normalize.toml")["mask"]["price_signs"]
+    bad = [c for c in signs if len(c) != 1]
+    if bad:
+        raise ValueError(f"normalize.toml [mask] price_signs: {bad} are not single characters")
+    return "".join(signs)
+
+
 def _number(digits: str) -> float:
     """'1.400.000' -> 1400000, '1,5' -> 1.5, '350' -> 350: a separator followed by exactly
     three digits groups thousands, any other marks decimals."""
@@ -42,9 +52,13 @@ def money_value(written: str) -> float | None:
 
     A number alone is read as đồng; digits after the unit are its fraction ('2tr5' = 2.5
     million, '1k2' = 1,200); digits hidden as 'x' are read as 0 and, without a unit, as
-    thousands ('7xx' = 700,000, '1xxx' = 1,000,000).
+    thousands ('7xx' = 700,000, '1xxx' = 1,000,000); a number under 10,000 after a price sign
+    and without a unit, as thousands too ('💰500' = 500,000).
     """
     text = unicodedata.normalize("NFC", written).strip().lower()
+    if text[:1] and text[0] in price_signs():
+        value = money_value(text[1:])
+        return value * 1e3 if value is not None and value < 1e4 else value
     hidden = _HIDDEN.match(text)
     if hidden:  # '7xx' = 700-odd thousand: the least it can be
         digits, rest = hidden.group(1).replace("x", "0"), hidden.group(2).strip()

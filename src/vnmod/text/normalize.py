@@ -19,7 +19,7 @@ import regex
 
 from vnmod._resources import list_dir, read_toml, read_tsv
 from vnmod.text import confusables, diacritics
-from vnmod.text.money import money_units
+from vnmod.text.money import money_units, price_signs
 from vnmod.text.syllables import (
     VOWELS,
     Split,
@@ -236,6 +236,7 @@ def _settings() -> dict:
     units = list(money_units())  # longest first
     spaced = "|".join(re.escape(u) for u in units if u != "k")
     units_re = "|".join(re.escape(u) for u in units)
+    signs = "".join(re.escape(c) for c in price_signs())
     teencode = {row[0].strip().lower(): row[1].strip() for row in read_tsv("teencode.tsv")
                 if len(row) >= 2 and row[0].strip()}
     multi = sorted((k for k in teencode if " " in k), key=len, reverse=True)
@@ -275,6 +276,8 @@ def _settings() -> dict:
             rf"|(?<![\w.,])\d+(?:[.,]\d+)*(?:k\d*|\s?(?:{spaced})\d*)(?!\w)"
             # Hidden digits: 'giá 7xx' (seven hundred-odd thousand), '1xxk', '2xxx'.
             rf"|(?<![\w.,])\d{{1,3}}x{{2,3}}(?:k|\s?(?:{spaced}))?(?!\w)"
+            # A number after a price sign, no unit: '💰500' (read as thousands below 10,000).
+            rf"|[{signs}] ?\d+(?:[.,]\d+)*(?![\w.,]\d|\w|\s?(?:{spaced})(?!\w))"
         ),
         "leet_chars": "".join(leet),
         # A token where a leet character follows a letter (only there can one be replaced).
