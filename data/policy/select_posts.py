@@ -154,6 +154,13 @@ def select(data_dir: Path) -> list[dict[str, str]]:
         text = nfc(r["free_text"])
         if GOODS.search(text):
             add("vlsp2019", "train", r["id"], "vlsp_goods", text)
+    # Added in the first session of 2026-12-04: ReINTEL training posts (Facebook news pages
+    # and groups) with both a sales cue and goods of the policy's list: health products sold as
+    # news, loans, cures; ReINTEL's test split stays out (the fake-news benchmark).
+    for r in reintel:
+        text = nfc(r["post_message"].replace("_", " "))
+        if SALES.search(text) and GOODS.search(text):
+            add("reintel", "train", row_hash(text), "reintel_sales", text)
     return chosen
 
 
