@@ -123,11 +123,16 @@ def test_a_luxury_brand_counts_only_at_a_fraction_of_its_price(rules_clf, text, 
         assert "illegal_ads" in p.labels
 
 
-def test_max_price_must_be_a_positive_amount(tmp_path):
+@pytest.mark.parametrize(("option", "message"), [
+    ('max_price = "cheap"', r"'a'.*max_price = 'cheap'"),      # a positive amount in đồng
+    ('cancels = ["b"]', r"'a' cancels 'b', which is not another rule of category"),
+    ('cancels = ["a"]', r"'a' cancels 'a'"),
+])
+def test_rule_option_errors_name_the_rule(tmp_path, option, message):
     (tmp_path / "x.toml").write_text('category = "illegal_ads"\n[[rule]]\nid = "a"\n'
                                      'kind = "term"\nterms = ["gucci"]\nweight = 1\n'
-                                     'max_price = "cheap"\n', encoding="utf-8")
-    with pytest.raises(ValueError, match=r"'a'.*max_price = 'cheap'"):
+                                     f'{option}\n', encoding="utf-8")
+    with pytest.raises(ValueError, match=message):
         load_lexicon(tmp_path)
 
 
@@ -169,6 +174,30 @@ def test_a_licensed_finance_company_counts_against_a_loan_offer():
     k = 3  # illegal_ads
     assert licensed[k] < private[k]
     assert licensed[k] < 0.5
+
+
+AGENT = ("Vay qua app của {lender}. Chỉ cần CMT + cà vẹt xe máy hoặc hóa đơn điện. Không "
+         "thẩm định, giải ngân trong ngày, ai cần liên hệ em, hotline 0912345678")
+
+
+def test_a_named_licensed_lender_cancels_the_loan_offer_rules():
+    """ANNOTATION.md: pawn-free loans are illegal ads only where no licensed lender is named;
+    the loan-offer rules are switched off (not outweighed) where one is, shark words are not."""
+    engine = RuleEngine()
+    k = 3  # illegal_ads
+
+    def rules_score(text):
+        scores, counted = engine.score(engine.hits(normalise(text)))
+        return scores[k], {h.rule.id for h in counted}
+
+    unnamed, unnamed_rules = rules_score(AGENT.format(lender="bên em"))
+    named, named_rules = rules_score(AGENT.format(lender="FE Credit"))
+    assert unnamed > 0.9 and {"illegal_ads.loan.private",
+                              "illegal_ads.loan.fast_payout"} <= unnamed_rules
+    assert named < 0.1
+    assert not {r for r in named_rules if r.startswith("illegal_ads.loan.")}
+    shark, shark_rules = rules_score("Cho vay nóng, bốc họ, JACCS cũng không bằng, lh 0912345678")
+    assert shark > 0.5 and "illegal_ads.loan.shark" in shark_rules
 
 
 def test_terms_allowed_without_diacritics_match_words_as_typed():
@@ -250,6 +279,8 @@ def test_ordinary_messages_with_the_same_words_are_not(rules_clf, text, rule):
     ("Ốp lưng iphone cao cấp chống sốc 90k", "counterfeit.luxury_grade"),
     ("Giày búp bê hình thật 100%, shop có dịch vụ ship COD", "sex.coded_weak"),
     ("Giày búp bê hình thật 100%, shop có dịch vụ ship COD", "sex.coded"),
+    ("Dầu cá Omega 3 giá 250k, bổ não sáng mắt", "counterfeit.omega_priced"),
+    ("Viên uống Omega 3-6-9 chỉ 199k/hộp", "counterfeit.omega_priced"),
 ])
 def test_ordinary_sellers_words_are_no_sign(rules_clf, text, rule):
     p = rules_clf.predict(text)
@@ -261,9 +292,59 @@ def test_ordinary_sellers_words_are_no_sign(rules_clf, text, rule):
     ("Cần bán chim đại bàng non đã thuần, giá 20 triệu", "wildlife.ambiguous_names"),
     ("Thu mua sừng tê, đồi mồi cũ giá cao", "wildlife.ambiguous_names"),
     ("Em nhận đi khách ở quận 1, bao đêm 2 triệu", "sex.di_khach"),
+    ("Đồng hồ Omega nam máy cơ giá 950k", "counterfeit.omega_priced"),
+    ("Áo thun loang màu Chanel. 3 màu, #160k", "counterfeit.luxury_priced"),
     ("Spa thư giãn nam, kỹ thuật viên nữ trẻ, có dịch vụ riêng, hình thật 100%",
      "sex.coded_weak"),
 ])
 def test_the_same_words_still_count_where_they_are_signs(rules_clf, text, rule):
     p = rules_clf.predict(text)
     assert f"illegal_ads.{rule}" in {e.rule for e in p.evidence}, [e.rule for e in p.evidence]
+
+
+LISTED = '''category = "illegal_ads"
+[lists]
+brands = ["dior", "louis vuitton", "d&g"]
+[[rule]]
+id = "x.priced"
+kind = "term"
+terms = ["{{brands}}", "gc"]
+weight = 5
+[[rule]]
+id = "x.grade"
+kind = "pattern"
+pattern = '\\b{{brands}}\\s(?:\\S+\\s){0,2}?super\\b'
+weight = 5
+'''
+
+
+def test_a_named_list_is_shared_by_term_and_pattern_rules(tmp_path):
+    (tmp_path / "x.toml").write_text(LISTED, encoding="utf-8")
+    lexicon = load_lexicon(tmp_path)
+    assert lexicon.rules[0].terms == ("dior", "louis vuitton", "d&g", "gc")
+    engine = RuleEngine(lexicon)
+    for text, rule in [("Túi Louis Vuitton mới về", "x.priced"), ("túi d&g đẹp", "x.priced"),
+                       ("Ví Dior hàng super nha", "x.grade"),
+                       ("Louis Vuitton bản super", "x.grade")]:
+        assert rule in {h.rule.id for h in engine.hits(normalise(text))}, text
+    assert not engine.hits(normalise("Túi da bò hàng super"))
+
+
+@pytest.mark.parametrize(("edit", "message"), [
+    (lambda s: s.replace('"{{brands}}"', '"{{brand}}"'), r"no list 'brand'.*\['brands'\]"),
+    (lambda s: s.replace("{{brands}}\\s", "{{nope}}\\s"), r"'x.grade'.*no list 'nope'"),
+    (lambda s: s.replace('brands = ["dior", "louis vuitton", "d&g"]', "brands = []"),
+     r"list 'brands' must be a non-empty list"),
+])
+def test_named_list_errors_say_what_is_wrong(tmp_path, edit, message):
+    (tmp_path / "x.toml").write_text(edit(LISTED), encoding="utf-8")
+    with pytest.raises(ValueError, match=message):
+        load_lexicon(tmp_path)
+
+
+def test_a_list_name_is_defined_once_across_files(tmp_path):
+    (tmp_path / "x.toml").write_text(LISTED, encoding="utf-8")
+    (tmp_path / "y.toml").write_text('category = "insult"\n[lists]\nbrands = ["a"]\n',
+                                     encoding="utf-8")
+    with pytest.raises(ValueError, match=r"y.toml: list 'brands' is defined twice"):
+        load_lexicon(tmp_path)

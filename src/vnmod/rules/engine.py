@@ -312,8 +312,12 @@ class RuleEngine:
     def score(self, hits: Sequence[Hit]) -> tuple[np.ndarray, list[Hit]]:
         """Per-category scores (``CATEGORIES`` order) and the hits that counted towards them.
 
-        Cue hits without a non-cue positive hit in their category are dropped.
+        Hits of rules that another hit's rule ``cancels`` are dropped first, then cue hits
+        without a non-cue positive hit in their category.
         """
+        cancelled = {target for h in hits for target in h.rule.cancels}
+        if cancelled:
+            hits = [h for h in hits if h.rule.id not in cancelled]
         anchored = {h.rule.category for h in hits if h.rule.weight > 0 and not h.rule.cue}
         counted = [h for h in hits if not h.rule.cue or h.rule.category in anchored]
         totals = dict.fromkeys(CATEGORIES, 0.0)

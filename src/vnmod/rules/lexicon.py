@@ -12,6 +12,10 @@ from vnmod.rules import checked_patterns
 from vnmod.taxonomy import CATEGORIES
 
 ASCII_MODES = ("auto", "always", "unaccented", "never")
+#: ``{{name}}`` in a pattern, or a whole ``terms`` / ``unless_*`` entry, stands for the named
+#: list of a lexicon's ``[lists]`` table (one brand list shared by several rules).
+_LIST_REF = re.compile(r"\{\{(\w+)\}\}")
+_WORD_LISTS = ("terms", "unless_prev", "unless_next")
 KINDS = ("term", "pattern")
 _REQUIRED = ("id", "kind", "weight")
 
@@ -34,6 +38,9 @@ class Rule:
     #: Where set, the rule counts only in a post that names a price at or under this many
     #: đồng (a luxury brand at a fraction of its price), and the price is evidence too.
     max_price: float | None = None
+    #: Ids of rules of the same category that this (counter-)rule switches off in a post
+    #: where it hits: a licensed lender named makes the loan-offer rules say nothing.
+    cancels: tuple[str, ...] = ()
     note: str = ""
 
 
@@ -49,6 +56,59 @@ class Lexicon:
     #: Per category, the fewest letters a post needs to be scored for it at all (a post of
     #: punctuation, emoji or two words is not news).
     min_letters: dict[str, int] = field(default_factory=dict)
+
+
+def _named(lists: dict[str, tuple[str, ...]], name: str, where: str) -> tuple[str, ...]:
+    if name not in lists:
+        raise ValueError(f"{where}: no list {name!r} in any lexicon's [lists] table "
+                         f"(known: {sorted(lists)})")
+    return lists[name]
+
+
+def _expand(raw: dict[str, Any], lists: dict[str, tuple[str, ...]], where: str) -> dict[str, Any]:
+    """``raw`` with its ``{{name}}`` references replaced by the named lists' items: in a
+    word list, the entry by the items; in a pattern, by an alternation of them (longest
+    first, each escaped)."""
+    out = dict(raw)
+    where = f"{where}: rule {raw.get('id', '?')!r}"
+    for key in _WORD_LISTS:
+        if key in raw:
+            items: list[str] = []
+            for item in raw[key]:
+                ref = _LIST_REF.fullmatch(item) if isinstance(item, str) else None
+                items.extend(_named(lists, ref.group(1), where) if ref else (item,))
+            out[key] = items
+    if isinstance(raw.get("pattern"), str):
+        out["pattern"] = _LIST_REF.sub(
+            lambda m: "(?:" + "|".join(re.escape(t) for t in sorted(
+                _named(lists, m.group(1), where), key=lambda t: (-len(t), t))) + ")",
+            raw["pattern"])
+    return out
+
+
+def _named_lists(docs: list[tuple[dict[str, Any], str]]) -> dict[str, tuple[str, ...]]:
+    lists: dict[str, tuple[str, ...]] = {}
+    for doc, where in docs:
+        for name, items in doc.get("lists", {}).items():
+            if name in lists:
+                raise ValueError(f"{where}: list {name!r} is defined twice; names are shared "
+                                 "by every lexicon file")
+            if not isinstance(items, list) or not items \
+                    or not all(isinstance(t, str) and t.strip() for t in items):
+                raise ValueError(f"{where}: list {name!r} must be a non-empty list of strings")
+            lists[name] = tuple(items)
+    return lists
+
+
+def term_entries(docs: list[dict[str, Any]]) -> list[str]:
+    """Every entry of the term rules of lexicon ``docs`` (parsed TOML), named lists expanded."""
+    lists = _named_lists([(doc, "lexicon") for doc in docs])
+    out: list[str] = []
+    for doc in docs:
+        for rule in doc.get("rule", []):
+            if "terms" in rule:
+                out.extend(_expand({"terms": rule["terms"]}, lists, "lexicon")["terms"])
+    return out
 
 
 def _rule_from_dict(raw: dict[str, Any], category: str, where: str) -> Rule:
@@ -88,6 +148,7 @@ def _rule_from_dict(raw: dict[str, Any], category: str, where: str) -> Rule:
         cue=bool(raw.get("cue", False)),
         floor=_floor(raw.get("floor", 0.0), f"{where}: rule {raw['id']!r}"),
         max_price=_max_price(raw.get("max_price"), f"{where}: rule {raw['id']!r}"),
+        cancels=tuple(raw.get("cancels", ())),
         note=raw.get("note", ""),
     )
 
@@ -110,11 +171,13 @@ def _floor(value: Any, where: str) -> float:
     return floor
 
 
-def _parse(doc: dict[str, Any], where: str) -> tuple[str, float, list[Rule]]:
+def _parse(doc: dict[str, Any], where: str,
+           lists: dict[str, tuple[str, ...]]) -> tuple[str, float, list[Rule]]:
     category = doc.get("category")
     if category not in CATEGORIES:
         raise ValueError(f"{where}: category = {category!r}; expected one of {CATEGORIES}")
-    rules = [_rule_from_dict(r, category, where) for r in doc.get("rule", [])]
+    rules = [_rule_from_dict(_expand(r, lists, where), category, where)
+             for r in doc.get("rule", [])]
     return category, float(doc.get("bias", -4.0)), rules
 
 
@@ -140,17 +203,24 @@ def load_lexicon(directory: str | Path | None = None) -> Lexicon:
     bias: dict[str, float] = {c: -4.0 for c in CATEGORIES}
     abbreviated: dict[str, float] = {}
     min_letters: dict[str, int] = {}
+    lists = _named_lists(docs)
     for doc, where in docs:
-        category, cat_bias, parsed = _parse(doc, where)
+        category, cat_bias, parsed = _parse(doc, where, lists)
         bias[category] = cat_bias
         if "abbreviated_floor" in doc:
             abbreviated[category] = _floor(doc["abbreviated_floor"], where)
         if "min_letters" in doc:
             min_letters[category] = int(doc["min_letters"])
         rules.extend(parsed)
-    seen: set[str] = set()
+    by_id: dict[str, Rule] = {}
     for rule in rules:
-        if rule.id in seen:
+        if rule.id in by_id:
             raise ValueError(f"rule id {rule.id!r} is used twice; ids must be unique")
-        seen.add(rule.id)
+        by_id[rule.id] = rule
+    for rule in rules:
+        for target in rule.cancels:
+            other = by_id.get(target)
+            if other is None or other.category != rule.category or other is rule:
+                raise ValueError(f"rule {rule.id!r} cancels {target!r}, which is not another "
+                                 f"rule of category {rule.category!r}")
     return Lexicon(tuple(rules), bias, abbreviated, min_letters)

@@ -212,12 +212,13 @@ class _Buffer:
 
 def _lexicon_words() -> frozenset[str]:
     """Words of three letters or more in the shipped lexicons' terms that are no syllable."""
+    from vnmod.rules.lexicon import term_entries  # the rules import this module
+
+    docs = [read_toml(f"lexicons/{name}") for name in list_dir("lexicons")]
     words: set[str] = set()
-    for name in list_dir("lexicons"):
-        for rule in read_toml(f"lexicons/{name}").get("rule", []):
-            for term in rule.get("terms", []):
-                words.update(w for w in _LETTER_RUN.findall(term.lower())
-                             if len(w) >= 3 and not is_syllable(w))
+    for term in term_entries(docs):
+        words.update(w for w in _LETTER_RUN.findall(term.lower())
+                     if len(w) >= 3 and not is_syllable(w))
     return frozenset(words)
 
 
