@@ -32,7 +32,8 @@ comments, and "without ViHSD" still trains on ViHSD train texts under ViTHSD's l
 that encoder on every fold's training posts (``--encoder-epochs``, no dev split: the last
 epoch; at most ``--encoder-max-train`` posts) and adds its ROC-AUC and that of the mean of the
 linear model's and the encoder's logits (no weights fitted) to each row; ``--blocks`` picks
-blocks by name.
+blocks by name; ``--settings '{"C": 2}'`` changes linear settings in every block run, to see
+how a choice carries across corpora (``--no-in-corpus`` skips the reference fits).
 
 A yardstick, not a selector: choices are made on dev data and this table, never on a test set
 alone. Prints a Markdown table and writes bench/results/crosscorpus.json. Corpora are read
@@ -374,6 +375,9 @@ def main(argv: list[str] | None = None) -> int:
                     help="skip the in-corpus reference fits")
     ap.add_argument("--blocks", nargs="+", help="only these blocks (insult/offensive, "
                                                 "fake_news, illegal_ads)")
+    ap.add_argument("--settings", type=json.loads, default={}, metavar="JSON",
+                    help="linear settings to change in every block, e.g. '{\"C\": 2}' "
+                         "(to compare a choice across corpora)")
     ap.add_argument("--encoder", type=Path, help="also fine-tune this base encoder per fold")
     ap.add_argument("--encoder-epochs", type=int, default=3)
     ap.add_argument("--encoder-max-train", type=int, default=8_000)
@@ -386,6 +390,7 @@ def main(argv: list[str] | None = None) -> int:
     for block in build_blocks(data):
         if args.blocks and block.name not in args.blocks:
             continue
+        block.linear.update(args.settings)
         rows.extend(run_block(block, data, args.max_train, not args.no_in_corpus, encoder))
     runtime = round(time.perf_counter() - start, 1)
 
@@ -420,6 +425,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"runtime: {runtime} s")
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps({"linear": LINEAR, "news_linear": NEWS_LINEAR,
+                                    "settings_changed": args.settings,
                                     "max_train": args.max_train,
                                     "encoder": None if encoder is None else {
                                         "base": str(encoder.base), "epochs": encoder.epochs,
