@@ -216,6 +216,46 @@ def test_stack_views_limit_a_category_to_the_views_it_names():
     assert held["coef"][other] == free["coef"][other]
 
 
+def test_a_gate_only_lowers_its_category_and_joins_the_stacks_that_have_its_view():
+    from vnmod.combine import apply_stack
+    from vnmod.train import _stacks
+
+    rng = np.random.default_rng(2)
+    n = 300
+    y = rng.integers(0, 2, (n, len(CATEGORIES))).astype(float)
+    k = CATEGORIES.index("fake_news")
+    rules = np.where(y == 1, 0.8, 0.2)
+    gate = np.full((n, len(CATEGORIES)), np.nan)
+    gate[:, k] = np.linspace(0.01, 0.99, n)  # below 0.5 lowers, above 0.5 does nothing
+    probas = {"rules": rules, "news_like": gate}
+    stacks = _stacks(probas, y, None, 1.0, views={"fake_news": ["rules"]},
+                     gates={"fake_news": {"view": "news_like", "weight": 1.0}})
+    full, alone = stacks["news_like+rules"], stacks["rules"]
+    assert full["gates"] == {"fake_news": {"view": "news_like", "weight": 1.0}}
+    assert "gates" not in alone  # the rules-only fallback has no such view
+    ungated = apply_stack({**full, "gates": {}}, probas)
+    gated = apply_stack(full, probas)
+    low, high = gate[:, k] < 0.5, gate[:, k] > 0.5
+    assert (gated[low, k] < ungated[low, k]).all()
+    np.testing.assert_allclose(gated[high, k], ungated[high, k])
+    others = [j for j in range(len(CATEGORIES)) if j != k]
+    np.testing.assert_allclose(gated[:, others], ungated[:, others])
+
+
+def test_source_targets_mark_positive_and_negative_sources():
+    import pandas as pd
+
+    from vnmod.train import source_targets
+
+    frame = pd.DataFrame({"source": ["reintel", "vihsd", "policy", "vifn_v2"]})
+    recipe = Recipe(targets={"news_like": {"positive": ["reintel", "vifn_v2"],
+                                           "negative": ["vihsd"]}})
+    np.testing.assert_array_equal(source_targets(frame, recipe)["news_like"],
+                                  [1.0, 0.0, np.nan, 1.0])
+    with pytest.raises(ValueError, match="unknown keys"):
+        source_targets(frame, Recipe(targets={"x": {"positives": ["reintel"]}}))
+
+
 def test_recipe_tables_name_categories(tmp_path):
     path = tmp_path / "r.toml"
     path.write_text('stack_sources = { illegal_ad = ["policy"] }\n', encoding="utf-8")

@@ -80,6 +80,12 @@ class Recipe:
     # score, chosen on dev (the rows of threshold_sources) with threshold_tolerance.
     learned_only: list[str] = field(default_factory=list)
     augment_unaccented: dict[str, list[str]] = field(default_factory=dict)
+    # Targets that linear heads with a `target` learn, defined by sources: name -> {"positive":
+    # [sources], "negative": [sources]} (1, 0; other posts unknown).
+    targets: dict[str, dict[str, list[str]]] = field(default_factory=dict)
+    # Per category, a view that can only lower its stacked score: {"view": name, "weight": w}
+    # adds w * min(0, logit(view)) (see vnmod.combine.apply_stack).
+    gates: dict[str, dict[str, Any]] = field(default_factory=dict)
     linear: dict[str, Any] = field(default_factory=dict)
     # An encoder fine-tuned beside the linear model (vnmod train --backend ... overrides):
     # backend = "phobert" | "transformer", base_model, epochs, batch_size, lr, max_length,
@@ -113,7 +119,7 @@ class Recipe:
         if extra:
             raise ValueError(f"{path}: unknown recipe keys {extra}; valid keys: {sorted(known)}")
         for key in ("category_sources", "threshold_sources", "stack_sources", "stack_views",
-                    "threshold_tolerance", "category_weights", "learned_only"):
+                    "threshold_tolerance", "category_weights", "learned_only", "gates"):
             wrong = sorted(set(raw.get(key, {})) - set(CATEGORIES))
             if wrong:
                 raise ValueError(f"{path}: {key} names {wrong}; categories are {CATEGORIES}")
@@ -138,6 +144,23 @@ def _targets(frame, recipe: Recipe) -> np.ndarray:
         rows = (sources == source) & (y[:, ins] == 1)
         y[rows, off] = np.nan
     return y
+
+
+def source_targets(frame, recipe: Recipe) -> dict[str, np.ndarray]:
+    """The recipe's ``targets`` for the posts of ``frame``: 1 for a post of a positive
+    source, 0 of a negative one, nan otherwise."""
+    sources = frame["source"].to_numpy()
+    out = {}
+    for name, spec in recipe.targets.items():
+        wrong = sorted(set(spec) - {"positive", "negative"})
+        if wrong:
+            raise ValueError(f"recipe targets.{name}: unknown keys {wrong}; expected "
+                             "positive and negative (lists of sources)")
+        target = np.full(len(frame), np.nan)
+        target[np.isin(sources, spec.get("positive", []))] = 1.0
+        target[np.isin(sources, spec.get("negative", []))] = 0.0
+        out[name] = target
+    return out
 
 
 def _weights(sources: np.ndarray, recipe: Recipe, pools: np.ndarray | None = None
@@ -297,7 +320,8 @@ def vihsd_thresholds(p: np.ndarray, y: np.ndarray) -> tuple[float, float]:
 
 def out_of_fold_views(recipe: Recipe, docs: Sequence[Normalised], y: np.ndarray,
                       weights: np.ndarray, neighbour_rows: np.ndarray | None,
-                      rows: np.ndarray, folds: int) -> dict[str, np.ndarray]:
+                      rows: np.ndarray, folds: int,
+                      targets: dict[str, np.ndarray] | None = None) -> dict[str, np.ndarray]:
     """Every view's probabilities for the training posts ``rows`` (bool), each from a linear
     backend fitted without that post's fold (folds by a stable hash of the text); plus the
     rules' probabilities. Threshold choice can then use far more posts than dev holds."""
@@ -311,7 +335,8 @@ def out_of_fold_views(recipe: Recipe, docs: Sequence[Normalised], y: np.ndarray,
         log.info("out-of-fold model %d/%d: %d posts held out", f + 1, folds, held.sum())
         model = LinearBackend(**recipe.linear).fit(
             [docs[i] for i in keep], y[keep], sample_weight=weights[keep],
-            neighbour_rows=None if neighbour_rows is None else neighbour_rows[keep])
+            neighbour_rows=None if neighbour_rows is None else neighbour_rows[keep],
+            targets={k: v[keep] for k, v in (targets or {}).items()})
         views = model.views([docs[i] for i in np.flatnonzero(held)])
         for name, p in views.items():
             out.setdefault(name, np.full((len(wanted), len(CATEGORIES)), np.nan))
@@ -329,7 +354,8 @@ def _stacks(dev_probas: dict[str, np.ndarray], y_dev: np.ndarray,
             tolerance: dict[str, float] | None = None,
             views: dict[str, list[str]] | None = None,
             backed: np.ndarray | None = None,
-            learned_only: Sequence[str] = ()) -> dict[str, dict[str, Any]]:
+            learned_only: Sequence[str] = (),
+            gates: dict[str, dict[str, Any]] | None = None) -> dict[str, dict[str, Any]]:
     """A stack (with its thresholds) for every component set the model may be left with:
     all components, all but the encoder (PhoBERT or another transformer: when its weights
     cannot load), and the rules alone.
@@ -344,7 +370,8 @@ def _stacks(dev_probas: dict[str, np.ndarray], y_dev: np.ndarray,
     insult/offensive thresholds of every stack whose components all have such views.
     ``learned_only`` categories get, in every stack with a learned view, the score a flag no
     rule backs (``backed`` (n, 4): the dev posts' rule hits) must reach
-    (:func:`~vnmod.combine.best_learned_only`, on their ``threshold_rows``)."""
+    (:func:`~vnmod.combine.best_learned_only`, on their ``threshold_rows``). ``gates``
+    (category -> view and weight) join every stack that has the view, before thresholds."""
     names = sorted(dev_probas)
     subsets = [names, [n for n in names if n not in ENCODERS], ["rules"]]
     y_fit = y_dev.copy()
@@ -357,6 +384,10 @@ def _stacks(dev_probas: dict[str, np.ndarray], y_dev: np.ndarray,
             continue
         probas = {n: dev_probas[n] for n in subset}
         stack = fit_stack(probas, y_fit, C=C, views=views)
+        kept = {cat: {"view": g["view"], "weight": float(g["weight"])}
+                for cat, g in (gates or {}).items() if g["view"] in subset}
+        if kept:
+            stack["gates"] = kept
         combined = bounded(apply_stack(stack, probas), bounds)
         thresholds = best_thresholds(combined, y_dev, tolerance=tolerance)
         for cat, rows in (threshold_rows or {}).items():
@@ -422,6 +453,7 @@ def train(recipe: Recipe, *, output: str | Path | None = None,
     y_train, y_dev = _targets(train_df, recipe), _targets(dev_df, recipe)
     docs = [normalise(t) for t in train_df["text"]]
     dev_docs = [normalise(t) for t in dev_df["text"]]
+    targets = source_targets(train_df, recipe)
 
     pools = train_df["pool"].fillna("").to_numpy() if "pool" in train_df else None
     weights = _weights(train_df["source"].to_numpy(), recipe, pools)
@@ -429,7 +461,8 @@ def train(recipe: Recipe, *, output: str | Path | None = None,
         if recipe.neighbour_sources else None
     components: dict[str, Any] = {
         "linear": LinearBackend(**recipe.linear).fit(docs, y_train, sample_weight=weights,
-                                                     neighbour_rows=neighbour_rows),
+                                                     neighbour_rows=neighbour_rows,
+                                                     targets=targets),
         "rules": RulesBackend(),
     }
     if phobert is not None and transformer is not None:
@@ -458,6 +491,10 @@ def train(recipe: Recipe, *, output: str | Path | None = None,
             folder, **({"runtime": "onnx", "quantize": "int8"} if serve_only else {}))
     dev_probas, dev_evidence, dev_bounds = component_probas(list(components.values()),
                                                             dev_docs)
+    unknown_views = sorted({g.get("view") for g in recipe.gates.values()} - set(dev_probas))
+    if unknown_views:
+        raise ValueError(f"recipe gates name views {unknown_views} that no component gives; "
+                         f"views: {sorted(dev_probas)}")
     backed = np.array([[c in found for c in CATEGORIES]
                        for found in map(rule_backed, dev_evidence)],
                       dtype=bool).reshape(-1, len(CATEGORIES)) if recipe.learned_only else None
@@ -466,7 +503,7 @@ def train(recipe: Recipe, *, output: str | Path | None = None,
     if recipe.vihsd_thresholds and recipe.vihsd_threshold_folds > 1:
         rows = (train_df["source"] == "vihsd").to_numpy()
         oof = (out_of_fold_views(recipe, docs, y_train, weights, neighbour_rows, rows,
-                                 recipe.vihsd_threshold_folds), y_train[rows])
+                                 recipe.vihsd_threshold_folds, targets), y_train[rows])
     threshold_rows, stack_rows = ({cat: dev_df["source"].isin(names).to_numpy()
                                    for cat, names in table.items()}
                                   for table in (recipe.threshold_sources, recipe.stack_sources))
@@ -474,7 +511,7 @@ def train(recipe: Recipe, *, output: str | Path | None = None,
                      ceilings=components["rules"].least_floor, threshold_rows=threshold_rows,
                      stack_rows=stack_rows, tolerance=recipe.threshold_tolerance,
                      views=recipe.stack_views, backed=backed,
-                     learned_only=recipe.learned_only)
+                     learned_only=recipe.learned_only, gates=recipe.gates)
     defaulted, notes = _too_few_positives(y_train, y_dev, threshold_rows)
     for stack in stacks.values():
         for cat in defaulted:

@@ -178,6 +178,30 @@ def test_a_head_learns_its_categories_from_the_shared_words_and_round_trips(tmp_
     assert all(e.source == "linear" for e in ev if e.category == "insult")
 
 
+def test_a_head_with_a_target_learns_it_and_gives_no_reasons(tmp_path):
+    docs = [normalise(t) for t, _ in NEWS] * 2
+    y = np.zeros((len(docs), 4))
+    y[:, 2] = [lab for _, lab in NEWS] * 2
+    styled = np.array([1.0, 1.0, 1.0, 0.0, 0.0, np.nan] * 2)  # the first three read like news
+    heads = {"linear_news": {"categories": ["fake_news"]},
+             "news_like": {"categories": ["fake_news"], "target": "styled"}}
+    with pytest.raises(ValueError, match="learns the target 'styled'"):
+        LinearBackend(min_df=1, heads=heads).fit(docs, y)
+    model = LinearBackend(min_df=1, heads=heads).fit(docs, y, targets={"styled": styled})
+    # The target head is the word-only model of the target, not of fake_news.
+    alone = LinearBackend(min_df=1, char_ngram=None, C=1.0, class_weight="none")
+    yt = y.copy()
+    yt[:, 2] = styled
+    alone.fit(docs, yt)
+    test = [normalise("tin nóng chia sẻ ngay"), normalise("thời tiết có mưa")]
+    np.testing.assert_allclose(model.views(test)["news_like"][:, 2],
+                               alone.predict_proba(test)[:, 2], rtol=1e-5)
+    back = LinearBackend.load(tmp_path / "m", model.save(tmp_path / "m"))
+    assert back.heads["news_like"]["target"] == "styled"
+    ev = back.explain(test[:1], [["fake_news"]])[0]
+    assert ev and all(e.source == "linear_news" for e in ev)
+
+
 @pytest.mark.parametrize("heads, message", [
     ({"linear_nn": {"categories": ["fake_news"]}}, "taken by a view"),
     ({"news": {"categories": ["rumour"]}}, "must name categories"),

@@ -59,11 +59,11 @@ def _checked_heads(heads: Mapping[str, Mapping[str, Any]], reserved: Sequence[st
     """Heads with their defaults filled in (C 1, no class weights), checked."""
     out = {}
     for name, options in heads.items():
-        unknown = sorted(set(options) - {"categories", "C", "class_weight"})
+        unknown = sorted(set(options) - {"categories", "C", "class_weight", "target"})
         if name in reserved or unknown:
             raise ValueError(f"linear head {name!r}: " + (
                 f"the name is taken by a view ({list(reserved)})" if name in reserved else
-                f"unknown options {unknown}; valid: categories, C, class_weight"))
+                f"unknown options {unknown}; valid: categories, C, class_weight, target"))
         cats = tuple(options.get("categories", ()))
         wrong = sorted(set(cats) - set(CATEGORIES))
         if not cats or wrong:
@@ -71,6 +71,24 @@ def _checked_heads(heads: Mapping[str, Mapping[str, Any]], reserved: Sequence[st
                              f"got {list(cats)}")
         out[name] = {"categories": cats, "C": float(options.get("C", 1.0)),
                      "class_weight": options.get("class_weight", "none")}
+        if options.get("target"):
+            out[name]["target"] = str(options["target"])
+    return out
+
+
+def _head_labels(name: str, head: Mapping[str, Any], y: np.ndarray,
+                 targets: Mapping[str, np.ndarray] | None) -> np.ndarray:
+    """The labels a head learns: ``y``, or for a head with a ``target`` that target in each
+    of its categories' columns."""
+    if "target" not in head:
+        return y
+    target = (targets or {}).get(head["target"])
+    if target is None:
+        raise ValueError(f"linear head {name!r} learns the target {head['target']!r}; pass "
+                         f"it to fit (targets={{{head['target']!r}: array}})")
+    out = y.copy()
+    for cat in head["categories"]:
+        out[:, CATEGORIES.index(cat)] = np.asarray(target, dtype=float)
     return out
 
 
@@ -131,7 +149,10 @@ class LinearBackend(Backend):
         a logistic regression per category it names, e.g. ``{"linear_news": {"categories":
         ["fake_news"], "C": 1.0, "class_weight": "none"}}`` (character n-grams carry each
         news outlet's style and transfer badly to a new one). A head's other categories are
-        nan. The evidence for a category a head learns comes from that head.
+        nan. The evidence for a category a head learns comes from that head, unless the
+        head has a ``"target"``: then it learns, in its categories' columns, the target of
+        that name given to :meth:`fit` (e.g. whether a post reads like news), a view for the
+        stack to gate with (:func:`~vnmod.combine.apply_stack`), never a reason.
     """
 
     @property
@@ -191,7 +212,8 @@ class LinearBackend(Backend):
     # -- learning -----------------------------------------------------------------------
     def fit(self, docs: Sequence[Normalised], y: np.ndarray,
             sample_weight: np.ndarray | None = None,
-            neighbour_rows: np.ndarray | None = None) -> LinearBackend:
+            neighbour_rows: np.ndarray | None = None,
+            targets: Mapping[str, np.ndarray] | None = None) -> LinearBackend:
         """Learn vocabularies, idf and one classifier per category.
 
         ``y`` is ``(n, 4)`` with 1/0 labels and ``nan`` where a post's source says nothing
@@ -199,6 +221,7 @@ class LinearBackend(Backend):
         ``sample_weight`` (n,) scales each post's loss (e.g. to weigh hard negatives up);
         ``(n, 4)`` gives each category its own weights.
         ``neighbour_rows`` (n,) bool: the posts the neighbour view may return (default all).
+        ``targets`` (name -> (n,) of 1/0/nan): what the heads with a ``target`` learn.
         """
         y = np.asarray(y, dtype=float)
         if y.shape != (len(docs), len(CATEGORIES)):
@@ -223,7 +246,8 @@ class LinearBackend(Backend):
         self.head_coef_, self.head_intercept_ = {}, {}
         for name, head in self.heads.items():
             self.head_coef_[name], self.head_intercept_[name] = _fit_categories(
-                blocks[0], y, sample_weight, head["C"], head["class_weight"], head["categories"])
+                blocks[0], _head_labels(name, head, y, targets), sample_weight, head["C"],
+                head["class_weight"], head["categories"])
         self._transposed()
         if self.neighbours_k > 0:
             rows = np.ones(len(docs), bool) if neighbour_rows is None else neighbour_rows
@@ -279,7 +303,7 @@ class LinearBackend(Backend):
         source = {cat: self.name for cat in CATEGORIES}  # the view each category's reason is from
         coef = {cat: self.coef_[k] for k, cat in enumerate(CATEGORIES)}
         for name, head in self.heads.items():
-            for cat in head["categories"]:
+            for cat in head["categories"] if "target" not in head else ():
                 source[cat], coef[cat] = name, self.head_coef_[name][CATEGORIES.index(cat)]
         views = [self.name, *self.heads]  # the main view's reasons first, then each head's
         for r, i in enumerate(wanted):
