@@ -100,14 +100,15 @@ def _named_lists(docs: list[tuple[dict[str, Any], str]]) -> dict[str, tuple[str,
     return lists
 
 
-def term_entries(docs: list[dict[str, Any]]) -> list[str]:
-    """Every entry of the term rules of lexicon ``docs`` (parsed TOML), named lists expanded."""
-    lists = _named_lists([(doc, "lexicon") for doc in docs])
+def term_entries(docs: list[tuple[dict[str, Any], str]]) -> list[str]:
+    """Every entry of the term rules of lexicon ``docs`` (parsed TOML, where it was read),
+    named lists expanded."""
+    lists = _named_lists(docs)
     out: list[str] = []
-    for doc in docs:
+    for doc, where in docs:
         for rule in doc.get("rule", []):
             if "terms" in rule:
-                out.extend(_expand({"terms": rule["terms"]}, lists, "lexicon")["terms"])
+                out.extend(_expand(rule, lists, where)["terms"])
     return out
 
 

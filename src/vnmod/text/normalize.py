@@ -214,7 +214,8 @@ def _lexicon_words() -> frozenset[str]:
     """Words of three letters or more in the shipped lexicons' terms that are no syllable."""
     from vnmod.rules.lexicon import term_entries  # the rules import this module
 
-    docs = [read_toml(f"lexicons/{name}") for name in list_dir("lexicons")]
+    docs = [(read_toml(f"lexicons/{name}"), f"vnmod/resources/lexicons/{name}")
+            for name in list_dir("lexicons")]
     words: set[str] = set()
     for term in term_entries(docs):
         words.update(w for w in _LETTER_RUN.findall(term.lower())
