@@ -242,6 +242,16 @@ def test_a_gate_only_lowers_its_category_and_joins_the_stacks_that_have_its_view
     np.testing.assert_allclose(gated[:, others], ungated[:, others])
 
 
+@pytest.mark.parametrize("gate", [{"view": "linear_newz", "weight": 1.0}, {"view": "rules"}])
+def test_a_gate_without_a_view_of_the_model_is_refused_before_training(tmp_path, gate):
+    from vnmod.train import train
+
+    recipe = Recipe(sources=["no_such_corpus"], gates={"fake_news": gate})
+    with pytest.raises(ValueError, match=r"recipe gates.fake_news = .*linear.*rules"):
+        train(recipe, output=tmp_path / "m")  # refused before any corpus is read
+    assert not (tmp_path / "m").exists()
+
+
 def test_source_targets_mark_positive_and_negative_sources():
     import pandas as pd
 

@@ -146,6 +146,15 @@ def _targets(frame, recipe: Recipe) -> np.ndarray:
     return y
 
 
+def _check_gates(recipe: Recipe, encoder: str | None) -> None:
+    """Refuse, before any training, a gate that names no view the model will have."""
+    views = [*LinearBackend(**recipe.linear).view_names, "rules", *([encoder] if encoder else [])]
+    for cat, gate in recipe.gates.items():
+        if set(gate) != {"view", "weight"} or gate["view"] not in views:
+            raise ValueError(f"recipe gates.{cat} = {gate!r}: expected {{view = one of "
+                             f"{views}, weight = a number}}")
+
+
 def source_targets(frame, recipe: Recipe) -> dict[str, np.ndarray]:
     """The recipe's ``targets`` for the posts of ``frame``: 1 for a post of a positive
     source, 0 of a negative one, nan otherwise."""
@@ -445,6 +454,8 @@ def train(recipe: Recipe, *, output: str | Path | None = None,
     ``transformer``, plain text, no word segmentation), the stacks over the components, and
     dev thresholds; save the model directory."""
     t0 = time.time()
+    _check_gates(recipe, "phobert" if phobert is not None else
+                 "transformer" if transformer is not None else None)
     out = Path(output or recipe.output)
     train_df, dev_df = load_frames(recipe)
     counts_before = label_counts(train_df, dev_df, recipe)
@@ -491,10 +502,6 @@ def train(recipe: Recipe, *, output: str | Path | None = None,
             folder, **({"runtime": "onnx", "quantize": "int8"} if serve_only else {}))
     dev_probas, dev_evidence, dev_bounds = component_probas(list(components.values()),
                                                             dev_docs)
-    unknown_views = sorted({g.get("view") for g in recipe.gates.values()} - set(dev_probas))
-    if unknown_views:
-        raise ValueError(f"recipe gates name views {unknown_views} that no component gives; "
-                         f"views: {sorted(dev_probas)}")
     backed = np.array([[c in found for c in CATEGORIES]
                        for found in map(rule_backed, dev_evidence)],
                       dtype=bool).reshape(-1, len(CATEGORIES)) if recipe.learned_only else None

@@ -54,16 +54,19 @@ def _tfidf(counts: sp.csr_matrix, idf: np.ndarray) -> sp.csr_matrix:
     return unit_rows(x)
 
 
+HEAD_OPTIONS = ("categories", "C", "class_weight", "target")
+
+
 def _checked_heads(heads: Mapping[str, Mapping[str, Any]], reserved: Sequence[str]
                    ) -> dict[str, dict[str, Any]]:
     """Heads with their defaults filled in (C 1, no class weights), checked."""
     out = {}
     for name, options in heads.items():
-        unknown = sorted(set(options) - {"categories", "C", "class_weight", "target"})
+        unknown = sorted(set(options) - set(HEAD_OPTIONS))
         if name in reserved or unknown:
             raise ValueError(f"linear head {name!r}: " + (
                 f"the name is taken by a view ({list(reserved)})" if name in reserved else
-                f"unknown options {unknown}; valid: categories, C, class_weight, target"))
+                f"unknown options {unknown}; valid: {', '.join(HEAD_OPTIONS)}"))
         cats = tuple(options.get("categories", ()))
         wrong = sorted(set(cats) - set(CATEGORIES))
         if not cats or wrong:

@@ -108,7 +108,8 @@ def term_entries(docs: list[tuple[dict[str, Any], str]]) -> list[str]:
     for doc, where in docs:
         for rule in doc.get("rule", []):
             if "terms" in rule:
-                out.extend(_expand(rule, lists, where)["terms"])
+                out.extend(_expand({"id": rule.get("id"), "terms": rule["terms"]}, lists,
+                                   where)["terms"])
     return out
 
 
