@@ -1,7 +1,7 @@
 """Agreement between the first labels (``labels.csv``) and the blind re-read (``reread.csv``).
 
 python data/policy/agreement.py [--pool POOL]   # per-category agreement and Cohen's kappa
-python data/policy/agreement.py --first pending_vlsp_goods.csv   # a batch-format file's posts
+python data/policy/agreement.py --first pending_reintel_sales.csv   # a batch-format file's posts
 """
 
 from __future__ import annotations
