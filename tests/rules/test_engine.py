@@ -348,3 +348,32 @@ def test_a_list_name_is_defined_once_across_files(tmp_path):
                                      encoding="utf-8")
     with pytest.raises(ValueError, match=r"y.toml: list 'brands' is defined twice"):
         load_lexicon(tmp_path)
+
+
+@pytest.mark.parametrize(("text", "rule"), [
+    ("Hỏi thằng lol đó mà xem", "insult.target.vulgar_noun"),
+    ("Thằng cc admin lại xóa bài", "insult.target.vulgar_noun"),    # 'cc' read 'cái cặc'
+    ("mấy thằng máu lồn đó thì biết gì", "insult.target.vulgar_noun"),
+    ("Cái page óc lol này đăng tin láo", "insult.word.oc_cho_accented"),
+    ("Nói vậy là ngu hơn con bò", "insult.word.ngu_compounds_accented"),
+    ("Để thằng ad sủa tiếp", "insult.command.bark"),
+    ("Tụi mắt hí thì biết gì", "insult.ethnic.slur"),
+    ("Tỉnh chưa hả 90 triệu con lừa", "insult.politics.population_animals"),
+])
+def test_insult_wordings_read_off_the_training_misses(rules_clf, text, rule):
+    p = rules_clf.predict(text)
+    assert any(e.rule == rule and e.weight > 0 for e in p.evidence), (
+        p.scores, [e.rule for e in p.evidence])
+    assert p.scores["insult"] > 0.3
+
+
+@pytest.mark.parametrize("text", [
+    "Trại nhà mình bán 20 triệu con bò giống",                       # cattle at a price
+    "Con cừu này bán 5 triệu, con lừa 12 triệu",
+    "Mắt em bé hơi hí nhưng dễ thương",
+    "m con lol gì nữa không",                                        # 'mày còn lol'
+    "Mua 2 lon bia, 4 lon nước ngọt",
+])
+def test_new_insult_wordings_leave_these_alone(rules_clf, text):
+    p = rules_clf.predict(text)
+    assert "insult" not in p.labels, (p.scores, [(e.rule, e.text) for e in p.evidence])
