@@ -266,10 +266,45 @@ def test_source_targets_mark_positive_and_negative_sources():
         source_targets(frame, Recipe(targets={"x": {"positives": ["reintel"]}}))
 
 
+def test_out_of_fold_rows_join_one_categorys_stack_and_threshold():
+    """Out-of-fold rows of a category outnumber its few dev rows: its weights and threshold
+    follow all of them together; the other categories keep what dev alone gave."""
+    from vnmod.combine import apply_stack, best_thresholds
+    from vnmod.train import BOUNDS, _stacks
+
+    rng = np.random.default_rng(3)
+    k = CATEGORIES.index("illegal_ads")
+
+    def fake(n, flip):
+        y = rng.integers(0, 2, (n, len(CATEGORIES))).astype(float)
+        rules = np.clip(0.3 * y + rng.uniform(0, 0.7, y.shape), 0.01, 0.99)
+        if flip:  # on the few dev rows 'rules' points the wrong way for illegal_ads
+            rules[:, k] = 1 - rules[:, k]
+        return {"rules": rules}, y
+
+    dev, y_dev = fake(40, flip=True)
+    more, y_more = fake(600, flip=False)
+    more[BOUNDS] = np.stack([np.zeros_like(y_more), np.ones_like(y_more)], axis=-1)
+    alone = _stacks(dev, y_dev, None, 1.0)["rules"]
+    joined = _stacks(dev, y_dev, None, 1.0, extra_rows={"illegal_ads": (more, y_more)})["rules"]
+    assert alone["coef"][k][0] < 0 < joined["coef"][k][0]
+    others = [j for j in range(len(CATEGORIES)) if j != k]
+    assert [joined["coef"][j] for j in others] == [alone["coef"][j] for j in others]
+    p = np.concatenate([apply_stack(joined, dev), apply_stack(joined, {"rules": more["rules"]})])
+    want = best_thresholds(p, np.concatenate([y_dev, y_more]))["illegal_ads"]
+    assert joined["thresholds"]["illegal_ads"] == want
+    assert {c: t for c, t in joined["thresholds"].items() if c != "illegal_ads"} == \
+        {c: t for c, t in best_thresholds(apply_stack(joined, dev), y_dev).items()
+         if c != "illegal_ads"}
+
+
 def test_recipe_tables_name_categories(tmp_path):
     path = tmp_path / "r.toml"
     path.write_text('stack_sources = { illegal_ad = ["policy"] }\n', encoding="utf-8")
     with pytest.raises(ValueError, match=r"stack_sources names \['illegal_ad'\]"):
+        Recipe.from_file(path)
+    path.write_text('out_of_fold = { ads = ["policy"] }\n', encoding="utf-8")
+    with pytest.raises(ValueError, match=r"out_of_fold names \['ads'\]"):
         Recipe.from_file(path)
 
 

@@ -76,6 +76,11 @@ class Recipe:
     stack_views: dict[str, list[str]] = field(default_factory=dict)
     category_weights: dict[str, dict[str, float]] = field(default_factory=dict)
     threshold_tolerance: dict[str, float] = field(default_factory=dict)
+    # Per category, training sources whose posts, scored out of fold (each by a linear model
+    # fitted without its fold of out_of_fold_folds), join the dev rows of stack_sources in
+    # fitting the category's stack and those of threshold_sources in choosing its threshold.
+    out_of_fold: dict[str, list[str]] = field(default_factory=dict)
+    out_of_fold_folds: int = 5
     # Categories whose flags no rule backs (learned n-grams their only reasons) need a higher
     # score, chosen on dev (the rows of threshold_sources) with threshold_tolerance.
     learned_only: list[str] = field(default_factory=list)
@@ -119,7 +124,8 @@ class Recipe:
         if extra:
             raise ValueError(f"{path}: unknown recipe keys {extra}; valid keys: {sorted(known)}")
         for key in ("category_sources", "threshold_sources", "stack_sources", "stack_views",
-                    "threshold_tolerance", "category_weights", "learned_only", "gates"):
+                    "threshold_tolerance", "category_weights", "learned_only", "gates",
+                    "out_of_fold"):
             wrong = sorted(set(raw.get(key, {})) - set(CATEGORIES))
             if wrong:
                 raise ValueError(f"{path}: {key} names {wrong}; categories are {CATEGORIES}")
@@ -353,6 +359,27 @@ def out_of_fold_views(recipe: Recipe, docs: Sequence[Normalised], y: np.ndarray,
     return out
 
 
+#: Out-of-fold views of some training posts (with their ``BOUNDS``) and their labels.
+OutOfFold = tuple[dict[str, np.ndarray], np.ndarray]
+
+
+def _out_of_fold_rows(recipe: Recipe, train_df, docs: Sequence[Normalised], y: np.ndarray,
+                      weights: np.ndarray, neighbour_rows: np.ndarray | None,
+                      targets: dict[str, np.ndarray]) -> dict[str, OutOfFold]:
+    """Per category of ``recipe.out_of_fold``, the out-of-fold views and labels of the
+    training posts of its sources (one set of fold models serves every category)."""
+    source = train_df["source"].to_numpy()
+    wanted = sorted({s for names in recipe.out_of_fold.values() for s in names})
+    rows = np.isin(source, wanted)
+    views = out_of_fold_views(recipe, docs, y, weights, neighbour_rows, rows,
+                              recipe.out_of_fold_folds, targets)
+    out = {}
+    for cat, names in recipe.out_of_fold.items():
+        pick = np.isin(source[rows], names)
+        out[cat] = ({name: v[pick] for name, v in views.items()}, y[rows][pick])
+    return out
+
+
 def _stacks(dev_probas: dict[str, np.ndarray], y_dev: np.ndarray,
             dev_rows_vihsd: np.ndarray | None, C: float,
             oof: tuple[dict[str, np.ndarray], np.ndarray] | None = None, *,
@@ -364,7 +391,8 @@ def _stacks(dev_probas: dict[str, np.ndarray], y_dev: np.ndarray,
             views: dict[str, list[str]] | None = None,
             backed: np.ndarray | None = None,
             learned_only: Sequence[str] = (),
-            gates: dict[str, dict[str, Any]] | None = None) -> dict[str, dict[str, Any]]:
+            gates: dict[str, dict[str, Any]] | None = None,
+            extra_rows: dict[str, OutOfFold] | None = None) -> dict[str, dict[str, Any]]:
     """A stack (with its thresholds) for every component set the model may be left with:
     all components, all but the encoder (PhoBERT or another transformer: when its weights
     cannot load), and the rules alone.
@@ -380,7 +408,10 @@ def _stacks(dev_probas: dict[str, np.ndarray], y_dev: np.ndarray,
     ``learned_only`` categories get, in every stack with a learned view, the score a flag no
     rule backs (``backed`` (n, 4): the dev posts' rule hits) must reach
     (:func:`~vnmod.combine.best_learned_only`, on their ``threshold_rows``). ``gates``
-    (category -> view and weight) join every stack that has the view, before thresholds."""
+    (category -> view and weight) join every stack that has the view, before thresholds.
+    ``extra_rows`` (category -> out-of-fold views with their ``BOUNDS``, labels) join that
+    category's ``stack_rows`` in fitting its weights and its ``threshold_rows`` in choosing
+    its threshold, in every stack whose components all have such views."""
     names = sorted(dev_probas)
     subsets = [names, [n for n in names if n not in ENCODERS], ["rules"]]
     y_fit = y_dev.copy()
@@ -393,6 +424,10 @@ def _stacks(dev_probas: dict[str, np.ndarray], y_dev: np.ndarray,
             continue
         probas = {n: dev_probas[n] for n in subset}
         stack = fit_stack(probas, y_fit, C=C, views=views)
+        usable = {cat: rows for cat, rows in (extra_rows or {}).items()
+                  if all(n in rows[0] for n in subset)}
+        for cat, (more, y_more) in usable.items():
+            _refit_category(stack, cat, probas, y_fit, more, y_more, C=C, views=views)
         kept = {cat: {"view": g["view"], "weight": float(g["weight"])}
                 for cat, g in (gates or {}).items() if g["view"] in subset}
         if kept:
@@ -401,6 +436,12 @@ def _stacks(dev_probas: dict[str, np.ndarray], y_dev: np.ndarray,
         thresholds = best_thresholds(combined, y_dev, tolerance=tolerance)
         for cat, rows in (threshold_rows or {}).items():
             thresholds[cat] = best_thresholds(combined[rows], y_dev[rows],
+                                              tolerance=tolerance)[cat]
+        for cat, (more, y_more) in usable.items():
+            rows = (threshold_rows or {}).get(cat, np.ones(len(y_dev), bool))
+            p = np.concatenate([combined[rows], bounded(
+                apply_stack(stack, {n: more[n] for n in subset}), more.get(BOUNDS))])
+            thresholds[cat] = best_thresholds(p, np.concatenate([y_dev[rows], y_more]),
                                               tolerance=tolerance)[cat]
         if dev_rows_vihsd is not None and dev_rows_vihsd.any():
             p, y = combined[dev_rows_vihsd], y_dev[dev_rows_vihsd]
@@ -421,6 +462,20 @@ def _stacks(dev_probas: dict[str, np.ndarray], y_dev: np.ndarray,
                     tolerance=tolerance))
         stacks[key] = stack
     return stacks
+
+
+def _refit_category(stack: dict[str, Any], cat: str, probas: dict[str, np.ndarray],
+                    y_fit: np.ndarray, more: dict[str, np.ndarray], y_more: np.ndarray, *,
+                    C: float, views: dict[str, list[str]] | None) -> None:
+    """Refit ``cat``'s weights of ``stack`` on its dev rows (``y_fit``, nan elsewhere) plus
+    the out-of-fold rows ``more`` / ``y_more``; the other categories keep theirs."""
+    k = CATEGORIES.index(cat)
+    known = ~np.isnan(y_fit[:, k])
+    y = np.full((known.sum() + len(y_more), len(CATEGORIES)), np.nan)
+    y[:, k] = np.concatenate([y_fit[known, k], y_more[:, k]])
+    part = fit_stack({n: np.concatenate([p[known], more[n]]) for n, p in probas.items()}, y,
+                     C=C, views=views)
+    stack["coef"][k], stack["intercept"][k] = part["coef"][k], part["intercept"][k]
 
 
 def unaccented_copies(frame, sources: dict[str, list[str]]):
@@ -511,6 +566,10 @@ def train(recipe: Recipe, *, output: str | Path | None = None,
         rows = (train_df["source"] == "vihsd").to_numpy()
         oof = (out_of_fold_views(recipe, docs, y_train, weights, neighbour_rows, rows,
                                  recipe.vihsd_threshold_folds, targets), y_train[rows])
+    extra_rows = None
+    if recipe.out_of_fold and recipe.out_of_fold_folds > 1:
+        extra_rows = _out_of_fold_rows(recipe, train_df, docs, y_train, weights,
+                                       neighbour_rows, targets)
     threshold_rows, stack_rows = ({cat: dev_df["source"].isin(names).to_numpy()
                                    for cat, names in table.items()}
                                   for table in (recipe.threshold_sources, recipe.stack_sources))
@@ -518,7 +577,8 @@ def train(recipe: Recipe, *, output: str | Path | None = None,
                      ceilings=components["rules"].least_floor, threshold_rows=threshold_rows,
                      stack_rows=stack_rows, tolerance=recipe.threshold_tolerance,
                      views=recipe.stack_views, backed=backed,
-                     learned_only=recipe.learned_only, gates=recipe.gates)
+                     learned_only=recipe.learned_only, gates=recipe.gates,
+                     extra_rows=extra_rows)
     defaulted, notes = _too_few_positives(y_train, y_dev, threshold_rows)
     for stack in stacks.values():
         for cat in defaulted:
