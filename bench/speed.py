@@ -5,7 +5,7 @@
 Writes the input to a temporary folder (never into the repository), runs the ``vnmod score``
 command in a child process (``--runs`` times: the range is reported), and reports posts/s and
 the child's peak memory; then times each stage of scoring on one core, in this process, on
-20,000 posts (bench/results/speed.json).
+20,000 posts (bench/results/speed.json, with the modules that ran compiled: see setup.py).
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ import time
 from pathlib import Path
 
 import vnmod
+from vnmod._compiled import loaded_compiled
 from vnmod.data import load_corpus
 from vnmod.text.normalize import normalise
 
@@ -97,6 +98,7 @@ def main(argv: list[str] | None = None) -> int:
               "posts_per_s_range": [round(args.rows / max(runs)), round(args.rows / min(runs))],
               "peak_rss_mb_largest_process": round(peak_mb), "cpus": os.cpu_count(),
               "cold_start_seconds": cold_start(args.model),
+              "compiled_modules": loaded_compiled(),
               "one_core_posts_per_s": stages(texts[:20_000], args.model)}
     print(json.dumps(result, indent=2, ensure_ascii=False))
     args.out.parent.mkdir(parents=True, exist_ok=True)

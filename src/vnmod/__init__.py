@@ -23,10 +23,14 @@ import os
 from collections.abc import Iterable
 from functools import lru_cache
 
-from vnmod.classifier import Classifier
-from vnmod.prediction import Evidence, Prediction
-from vnmod.taxonomy import CATEGORIES, legal_basis
-from vnmod.text.normalize import normalise
+from vnmod import _compiled
+
+_compiled.prefer_changed_sources()  # before any compiled module is imported
+
+from vnmod.classifier import Classifier  # noqa: E402
+from vnmod.prediction import Evidence, Prediction  # noqa: E402
+from vnmod.taxonomy import CATEGORIES, legal_basis  # noqa: E402
+from vnmod.text.normalize import normalise  # noqa: E402
 
 __version__ = "0.1.0"
 

@@ -222,7 +222,7 @@ class RuleEngine:
 
     def _index(self, rule: Rule) -> None:
         def words(items: tuple[str, ...]) -> frozenset[str]:
-            out = set()
+            out: set[str] = set()
             for item in items:
                 for w in self._term_key(item):
                     out.update((w, strip_diacritics(w)))
@@ -231,11 +231,12 @@ class RuleEngine:
         if rule.unless_next or rule.unless_prev:
             self._unless[rule.id] = (words(rule.unless_prev), words(rule.unless_next))
         if rule.kind == "pattern":
-            exact = re.compile(rule.pattern)
-            stripped = None
+            pat: str = rule.pattern or ""
+            exact = re.compile(pat)
+            ascii_re: re.Pattern[str] | None = None
             if rule.ascii != "never":
-                stripped = re.compile(strip_diacritics(rule.pattern))
-            self._patterns.append((rule, exact, stripped))
+                ascii_re = re.compile(strip_diacritics(pat))
+            self._patterns.append((rule, exact, ascii_re))
             return
         for term in rule.terms:
             key = self._term_key(term)
@@ -301,8 +302,9 @@ class RuleEngine:
         if doc.unaccented:
             for k in self._ascii_triggers.searched([strip_diacritics(w) for w in words],
                                                    doc.ascii):
-                rule, _, stripped = self._patterns[k]
-                for m in stripped.finditer(doc.ascii):
+                rule, _, ascii_re = self._patterns[k]
+                assert ascii_re is not None
+                for m in ascii_re.finditer(doc.ascii):
                     if m.end() > m.start():
                         found.setdefault((rule.id, *m.span()), Hit(rule, *m.span()))
         if any(h.rule.max_price is not None for h in found.values()):

@@ -79,7 +79,7 @@ def first_words(pattern: str) -> frozenset[str] | None:
     words = [_WORD_START.match(p) for p in _starts(pattern, wide=False)]
     if any(w is None for w in words):
         return None
-    return frozenset(w.group(0) for w in words)
+    return frozenset(w.group(0) for w in words if w is not None)
 
 
 def needles(pattern: str) -> frozenset[str] | None:
@@ -143,7 +143,7 @@ def _required(items) -> frozenset[str] | None:
         elif op == C.BRANCH:
             branches = [_required(b) for b in arg[1]]
             if all(branches):
-                consider(frozenset().union(*branches))
+                consider(frozenset().union(*[b for b in branches if b]))
         elif op == C.IN:
             consider(_set_chars(arg))
         elif op in _REPEATS and arg[0] >= 1:

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from itertools import accumulate
+from typing import Any
 
 import regex
 
@@ -551,6 +552,11 @@ def _lower(buf: _Buffer) -> None:
         buf.sub(_LETTER_RE, lambda m: m.group(0).lower())
 
 
+def _always(text: str) -> Callable[[re.Match[str]], str | None]:
+    """A replacement that puts ``text`` for every match."""
+    return lambda m: text
+
+
 def _mask(buf: _Buffer, s: dict) -> None:
     text = buf.text
     # What each pattern cannot match without (a dot or colon for a link, '@' for an email, a
@@ -561,7 +567,7 @@ def _mask(buf: _Buffer, s: dict) -> None:
     for placeholder in PLACEHOLDERS:
         name = placeholder[1:-1]
         if needed[name]:
-            buf.sub(s[name], lambda m, placeholder=placeholder: placeholder)
+            buf.sub(s[name], _always(placeholder))
 
 
 # Glued text ('dieunay.Sharengay', 'giá800k', 'tù2năm'): a space after punctuation between
@@ -583,8 +589,11 @@ def _money_then_words(text: str, s: dict) -> dict[int, int]:
     likelier than all the letters do ('kăn'); '5đêm', '1tramnam', '5kem' and '10km' stay."""
     found = {}
     for m in s["money_then_letters"].finditer(text):
-        digits_end = _LETTER_RE.search(text, m.start()).start()
-        letters = _LETTER_RUN.match(text, digits_end).group(0)
+        first = _LETTER_RE.search(text, m.start())
+        run = _LETTER_RUN.match(text, first.start()) if first is not None else None
+        if run is None:  # cannot be: the pattern ends in a letter
+            continue
+        digits_end, letters = run.start(), run.group(0)
         rest = letters[m.end() - digits_end:]
         if letters in s["known"]:
             continue
@@ -763,7 +772,8 @@ def _restore_diacritics(buf: _Buffer) -> None:
         end = m.end()
         spans.append((start, end))
     restored.extend(diacritics.restore(run))
-    pieces, pos = [], 0
+    pieces: list[str] = []
+    pos = 0
     for (start, end), word in zip(spans, restored, strict=True):
         pieces += (text[pos:start], word)
         pos = end
@@ -783,8 +793,9 @@ def _is_unaccented(words: list[str]) -> bool:
     return bool(words)
 
 
-def normalise(text: str) -> Normalised:
-    """Normalise one post.
+def normalise(text: str | Any) -> Normalised:
+    """Normalise one post (a str; ``Any`` in the signature so that the compiled module lets
+    other types through to the clear error below instead of refusing them tersely).
 
     >>> n = normalise("Thuý ơi, ĐM thằng l0n nàyyyy, ib 0776234XXX")
     >>> n.text
