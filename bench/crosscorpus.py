@@ -14,7 +14,9 @@ rows:
   (test split). ViHSD-style labels are exclusive, so as in the recipe a HATE post's
   ``offensive`` cell is unknown, in training and in scoring ViHSD and ViTHSD.
 * fake_news: ReINTEL, ViFN v2 (test splits) and ViFN v3 (every post fake: its test split is
-  scored against the real posts of the ViFN v2 test split as negatives).
+  scored against the real posts of the ViFN v2 test split as negatives). Each fold also fits
+  vnmod-base's news-like gate (the fold's news training posts against ViHSD and VLSP 2019
+  training comments, ``GATE_*``) and reports the ROC-AUC with it ("with the gate").
 * illegal_ads: the project's own posts (vnmod_labelled), the policy-labelled real posts and
   vi_smishing (test splits).
 
@@ -68,6 +70,14 @@ LINEAR = {"word_ngram": (1, 2), "char_ngram": (2, 5), "min_df": 2, "max_features
 #: vnmod-base's fake_news view (recipe table ``linear.heads.linear_news``: the shared word
 #: n-grams without character n-grams, C = 1), as a model of its own.
 NEWS_LINEAR = {**LINEAR, "char_ngram": None, "C": 1.0}
+#: vnmod-base's news-like gate of fake_news (recipe ``gates`` and ``linear.heads.
+#: linear_news_like``): the news view's settings, classes balanced, learning whether a post is
+#: one of the fold's news training posts (1) or a comment of these corpora's train splits (0);
+#: ``GATE_WEIGHT * min(0, its logit + GATE_MARGIN)`` is added to the news view's logit.
+GATE_LINEAR = {**NEWS_LINEAR, "class_weight": "balanced"}
+GATE_COMMENTS = ("vihsd", "vlsp2019")
+GATE_WEIGHT = 1.0
+GATE_MARGIN = 1.5
 INS, OFF = CATEGORIES.index("insult"), CATEGORIES.index("offensive")
 
 
@@ -102,6 +112,7 @@ class Block:
     categories: tuple[str, ...]
     corpora: list[Corpus]
     linear: dict = field(default_factory=lambda: dict(LINEAR))
+    gated: bool = False  # also score with the news-like gate (fake_news)
 
 
 class Data:
@@ -193,7 +204,7 @@ def build_blocks(data: Data) -> list[Block]:
         Block("insult/offensive", ("insult", "offensive"),
               [simple("vihsd", exclusive=True), vlsp, simple("vithsd", exclusive=True)]),
         Block("fake_news", ("fake_news",), [simple("reintel"), simple("vifn_v2"), v3],
-              linear=dict(NEWS_LINEAR)),
+              linear=dict(NEWS_LINEAR), gated=True),
         Block("illegal_ads", ("illegal_ads",),
               [simple("vnmod_labelled"), policy, simple("vi_smishing")]),
     ]
@@ -267,6 +278,7 @@ def score_part(model: Fitted, data: Data, part: Part,
     p = model.linear.predict_proba(docs)
     e = model.encoder.predict_proba(docs) if model.encoder is not None else None
     r = data.rule_scores(texts)
+    g = model.gate.predict_proba(docs) if model.gate is not None else None
     y = _targets(part, categories)
     out = {}
     for cat in categories:
@@ -276,6 +288,10 @@ def score_part(model: Fitted, data: Data, part: Part,
         rules_auc, _ = _score(y[known, k], r[known, k])
         out[cat] = {"n": int(known.sum()), "positives": int(y[known, k].sum()),
                     "roc_auc": auc, "average_precision": ap, "rules_roc_auc": rules_auc}
+        if g is not None:
+            gated = _logit(p[known, k]) + GATE_WEIGHT * np.minimum(
+                0.0, _logit(g[known, k]) + GATE_MARGIN)
+            out[cat]["gated_roc_auc"] = _score(y[known, k], gated)[0]
         if e is not None:
             out[cat]["encoder_roc_auc"] = _score(y[known, k], e[known, k])[0]
             blend = _logit(p[known, k]) + _logit(e[known, k])
@@ -287,6 +303,7 @@ def score_part(model: Fitted, data: Data, part: Part,
 class Fitted:
     linear: LinearBackend
     encoder: object | None = None
+    gate: LinearBackend | None = None
 
 
 @dataclass
@@ -324,6 +341,23 @@ def fit(texts: list[str], y: np.ndarray, data: Data,
     return model, round(time.perf_counter() - start, 1)
 
 
+def fit_gate(news: list[str], banned: set[str], data: Data, max_train: int,
+             seed: int) -> LinearBackend:
+    """The news-like gate of one fold: ``news`` (its news training posts) against the train
+    splits' comments of ``GATE_COMMENTS``, none of them a ``banned`` text."""
+    k = CATEGORIES.index("fake_news")
+    seen = {text_key(t) for t in news} | banned
+    comments = list(dict.fromkeys(
+        t for name in GATE_COMMENTS for t in _split(data(name), "train")["text"].tolist()
+        if text_key(t) not in seen))
+    if max_train and len(comments) > max_train:
+        keep = np.random.default_rng(seed).choice(len(comments), max_train, replace=False)
+        comments = [comments[i] for i in np.sort(keep)]
+    y = np.full((len(news) + len(comments), len(CATEGORIES)), np.nan)
+    y[:, k] = [1.0] * len(news) + [0.0] * len(comments)
+    return LinearBackend(**GATE_LINEAR).fit(data.docs(news + comments), y)
+
+
 def run_block(block: Block, data: Data, max_train: int, in_corpus: bool,
               encoder: EncoderSpec | None = None) -> list[dict]:
     rows = []
@@ -334,6 +368,8 @@ def run_block(block: Block, data: Data, max_train: int, in_corpus: bool,
         banned = test.keys() | own.keys() | held.banned()
         texts, y, info = training_set(parts, block.categories, banned, max_train, SEED + i)
         model, seconds = fit(texts, y, data, encoder, SEED + i, block.linear)
+        if block.gated:
+            model.gate = fit_gate(texts, banned, data, max_train, SEED + i)
         print(f"[{block.name}] without {held.name}: {len(texts)} training posts, "
               f"fit {seconds} s", file=sys.stderr)
         fitted = (model, info, seconds)
@@ -348,6 +384,8 @@ def run_block(block: Block, data: Data, max_train: int, in_corpus: bool,
         texts, y, info = training_set(parts, block.categories, own.keys(), max_train,
                                       SEED + 10 + i)
         model, seconds = fit(texts, y, data, encoder, SEED + 10 + i, block.linear)
+        if block.gated:
+            model.gate = fit_gate(texts, own.keys(), data, max_train, SEED + 10 + i)
         print(f"[{block.name}] in-corpus {corpus.name}: {len(texts)} training posts, "
               f"fit {seconds} s", file=sys.stderr)
         rows.append(_row(block, "in-corpus", corpus.name, own, (model, info, seconds), data))
@@ -398,8 +436,8 @@ def main(argv: list[str] | None = None) -> int:
           "rules alone.\n")
     extra = " encoder ROC-AUC | linear+encoder ROC-AUC |" if encoder else ""
     print("| block | setting | held-out corpus | test posts | category | train posts | n "
-          "| positives | linear ROC-AUC | linear AP | rules ROC-AUC |" + extra)
-    print("|---|---|---|---|---|---|---|---|---|---|---|" + "---|" * (2 if encoder else 0))
+          "| positives | linear ROC-AUC | linear AP | rules ROC-AUC | with the gate |" + extra)
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|" + "---|" * (2 if encoder else 0))
     for row in rows:
         train = row["train"]
         n_train = str(train.get("subsampled_to", train["rows"]))
@@ -408,7 +446,8 @@ def main(argv: list[str] | None = None) -> int:
         for cat, s in row["scores"].items():
             print(f"| {row['block']} | {row['setting']} | {row['held_out']} | {row['test']} "
                   f"| {cat} | {n_train} | {s['n']} | {s['positives']} | {_fmt(s['roc_auc'])} "
-                  f"| {_fmt(s['average_precision'])} | {_fmt(s['rules_roc_auc'])} |"
+                  f"| {_fmt(s['average_precision'])} | {_fmt(s['rules_roc_auc'])} "
+                  f"| {_fmt(s.get('gated_roc_auc'))} |"
                   + (f" {_fmt(s['encoder_roc_auc'])} | {_fmt(s['blend_roc_auc'])} |"
                      if encoder else ""))
     subsampled = sorted({f"{r['block']} without {r['held_out']}" if r["setting"] ==
@@ -430,6 +469,8 @@ def main(argv: list[str] | None = None) -> int:
                                     "encoder": None if encoder is None else {
                                         "base": str(encoder.base), "epochs": encoder.epochs,
                                         "max_train": encoder.max_train, "lr": encoder.lr},
+                                    "gate": {"linear": GATE_LINEAR, "comments": GATE_COMMENTS,
+                                             "weight": GATE_WEIGHT, "margin": GATE_MARGIN},
                                     "seed": SEED, "runtime_s": runtime, "folds": rows},
                                    indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     return 0

@@ -242,7 +242,33 @@ def test_a_gate_only_lowers_its_category_and_joins_the_stacks_that_have_its_view
     np.testing.assert_allclose(gated[:, others], ungated[:, others])
 
 
-@pytest.mark.parametrize("gate", [{"view": "linear_newz", "weight": 1.0}, {"view": "rules"}])
+def test_a_gate_margin_spares_posts_within_it_and_is_stored_with_the_stack():
+    from vnmod.combine import apply_stack, logit
+    from vnmod.train import _stacks
+
+    rng = np.random.default_rng(3)
+    n = 300
+    y = rng.integers(0, 2, (n, len(CATEGORIES))).astype(float)
+    k = CATEGORIES.index("fake_news")
+    probas = {"rules": np.where(y == 1, 0.8, 0.2), "news_like": np.full((n, 4), np.nan)}
+    probas["news_like"][:, k] = np.linspace(0.01, 0.99, n)
+    gate = {"view": "news_like", "weight": 1.5, "margin": 2.0}
+    full = _stacks(probas, y, None, 1.0, views={"fake_news": ["rules"]},
+                   gates={"fake_news": gate})["news_like+rules"]
+    assert full["gates"] == {"fake_news": gate}
+    z_gated = logit(apply_stack(full, probas)[:, k])
+    z_free = logit(apply_stack({**full, "gates": {}}, probas)[:, k])
+    g = logit(probas["news_like"][:, k])
+    within = g >= -2.0  # logit(0.12): p = 0.2 is lowered only without the margin
+    assert within.sum() > n // 2 and (~within).sum() > 10
+    np.testing.assert_allclose(z_gated[within], z_free[within])
+    np.testing.assert_allclose(z_gated[~within], z_free[~within] + 1.5 * (g[~within] + 2.0),
+                               rtol=1e-6)
+
+
+@pytest.mark.parametrize("gate", [{"view": "linear_newz", "weight": 1.0}, {"view": "rules"},
+                                  {"view": "rules", "weight": 1.0, "margin": -1.0},
+                                  {"view": "rules", "weight": 1.0, "margn": 1.0}])
 def test_a_gate_without_a_view_of_the_model_is_refused_before_training(tmp_path, gate):
     from vnmod.train import train
 

@@ -3,8 +3,10 @@
 Two methods, both stored as plain numbers in the manifest:
 
 - ``stack``: per category, ``sigmoid(b + sum_i a_i * logit(p_i))`` with ``a``, ``b`` fitted on
-  dev data, plus for a category with a gate ``w * min(0, logit(g))``, ``g`` the probability
-  of the gate's view (for fake_news: that the post reads like news), so a gate only lowers.
+  dev data, plus for a category with a gate ``w * min(0, logit(g) + m)``, ``g`` the
+  probability of the gate's view (for fake_news: that the post reads like news) and ``m`` its
+  margin (default 0: only posts the view calls unlike news by more than ``m`` are lowered),
+  so a gate only lowers.
   A stack is stored for each set of components it was fitted on, so a model whose PhoBERT
   part cannot load falls back to the stack fitted without it.
 - ``mean``: a weighted mean of the components' probabilities (the fallback when no stack fits
@@ -53,8 +55,8 @@ def weighted_mean(probas: Mapping[str, np.ndarray], weights: Mapping[str, float]
 
 def apply_stack(stack: Mapping[str, Any], probas: Mapping[str, np.ndarray]) -> np.ndarray:
     """Apply one fitted stack (``components``, ``coef`` (4, k), ``intercept`` (4,), and
-    ``gates``: category -> ``{"view": name, "weight": w}``, applied where the view is among
-    ``probas``)."""
+    ``gates``: category -> ``{"view": name, "weight": w, "margin": m}`` (``m`` optional, 0),
+    applied where the view is among ``probas``)."""
     coef = np.asarray(stack["coef"], dtype=float)
     z = np.tile(np.asarray(stack["intercept"], dtype=float), (len(next(iter(probas.values()))),
                                                               1))
@@ -64,7 +66,7 @@ def apply_stack(stack: Mapping[str, Any], probas: Mapping[str, np.ndarray]) -> n
         if gate["view"] in probas:
             k = CATEGORIES.index(cat)
             z[:, k] += gate["weight"] * np.minimum(
-                0.0, np.nan_to_num(logit(probas[gate["view"]][:, k])))
+                0.0, np.nan_to_num(logit(probas[gate["view"]][:, k])) + gate.get("margin", 0.0))
     return sigmoid(z)
 
 

@@ -156,9 +156,13 @@ def _check_gates(recipe: Recipe, encoder: str | None) -> None:
     """Refuse, before any training, a gate that names no view the model will have."""
     views = [*LinearBackend(**recipe.linear).view_names, "rules", *([encoder] if encoder else [])]
     for cat, gate in recipe.gates.items():
-        if set(gate) != {"view", "weight"} or gate["view"] not in views:
+        margin = gate.get("margin", 0.0)
+        if not {"view", "weight"} <= set(gate) <= {"view", "weight", "margin"} \
+                or gate["view"] not in views \
+                or not isinstance(margin, int | float) or margin < 0:
             raise ValueError(f"recipe gates.{cat} = {gate!r}: expected {{view = one of "
-                             f"{views}, weight = a number}}")
+                             f"{views}, weight = a number, margin = a number >= 0 (optional, "
+                             "default 0)}}")
 
 
 def source_targets(frame, recipe: Recipe) -> dict[str, np.ndarray]:
@@ -428,7 +432,8 @@ def _stacks(dev_probas: dict[str, np.ndarray], y_dev: np.ndarray,
                   if all(n in rows[0] for n in subset)}
         for cat, (more, y_more) in usable.items():
             _refit_category(stack, cat, probas, y_fit, more, y_more, C=C, views=views)
-        kept = {cat: {"view": g["view"], "weight": float(g["weight"])}
+        kept = {cat: {"view": g["view"], "weight": float(g["weight"]),
+                      **({"margin": float(g["margin"])} if g.get("margin") else {})}
                 for cat, g in (gates or {}).items() if g["view"] in subset}
         if kept:
             stack["gates"] = kept
