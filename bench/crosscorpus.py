@@ -16,7 +16,8 @@ rows:
 * fake_news: ReINTEL, ViFN v2 (test splits) and ViFN v3 (every post fake: its test split is
   scored against the real posts of the ViFN v2 test split as negatives). Each fold also fits
   vnmod-base's news-like gate (the fold's news training posts against ViHSD and VLSP 2019
-  training comments, ``GATE_*``) and reports the ROC-AUC with it ("with the gate").
+  training comments, as the recipe's ``gates`` define it) and reports the ROC-AUC with it
+  ("with the gate").
 * illegal_ads: the project's own posts (vnmod_labelled), the policy-labelled real posts and
   vi_smishing (test splits).
 
@@ -61,6 +62,7 @@ from vnmod.data import label_matrix, load_corpus, text_key
 from vnmod.data.policy import without_held_out
 from vnmod.taxonomy import CATEGORIES
 from vnmod.text.normalize import Normalised, normalise
+from vnmod.train import Recipe
 
 OUT = Path(__file__).parent / "results" / "crosscorpus.json"
 SEED = 20240601
@@ -70,14 +72,24 @@ LINEAR = {"word_ngram": (1, 2), "char_ngram": (2, 5), "min_df": 2, "max_features
 #: vnmod-base's fake_news view (recipe table ``linear.heads.linear_news``: the shared word
 #: n-grams without character n-grams, C = 1), as a model of its own.
 NEWS_LINEAR = {**LINEAR, "char_ngram": None, "C": 1.0}
-#: vnmod-base's news-like gate of fake_news (recipe ``gates`` and ``linear.heads.
-#: linear_news_like``): the news view's settings, classes balanced, learning whether a post is
-#: one of the fold's news training posts (1) or a comment of these corpora's train splits (0);
-#: ``GATE_WEIGHT * min(0, its logit + GATE_MARGIN)`` is added to the news view's logit.
-GATE_LINEAR = {**NEWS_LINEAR, "class_weight": "balanced"}
-GATE_COMMENTS = ("vihsd", "vlsp2019")
-GATE_WEIGHT = 1.0
-GATE_MARGIN = 1.5
+RECIPE = Path(__file__).resolve().parents[1] / "models" / "recipes" / "vnmod-base.toml"
+
+
+def _gate_settings() -> tuple[dict, tuple[str, ...], float, float]:
+    """vnmod-base's news-like gate of fake_news as its recipe defines it (``gates``, the head
+    of the gate's view, that head's target): the news view's settings with the head's C and
+    class weights, learning whether a post is one of the fold's news training posts (1) or a
+    comment of the target's negative sources' train splits (0); ``weight * min(0, its logit +
+    margin)`` is added to the news view's logit."""
+    recipe = Recipe.from_file(RECIPE)
+    gate = recipe.gates["fake_news"]
+    head = recipe.linear["heads"][gate["view"]]
+    linear = {**NEWS_LINEAR, "C": head["C"], "class_weight": head["class_weight"]}
+    return (linear, tuple(recipe.targets[head["target"]]["negative"]), float(gate["weight"]),
+            float(gate.get("margin", 0.0)))
+
+
+GATE_LINEAR, GATE_COMMENTS, GATE_WEIGHT, GATE_MARGIN = _gate_settings()
 INS, OFF = CATEGORIES.index("insult"), CATEGORIES.index("offensive")
 
 
@@ -122,12 +134,20 @@ class Data:
         self._frames: dict[str, pd.DataFrame] = {}
         self._docs: dict[str, Normalised] = {}
         self._rules: dict[str, np.ndarray] = {}
+        self._keyed: dict[tuple[str, str], list[tuple[str, str]]] = {}
         self.rules = RulesBackend()
 
     def __call__(self, name: str) -> pd.DataFrame:
         if name not in self._frames:
             self._frames[name] = load_corpus(name)
         return self._frames[name]
+
+    def keyed(self, name: str, split: str) -> list[tuple[str, str]]:
+        """``(text, text_key)`` of each post of a corpus's split, in order (computed once)."""
+        if (name, split) not in self._keyed:
+            self._keyed[name, split] = [(t, text_key(t))
+                                        for t in _split(self(name), split)["text"].tolist()]
+        return self._keyed[name, split]
 
     def docs(self, texts: list[str]) -> list[Normalised]:
         for t in texts:
@@ -347,9 +367,8 @@ def fit_gate(news: list[str], banned: set[str], data: Data, max_train: int,
     splits' comments of ``GATE_COMMENTS``, none of them a ``banned`` text."""
     k = CATEGORIES.index("fake_news")
     seen = {text_key(t) for t in news} | banned
-    comments = list(dict.fromkeys(
-        t for name in GATE_COMMENTS for t in _split(data(name), "train")["text"].tolist()
-        if text_key(t) not in seen))
+    comments = list(dict.fromkeys(t for name in GATE_COMMENTS
+                                  for t, key in data.keyed(name, "train") if key not in seen))
     if max_train and len(comments) > max_train:
         keep = np.random.default_rng(seed).choice(len(comments), max_train, replace=False)
         comments = [comments[i] for i in np.sort(keep)]

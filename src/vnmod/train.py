@@ -440,8 +440,9 @@ def _stacks(dev_probas: dict[str, np.ndarray], y_dev: np.ndarray,
         combined = bounded(apply_stack(stack, probas), bounds)
         thresholds = best_thresholds(combined, y_dev, tolerance=tolerance)
         for cat, rows in (threshold_rows or {}).items():
-            thresholds[cat] = best_thresholds(combined[rows], y_dev[rows],
-                                              tolerance=tolerance)[cat]
+            if cat not in usable:  # those are chosen below, with their out-of-fold rows
+                thresholds[cat] = best_thresholds(combined[rows], y_dev[rows],
+                                                  tolerance=tolerance)[cat]
         for cat, (more, y_more) in usable.items():
             rows = (threshold_rows or {}).get(cat, np.ones(len(y_dev), bool))
             p = np.concatenate([combined[rows], bounded(
