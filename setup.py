@@ -18,6 +18,7 @@ from setuptools import setup
 from setuptools.command.build_ext import build_ext
 
 MANIFEST = "compiled_sources.json"  # read by src/vnmod/_compiled.py
+GROUP = "vnmod_compiled"  # the shared library of the compiled modules: GROUP__mypyc
 
 #: Pure-Python modules with per-post loops, in src/. Modules whose functions the tests replace
 #: (monkeypatch) stay out: a compiled module calls its own functions directly.
@@ -36,6 +37,17 @@ def _note(message: str) -> None:
     print(f"vnmod build: {message}", file=sys.stderr)
 
 
+def _remove_compiled() -> None:
+    """Delete what an earlier build compiled into the source tree (an editable install). Left
+    there, its extensions would shadow the source: a module no longer compiled would run its
+    old code, and after a plain-Python reinstall every one would fail at import, the library
+    they share being no longer installed. vnmod has no other extension modules."""
+    stale = [*Path("src").glob(f"{GROUP}__mypyc.*"), Path("src/vnmod") / MANIFEST,
+             *Path("src/vnmod").rglob("*.so"), *Path("src/vnmod").rglob("*.pyd")]
+    for path in stale:
+        path.unlink(missing_ok=True)
+
+
 def _module(path: str) -> str:
     """'src/vnmod/text/normalize.py' -> 'vnmod.text.normalize'."""
     return Path(path).relative_to("src").with_suffix("").as_posix().replace("/", ".")
@@ -46,11 +58,13 @@ class OptionalBuildExt(build_ext):
     reads it); if any fails, removes them all, and vnmod installs as plain Python."""
 
     def run(self) -> None:
+        _remove_compiled()
         try:
             super().run()
         except Exception as exc:  # any failure: the Python source still works
             for ext in self.extensions:
                 Path(self.get_ext_fullpath(ext.name)).unlink(missing_ok=True)
+            _remove_compiled()  # an in-place build's part-built files
             _note(f"compiling failed ({exc}); vnmod installs as plain Python")
             return
         if not self.extensions:
@@ -65,18 +79,22 @@ class OptionalBuildExt(build_ext):
 
 
 def ext_modules() -> list:
+    """The compiled extensions; none (and no stale ones left in src/) for plain Python."""
     if os.environ.get("VNMOD_PURE_PYTHON") == "1":
+        _remove_compiled()
         return []
     try:
         from mypyc.build import mypycify
     except ImportError:
         _note("mypyc is not installed; vnmod installs as plain Python")
+        _remove_compiled()
         return []
     try:
         return mypycify(["--ignore-missing-imports", "--follow-imports=silent", *COMPILED],
-                        group_name="vnmod_compiled")
+                        group_name=GROUP)
     except (Exception, SystemExit) as exc:  # mypyc exits on a type error
         _note(f"mypyc could not compile ({exc}); vnmod installs as plain Python")
+        _remove_compiled()
         return []
 
 

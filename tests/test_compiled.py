@@ -90,3 +90,29 @@ def test_a_changed_source_runs_instead_of_its_compiled_copy(tmp_path: Path) -> N
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True, env={**os.environ, "VNMOD_PURE_PYTHON": "1"}).stdout.split()
     assert out[0].endswith("normalize.py") and out[1] == "0"
+
+
+@pytest.mark.skipif(not _compiled.loaded_compiled(),
+                    reason="vnmod runs as plain Python here (no compiled modules)")
+def test_a_missing_shared_library_runs_the_source_with_a_warning() -> None:
+    """Compiled modules whose shared library is gone (a build half removed) cannot load: vnmod
+    says so and imports their source instead of failing at import."""
+    code = """
+import importlib.util, sys, warnings
+where = importlib.util.find_spec("vnmod").submodule_search_locations[0]
+spec = importlib.util.spec_from_file_location("vnmod._compiled", where + "/_compiled.py")
+c = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(c)
+c.LIBRARY = "vnmod_no_such_library__mypyc"
+sys.modules["vnmod._compiled"] = c
+with warnings.catch_warnings(record=True) as seen:
+    warnings.simplefilter("always")
+    import vnmod
+    import vnmod.text.normalize as n
+    print(n.__file__, len(c.loaded_compiled()), ",".join(vnmod.load().predict("đm mày").labels))
+print(any("vnmod_no_such_library__mypyc" in str(w.message) for w in seen))
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout.split()
+    assert out[0].endswith("normalize.py") and out[1] == "0"
+    assert "offensive" in out[2] and out[-1] == "True"

@@ -5,7 +5,8 @@ SHA-256 of the source it was compiled from. When one of those sources changed si
 in a checkout installed with ``pip install -e``), all of them are imported from source, with a
 warning, so that edits take effect at once (all: they are one library that imports itself);
 ``VNMOD_PURE_PYTHON=1`` does the same silently (the test that compiled and source modules
-agree runs it so). Without the file (a plain-Python install) nothing changes.
+agree runs it so), and so does a missing shared library, with a warning. Without the file (a
+plain-Python install) nothing changes.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from pathlib import Path
 from types import ModuleType
 
 MANIFEST = "compiled_sources.json"
+LIBRARY = "vnmod_compiled__mypyc"  # the library the compiled modules share (setup.py's GROUP)
 _PACKAGE = Path(__file__).resolve().parent
 
 
@@ -79,7 +81,12 @@ def prefer_changed_sources() -> None:
     if not built or any(isinstance(f, _SourceFirst) for f in sys.meta_path):
         return
     changed = sorted(m for m, h in built.items() if _digest(source_path(m)) != h)
-    if changed and os.environ.get("VNMOD_PURE_PYTHON") != "1":
+    if importlib.util.find_spec(LIBRARY) is None:  # a half-removed build: none can load
+        warnings.warn(f"vnmod: the compiled modules' library ({LIBRARY}) is missing; running "
+                      "their source (slower). Reinstall (pip install -e .) to compile them "
+                      "again.", RuntimeWarning, stacklevel=3)
+        changed = sorted(built)
+    elif changed and os.environ.get("VNMOD_PURE_PYTHON") != "1":
         warnings.warn(f"vnmod: {', '.join(changed)} changed after it was compiled; running the "
                       "compiled modules' source (slower). Reinstall (pip install -e .) to compile "
                       "them again.", RuntimeWarning, stacklevel=3)

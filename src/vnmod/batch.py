@@ -129,15 +129,16 @@ def _reason_function() -> Callable[[Prediction], str]:
     return short_reason
 
 
-def result_fields(p: Prediction, reason: Callable[[Prediction], str] | None = None
-                  ) -> dict[str, Any]:
-    """What a prediction adds to its row, before any format (lists stay lists)."""
+def result_fields(p: Prediction, reason: Callable[[Prediction], str] | None = None, *,
+                  evidence: bool = True) -> dict[str, Any]:
+    """What a prediction adds to its row, before any format (lists stay lists);
+    ``evidence=False``: no evidence records (an output without an evidence column)."""
     return {
         "label": p.label,
         "labels": list(p.labels),
         "scores": {c: round(float(v), 4) for c, v in p.scores.items()},
         "evidence": [{k: v for k, v in e.to_dict().items() if k != "source"}
-                     for e in p.evidence],
+                     for e in p.evidence] if evidence else [],
         "reason": reason(p) if reason is not None else "",
         "text_sha256": p.text_sha256,
         "status": p.status,
@@ -162,10 +163,12 @@ def find_text_column(columns: list[str], wanted: str | None) -> int:
 _WORKER_CLF: Classifier | None = None
 
 
-def _predict_fields(texts: list[Any], with_reason: bool) -> list[dict[str, Any]]:
+def _predict_fields(texts: list[Any], evidence: str) -> list[dict[str, Any]]:
+    """Result fields of ``texts`` for the evidence mode ``evidence`` (batch_output's)."""
     assert _WORKER_CLF is not None
-    reason = _reason_function() if with_reason else None
-    return [result_fields(p, reason) for p in _WORKER_CLF.predict(texts)]
+    reason = _reason_function() if evidence != "none" else None
+    return [result_fields(p, reason, evidence=evidence == "full")
+            for p in _WORKER_CLF.predict(texts)]
 
 
 WORKER_POLL = 0.25  # seconds a wait for a worker goes at most without a look at signals
@@ -175,7 +178,7 @@ WORKER_POLL = 0.25  # seconds a wait for a worker goes at most without a look at
 GC_YOUNG_THRESHOLD = 20_000
 
 
-def _worker_loop(conn: Any, inherited: list[Any], with_reason: bool,
+def _worker_loop(conn: Any, inherited: list[Any], evidence: str,
                  mask: set[int] | None) -> None:
     """A forked scoring process: chunks of texts in, ``(True, fields)`` or ``(False, exception)``
     out, until the parent closes its end (or dies)."""
@@ -188,7 +191,7 @@ def _worker_loop(conn: Any, inherited: list[Any], with_reason: bool,
         except (EOFError, OSError):
             return
         try:
-            reply: tuple[bool, Any] = (True, _predict_fields(texts, with_reason))
+            reply: tuple[bool, Any] = (True, _predict_fields(texts, evidence))
         except Exception as exc:
             reply = (False, exc)
         try:
@@ -210,10 +213,10 @@ class _Scorer:
     always gets to run, and a worker that dies is noticed rather than waited for.
     """
 
-    def __init__(self, clf: Classifier, workers: int, with_reason: bool) -> None:
+    def __init__(self, clf: Classifier, workers: int, evidence: str) -> None:
         global _WORKER_CLF
         _WORKER_CLF = clf
-        self.with_reason = with_reason
+        self.evidence = evidence
         self.procs: list[Any] = []
         self.conns: list[Any] = []
         # The loaded model's objects are moved out of the collector's sight (gc.freeze: no
@@ -232,7 +235,7 @@ class _Scorer:
                 for i in range(workers):
                     mine, theirs = ctx.Pipe()
                     proc = ctx.Process(target=_worker_loop, name=f"vnmod-score-{i + 1}",
-                                       args=(theirs, [*self.conns, mine], with_reason, mask),
+                                       args=(theirs, [*self.conns, mine], evidence, mask),
                                        daemon=True)
                     try:
                         proc.start()
@@ -249,7 +252,7 @@ class _Scorer:
         """Yield ``(fields, payload)`` per ``(texts, payload)`` job, in job order."""
         if not self.procs:
             for texts, payload in jobs:
-                yield _predict_fields(texts, self.with_reason), payload
+                yield _predict_fields(texts, self.evidence), payload
             return
         idle = deque(range(len(self.procs)))
         busy: dict[int, int] = {}  # worker -> the job it has
@@ -694,7 +697,7 @@ def score_file(clf: Classifier, input_path: str | os.PathLike, output_path: str 
         started = now()
         start = time.time()
         with stop_cleanly_on_signals():
-            scorer = _Scorer(clf, workers, with_reason=evidence != "none")
+            scorer = _Scorer(clf, workers, evidence)
             finished = False
             try:
                 prog = _Progress(stream, source.total, exact=source.exact)

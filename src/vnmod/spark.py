@@ -140,7 +140,7 @@ def _score_batches(batches: Iterator[pa.RecordBatch], *, text_index: int, model_
     reason = short_reason if with_reason else None
     for batch in batches:
         preds = clf.predict(batch.column(text_index).to_pylist())
-        rows = [result_fields(p, reason) for p in preds]
+        rows = [result_fields(p, reason, evidence="evidence" in fields) for p in preds]
         if date_index is not None:  # the legal basis in force on each post's own date
             for r, day in zip(rows, batch.column(date_index).to_pylist(), strict=True):
                 r["as_of"] = post_date(day)

@@ -11,6 +11,8 @@ strings its matches start with (:func:`needles`). Patterns whose start is not kn
 from __future__ import annotations
 
 import re
+from functools import lru_cache
+from typing import Any
 
 try:  # Python 3.11+
     from re import _constants as C  # type: ignore[attr-defined]
@@ -62,14 +64,21 @@ def _prefixes(items, wide: bool, limit: int = 64) -> tuple[list[str], bool]:
     return out, True
 
 
-def _starts(pattern: str, wide: bool) -> list[str]:
+@lru_cache(maxsize=4096)
+def _parsed(pattern: str) -> tuple[Any, ...] | None:
+    """The items of ``pattern`` as Python's regex parser sees them; None where it fails or
+    the pattern ignores case (its literals would match either case). Each pattern is asked
+    about up to four times while an engine is built: parsed once, not four times."""
     try:
         parsed = parser.parse(pattern)
     except Exception:  # pragma: no cover - the lexicon loader already compiled it
-        return [""]
-    if parsed.state.flags & re.IGNORECASE:  # literals would match either case
-        return [""]
-    return _prefixes(list(parsed), wide)[0]
+        return None
+    return None if parsed.state.flags & re.IGNORECASE else tuple(parsed)
+
+
+def _starts(pattern: str, wide: bool) -> list[str]:
+    items = _parsed(pattern)
+    return [""] if items is None else _prefixes(items, wide)[0]
 
 
 def first_words(pattern: str) -> frozenset[str] | None:
@@ -155,13 +164,8 @@ def _required(items) -> frozenset[str] | None:
 def required(pattern: str) -> frozenset[str] | None:
     """Strings (or :data:`DIGIT`) one of which every match contains, so a text that contains
     none of them cannot match; None when nothing is known."""
-    try:
-        parsed = parser.parse(pattern)
-    except Exception:  # pragma: no cover - the lexicon loader already compiled it
-        return None
-    if parsed.state.flags & re.IGNORECASE:
-        return None
-    return _required(list(parsed))
+    items = _parsed(pattern)
+    return None if items is None else _required(items)
 
 
 def contains_any(text: str, found: tuple[str, ...]) -> bool:
