@@ -18,6 +18,16 @@ LEGAL_SALES = [
     "Shop bán áo thun cotton 120k, ship toàn quốc, gọi 0905123456",
     "Quán chè nhà mình mở cửa tới 10h tối nha, ai cần ship ib nè",
 ]
+#: ANNOTATION.md: injections and fillers offered by shops or spas without a clinic licence.
+INJECTION_OFFERS = [
+    "Nhận tiêm filler môi tại nhà giá rẻ",  # issue #8: 0.05 then
+    "nhan tiem filler moi tai nha gia re",
+]
+INJECTION_NEWS = [
+    "Bệnh viện Da liễu cảnh báo: tiêm filler tại spa gây biến chứng, mù mắt",
+    "Công an bắt quả tang một phụ nữ nhận tiêm filler tại nhà không phép",
+    "Sau khi tiêm filler môi xong thì về nhà chườm đá nhé",
+]
 RUMOURS = [
     "Khẩn cấp! Ngày mai cắt điện toàn quốc 3 ngày, chia sẻ ngay",
     "Cảnh báo: vắc xin gây vô sinh... lan truyền ngay",
@@ -53,6 +63,18 @@ def test_a_counter_rule_still_lifts_the_profanity_floor():
 
 @pytest.mark.parametrize("text", LEGAL_SALES)
 def test_ordinary_sales_posts_are_not_illegal_ads(clf, text):
+    assert "illegal_ads" not in clf.predict(text).labels
+
+
+@pytest.mark.parametrize("text", INJECTION_OFFERS)
+def test_cosmetic_injections_offered_at_home_are_illegal_ads(clf, text):
+    pred = clf.predict(text)
+    assert "illegal_ads" in pred.labels
+    assert any(e.rule == "illegal_ads.beauty.injections_outside_clinic" for e in pred.evidence)
+
+
+@pytest.mark.parametrize("text", INJECTION_NEWS)
+def test_warnings_news_and_aftercare_about_injections_are_not_ads(clf, text):
     assert "illegal_ads" not in clf.predict(text).labels
 
 
