@@ -80,16 +80,17 @@ def prefer_changed_sources() -> None:
     built = manifest()
     if not built or any(isinstance(f, _SourceFirst) for f in sys.meta_path):
         return
+    pure = os.environ.get("VNMOD_PURE_PYTHON") == "1"
     changed = sorted(m for m, h in built.items() if _digest(source_path(m)) != h)
-    if importlib.util.find_spec(LIBRARY) is None:  # a half-removed build: none can load
+    if not pure and importlib.util.find_spec(LIBRARY) is None:  # none of them can load
         warnings.warn(f"vnmod: the compiled modules' library ({LIBRARY}) is missing; running "
                       "their source (slower). Reinstall (pip install -e .) to compile them "
                       "again.", RuntimeWarning, stacklevel=3)
         changed = sorted(built)
-    elif changed and os.environ.get("VNMOD_PURE_PYTHON") != "1":
+    elif changed and not pure:
         warnings.warn(f"vnmod: {', '.join(changed)} changed after it was compiled; running the "
                       "compiled modules' source (slower). Reinstall (pip install -e .) to compile "
                       "them again.", RuntimeWarning, stacklevel=3)
-    if changed or os.environ.get("VNMOD_PURE_PYTHON") == "1":
+    if changed or pure:
         # All or none: the compiled modules are one library and import one another inside it.
         sys.meta_path.insert(0, _SourceFirst(set(built)))
