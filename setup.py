@@ -78,24 +78,29 @@ class OptionalBuildExt(build_ext):
             (folder / MANIFEST).write_text(json.dumps(sources, indent=1) + "\n", encoding="utf-8")
 
 
-def ext_modules() -> list:
-    """The compiled extensions; none (and no stale ones left in src/) for plain Python."""
+def _extensions() -> list:
+    """The compiled extensions, or none (and why) where vnmod installs as plain Python."""
     if os.environ.get("VNMOD_PURE_PYTHON") == "1":
-        _remove_compiled()
         return []
     try:
         from mypyc.build import mypycify
     except ImportError:
         _note("mypyc is not installed; vnmod installs as plain Python")
-        _remove_compiled()
         return []
     try:
         return mypycify(["--ignore-missing-imports", "--follow-imports=silent", *COMPILED],
                         group_name=GROUP)
     except (Exception, SystemExit) as exc:  # mypyc exits on a type error
         _note(f"mypyc could not compile ({exc}); vnmod installs as plain Python")
-        _remove_compiled()
         return []
+
+
+def ext_modules() -> list:
+    """:func:`_extensions`; for plain Python, no compiled file of an earlier build left in src/."""
+    found = _extensions()
+    if not found:
+        _remove_compiled()
+    return found
 
 
 setup(ext_modules=ext_modules(), cmdclass={"build_ext": OptionalBuildExt})

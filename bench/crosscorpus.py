@@ -58,6 +58,7 @@ import pandas as pd
 
 from vnmod.backends.linear import LinearBackend
 from vnmod.backends.rules import RulesBackend
+from vnmod.combine import gate_offset
 from vnmod.data import label_matrix, load_corpus, text_key
 from vnmod.data.policy import without_held_out
 from vnmod.taxonomy import CATEGORIES
@@ -309,8 +310,7 @@ def score_part(model: Fitted, data: Data, part: Part,
         out[cat] = {"n": int(known.sum()), "positives": int(y[known, k].sum()),
                     "roc_auc": auc, "average_precision": ap, "rules_roc_auc": rules_auc}
         if g is not None:
-            gated = _logit(p[known, k]) + GATE_WEIGHT * np.minimum(
-                0.0, _logit(g[known, k]) + GATE_MARGIN)
+            gated = _logit(p[known, k]) + gate_offset(g[known, k], GATE_WEIGHT, GATE_MARGIN)
             out[cat]["gated_roc_auc"] = _score(y[known, k], gated)[0]
         if e is not None:
             out[cat]["encoder_roc_auc"] = _score(y[known, k], e[known, k])[0]

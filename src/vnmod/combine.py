@@ -53,6 +53,12 @@ def weighted_mean(probas: Mapping[str, np.ndarray], weights: Mapping[str, float]
     return np.where(weight > 0, total / np.maximum(weight, 1e-12), 0.0)
 
 
+def gate_offset(gate_proba: np.ndarray, weight: float, margin: float = 0.0) -> np.ndarray:
+    """What a gate adds to its category's stacked logit: ``weight * min(0, logit(g) +
+    margin)``, 0 where the gate's probability ``g`` is unknown (nan)."""
+    return weight * np.minimum(0.0, np.nan_to_num(logit(gate_proba)) + margin)
+
+
 def apply_stack(stack: Mapping[str, Any], probas: Mapping[str, np.ndarray]) -> np.ndarray:
     """Apply one fitted stack (``components``, ``coef`` (4, k), ``intercept`` (4,), and
     ``gates``: category -> ``{"view": name, "weight": w, "margin": m}`` (``m`` optional, 0),
@@ -65,8 +71,8 @@ def apply_stack(stack: Mapping[str, Any], probas: Mapping[str, np.ndarray]) -> n
     for cat, gate in stack.get("gates", {}).items():
         if gate["view"] in probas:
             k = CATEGORIES.index(cat)
-            z[:, k] += gate["weight"] * np.minimum(
-                0.0, np.nan_to_num(logit(probas[gate["view"]][:, k])) + gate.get("margin", 0.0))
+            z[:, k] += gate_offset(probas[gate["view"]][:, k], gate["weight"],
+                                   gate.get("margin", 0.0))
     return sigmoid(z)
 
 

@@ -88,8 +88,8 @@ class Recipe:
     # Targets that linear heads with a `target` learn, defined by sources: name -> {"positive":
     # [sources], "negative": [sources]} (1, 0; other posts unknown).
     targets: dict[str, dict[str, list[str]]] = field(default_factory=dict)
-    # Per category, a view that can only lower its stacked score: {"view": name, "weight": w}
-    # adds w * min(0, logit(view)) (see vnmod.combine.apply_stack).
+    # Per category, a view that can only lower its stacked score: {"view": name, "weight": w,
+    # "margin": m (optional, 0)} adds w * min(0, logit(view) + m) (vnmod.combine.gate_offset).
     gates: dict[str, dict[str, Any]] = field(default_factory=dict)
     linear: dict[str, Any] = field(default_factory=dict)
     # An encoder fine-tuned beside the linear model (vnmod train --backend ... overrides):
