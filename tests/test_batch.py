@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from vnmod.batch import BatchError, defuse, score_file
+from vnmod.batch import BatchError, _jobs, defuse, score_file
 from vnmod.taxonomy import CATEGORIES
 
 NASTY_ROWS = [
@@ -136,6 +136,21 @@ def test_two_workers_write_the_same_file_as_one(tmp_path, clf):
     score_file(clf, src, tmp_path / "one.csv", progress=None, chunk_size=2)
     score_file(clf, src, tmp_path / "two.csv", progress=None, chunk_size=2, workers=2)
     assert (tmp_path / "one.csv").read_bytes() == (tmp_path / "two.csv").read_bytes()
+
+
+@pytest.mark.parametrize(("rows", "workers", "sizes", "read"), [
+    (23, 2, [10, 10, 1, 1, 1], [1, 2, 3, 3, 3]),  # 3 rows left: pieces of ceil(3 / 8)
+    (20, 2, [10, 2, 2, 2, 2, 2], [1, 2, 2, 2, 2, 2]),  # a last full chunk is cut too
+    (23, 1, [10, 10, 3], [1, 2, 3]),  # one worker has no one to share the end with
+    (0, 2, [], []),
+])
+def test_the_last_chunk_goes_to_the_workers_in_pieces(rows, workers, sizes, read):
+    calls = iter(range(1, 100))  # how much of the input was read: once per full chunk
+    jobs = list(_jobs(iter(range(rows)), 10, workers, lambda: next(calls)))
+    assert [len(chunk) for chunk, _ in jobs] == sizes
+    assert [r for chunk, _ in jobs for r in chunk] == list(range(rows))
+    # each job carries what was read when its chunk was full, not after the one read ahead
+    assert [done for _, done in jobs] == read
 
 
 @pytest.mark.parametrize("workers", [1, 2])

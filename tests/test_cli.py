@@ -1,6 +1,8 @@
 import csv
 import json
 
+import pytest
+
 from vnmod.cli import main
 
 
@@ -81,3 +83,19 @@ def test_every_option_of_every_subcommand_has_help_and_shows_its_default():
                     not isinstance(action.default, list):
                 assert str(action.default) in text, (name, action.option_strings)
     assert not missing, f"options without help: {missing}"
+
+
+def test_the_command_exits_with_mains_code_and_leaves_the_model_out_of_the_last_collection(
+        monkeypatch):
+    import gc
+
+    from vnmod import cli
+
+    monkeypatch.setattr(cli, "main", lambda: 3)
+    assert gc.get_freeze_count() == 0
+    try:
+        with pytest.raises(SystemExit) as stop:
+            cli.run()
+        assert stop.value.code == 3 and gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()

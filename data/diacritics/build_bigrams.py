@@ -1,6 +1,11 @@
 """Count pairs of adjacent Vietnamese syllables in the public corpora's training splits.
 
     python data/diacritics/build_bigrams.py  # writes src/vnmod/resources/syllable_bigrams.tsv
+    python data/diacritics/build_bigrams.py --totals  # only the totals, from the pairs file
+
+The pairs go to ``syllable_bigrams.tsv`` (sorted, so the model finds the pairs after a syllable
+by binary search) and each syllable's totals to ``syllable_bigram_totals.tsv`` (read whole at
+load: see vnmod/text/diacritics.py).
 
 The counts let the normaliser put the diacritics back on a post typed without them ('may la
 thang ngu' -> 'mày là thằng ngu', see vnmod/text/diacritics.py). Only aggregate counts of
@@ -18,7 +23,9 @@ from collections import Counter
 from itertools import pairwise
 from pathlib import Path
 
+from vnmod._resources import read_tsv
 from vnmod.data import load_corpus
+from vnmod.text.diacritics import bigram_totals
 from vnmod.text.syllables import is_syllable
 from vnmod.text.vietnamese import has_diacritics
 
@@ -26,7 +33,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "syllables"))
 from build_counts import CORPORA  # the same corpora as the syllable counts
 
 MIN_COUNT = 3
-OUT = Path(__file__).resolve().parents[2] / "src" / "vnmod" / "resources" / "syllable_bigrams.tsv"
+RESOURCES = Path(__file__).resolve().parents[2] / "src" / "vnmod" / "resources"
+OUT = RESOURCES / "syllable_bigrams.tsv"
+TOTALS = RESOURCES / "syllable_bigram_totals.tsv"
 # A run of words with only spaces between them: punctuation and line breaks end a run.
 _RUN = re.compile(r"[^\W\d_]+(?: [^\W\d_]+)*")
 
@@ -45,7 +54,21 @@ def pairs(text: str) -> list[tuple[str, str]]:
     return out
 
 
-def main() -> int:
+def write_totals() -> None:
+    """Write each syllable's totals from the pairs file (see ``bigram_totals``)."""
+    rows = bigram_totals(read_tsv("syllable_bigrams.tsv"))
+    header = ("# Per syllable of syllable_bigrams.tsv: pair count as the second syllable, as the "
+              "first; built by data/diacritics/build_bigrams.py.\n")
+    TOTALS.write_text(header + "".join(f"{w}\t{n}\t{m}\n" for w, n, m in rows),
+                      encoding="utf-8")
+    print(f"wrote {len(rows)} syllables to {TOTALS}", file=sys.stderr)
+
+
+def main(argv: list[str] | None = None) -> int:
+    if (argv if argv is not None else sys.argv[1:]) == ["--totals"]:
+        read_tsv.cache_clear()
+        write_totals()
+        return 0
     counts: Counter[tuple[str, str]] = Counter()
     for name in CORPORA:
         frame = load_corpus(name, split="train")
@@ -58,6 +81,8 @@ def main() -> int:
               "data/diacritics/build_bigrams.py.\n")
     OUT.write_text(header + "".join(f"{a}\t{b}\t{c}\n" for a, b, c in rows), encoding="utf-8")
     print(f"wrote {len(rows)} pairs to {OUT}", file=sys.stderr)
+    read_tsv.cache_clear()
+    write_totals()
     return 0
 
 

@@ -14,7 +14,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-__all__ = ["list_dir", "load_toml_file", "read_toml", "read_tsv", "tomllib"]
+__all__ = ["list_dir", "load_toml_file", "read_lines", "read_toml", "read_tsv", "tomllib"]
 
 
 def _path(name: str):
@@ -44,6 +44,14 @@ def read_tsv(name: str) -> tuple[tuple[str, ...], ...]:
             if line.strip() and not line.lstrip().startswith("#"):
                 rows.append(tuple(line.split("\t")))
     return tuple(rows)
+
+
+@cache
+def read_lines(name: str) -> tuple[str, ...]:
+    """Lines of ``resources/<name>`` as they are (no tab splitting: for a big file read by
+    lookup); ``#`` lines and blank lines skipped."""
+    text = _path(name).read_text(encoding="utf-8")
+    return tuple(line for line in text.splitlines() if line and not line.startswith("#"))
 
 
 def list_dir(name: str) -> list[str]:

@@ -258,15 +258,21 @@ class _Scorer:
         busy: dict[int, int] = {}  # worker -> the job it has
         payloads: dict[int, Any] = {}
         results: dict[int, list[dict[str, Any]]] = {}  # done, waiting for an earlier job
-        sent = yielded = 0
+        sizes: dict[int, int] = {}  # texts of each job sent and not yet yielded
+        sent = yielded = largest = 0
         more = True
         while True:
-            while more and idle and sent - yielded < 2 * len(self.procs):
+            # Texts out at most twice a job per worker (in rows, so that the small pieces at
+            # the end of a run keep every worker busy while an earlier chunk is scored).
+            while more and idle and (sent == yielded
+                                     or sum(sizes.values()) < 2 * len(self.procs) * largest):
                 try:
                     texts, payload = next(jobs)
                 except StopIteration:
                     more = False
                     break
+                sizes[sent] = len(texts)
+                largest = max(largest, len(texts))
                 worker = idle[0]
                 try:
                     self.conns[worker].send(texts)
@@ -276,6 +282,7 @@ class _Scorer:
                 busy[worker], payloads[sent] = sent, payload
                 sent += 1
             if yielded in results:
+                del sizes[yielded]
                 yield results.pop(yielded), payloads.pop(yielded)
                 yielded += 1
                 continue
@@ -406,6 +413,30 @@ def _chunks(it: Iterator[Any], size: int) -> Iterator[list[Any]]:
             chunk = []
     if chunk:
         yield chunk
+
+
+#: With several workers, the last chunk goes out in this many pieces per worker: a worker
+#: that runs out of chunks takes pieces while the others finish theirs, instead of one worker
+#: scoring a whole last chunk alone at the end of the run.
+TAIL_PIECES = 4
+
+
+def _jobs(rows: Iterator[Any], size: int, workers: int,
+          done: Callable[[], int]) -> Iterator[tuple[list[Any], int]]:
+    """``(chunk, done())`` per chunk of ``size`` rows (``done`` read as each chunk is full);
+    one chunk is read ahead so that, with ``workers`` > 1, the last one can be cut into
+    :data:`TAIL_PIECES` pieces per worker."""
+    held: tuple[list[Any], int] | None = None
+    for chunk in _chunks(rows, size):
+        if held is not None:
+            yield held
+        held = (chunk, done())
+    if held is None:
+        return
+    chunk, read = held
+    piece = -(-len(chunk) // (TAIL_PIECES * workers)) if workers > 1 else len(chunk)
+    for i in range(0, len(chunk), piece):
+        yield chunk[i:i + piece], read
 
 
 def _status(predicted: str, row: Row) -> str:
@@ -708,8 +739,9 @@ def score_file(clf: Classifier, input_path: str | os.PathLike, output_path: str 
                         out.start()
                         if out.first_row:
                             _skip(source.rows, out.first_row, prog, source.done)
-                        jobs = (([source.text(r) for r in chunk], (chunk, source.done()))
-                                for chunk in _chunks(source.rows, chunk_size))
+                        jobs = (([source.text(r) for r in chunk], (chunk, done))
+                                for chunk, done in _jobs(source.rows, chunk_size, workers,
+                                                         source.done))
                         for results, (chunk, done) in scorer.map(jobs):
                             for row, fields in zip(chunk, results, strict=True):
                                 fields["status"] = _status(fields["status"], row)

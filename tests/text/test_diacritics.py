@@ -7,7 +7,8 @@ import unicodedata
 
 import pytest
 
-from vnmod.text.diacritics import candidates, restore
+from vnmod._resources import read_lines, read_tsv
+from vnmod.text.diacritics import _model, bigram_totals, candidates, restore
 from vnmod.text.normalize import normalise
 from vnmod.text.vietnamese import has_diacritics, strip_diacritics
 
@@ -68,3 +69,27 @@ def test_most_syllables_come_back_on_held_out_posts():
             total += len(words)
     assert total > 5000
     assert right / total > 0.8, right / total
+
+
+def test_the_shipped_totals_are_those_of_the_shipped_pairs():
+    # The model reads the totals at load and looks pairs up in the pair file by bisection: a
+    # pair file rebuilt without the totals, or out of order, would give other readings.
+    pairs = read_tsv("syllable_bigrams.tsv")
+    shipped = [(w, int(n), int(m)) for w, n, m in read_tsv("syllable_bigram_totals.tsv")]
+    assert shipped == bigram_totals(pairs), \
+        "run python data/diacritics/build_bigrams.py --totals"
+    lines = read_lines("syllable_bigrams.tsv")
+    assert list(lines) == sorted(lines) and len(lines) == len(pairs)
+
+
+def test_pairs_after_a_syllable_are_found_and_costed_below_an_unseen_pair():
+    model = _model()
+    pairs = [(b, int(c)) for a, b, c in read_tsv("syllable_bigrams.tsv")
+             if a == "thằng" and b in model.index]
+    after = model.after("thằng")
+    assert sum(len(v) for v in after.values()) == len(pairs) > 10
+    assert model.after("xyzw") == {}
+    for b, _ in pairs:
+        cost = next(c for j, c in after[strip_diacritics(b)]
+                    if model.forms[strip_diacritics(b)][j] == b)
+        assert cost < model.unseen[b]

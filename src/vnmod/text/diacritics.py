@@ -13,11 +13,13 @@ letter is one character, as its bare form), so offsets are unchanged.
 from __future__ import annotations
 
 import math
+from bisect import bisect_left
 from collections import defaultdict
+from collections.abc import Iterable
 from functools import lru_cache
 from itertools import pairwise
 
-from vnmod._resources import read_tsv
+from vnmod._resources import read_lines, read_tsv
 from vnmod.text.vietnamese import has_diacritics, strip_diacritics
 
 BIGRAM_WEIGHT = 0.8  # interpolation: bigram estimate vs the syllable's own frequency
@@ -25,38 +27,52 @@ MAX_CANDIDATES = 8  # accented forms kept per bare syllable, most frequent first
 
 
 class _Model:
-    """Costs (-log probabilities) of each syllable after another, computed once."""
+    """Costs (-log probabilities) of each syllable after another.
+
+    The totals per syllable (``syllable_bigram_totals.tsv``, written with the pairs) are read
+    at once; the pairs after a syllable are looked up in the sorted pair file the first time
+    that syllable comes before another, so a process pays only for the contexts it meets.
+    """
 
     def __init__(self) -> None:
-        pair_counts: dict[tuple[str, str], int] = {}
-        unigram: dict[str, int] = defaultdict(int)
-        following: dict[str, int] = defaultdict(int)
-        for a, b, c in read_tsv("syllable_bigrams.tsv"):
-            n = int(c)
-            pair_counts[(a, b)] = n
-            unigram[b] += n
-            unigram[a] += 0  # seen
-            following[a] += n
+        unigram: dict[str, int] = {}
+        following: dict[str, int] = {}
+        for word, second, first in read_tsv("syllable_bigram_totals.tsv"):
+            unigram[word], following[word] = int(second), int(first)
         total = sum(unigram.values()) or 1
         forms: dict[str, list[str]] = defaultdict(list)
         for word in sorted(unigram, key=lambda w: -unigram[w]):
             forms[strip_diacritics(word)].append(word)
         self.forms = {k: v[:MAX_CANDIDATES] for k, v in forms.items()}
-        p1 = {w: max(n / total, 0.5 / total) for w, n in unigram.items()}
+        self.p1 = {w: max(n / total, 0.5 / total) for w, n in unigram.items()}
         #: -log P(w) (no context), and -log of the interpolation with no pair seen.
-        self.alone = {w: -math.log(p) for w, p in p1.items()}
-        self.unseen = {w: -math.log((1 - BIGRAM_WEIGHT) * p) for w, p in p1.items()}
-        #: -log P(b | a) for each pair seen, as after[a][bare b] = [(index of b among the forms
-        #: of bare b, cost)] (always below unseen[b]).
-        index = {w: i for forms_of in self.forms.values() for i, w in enumerate(forms_of)}
-        after: dict[str, dict[str, list[tuple[int, float]]]] = defaultdict(dict)
-        for (a, b), n in pair_counts.items():
-            if b in index:
-                after[a].setdefault(strip_diacritics(b), []).append(
-                    (index[b], -math.log(BIGRAM_WEIGHT * n / following[a]
-                                         + (1 - BIGRAM_WEIGHT) * p1[b])))
-        self.after = dict(after)
+        self.alone = {w: -math.log(p) for w, p in self.p1.items()}
+        self.unseen = {w: -math.log((1 - BIGRAM_WEIGHT) * p) for w, p in self.p1.items()}
+        self.index = {w: i for forms_of in self.forms.values() for i, w in enumerate(forms_of)}
+        self.following = following
         self.has_followers = frozenset(a for a, n in following.items() if n)
+        self._pairs = read_lines("syllable_bigrams.tsv")  # 'a\tb\tcount', sorted
+        self._after: dict[str, dict[str, list[tuple[int, float]]]] = {}
+
+    def after(self, a: str) -> dict[str, list[tuple[int, float]]]:
+        """-log P(b | a) for each pair seen after ``a``, as ``{bare b: [(index of b among the
+        forms of bare b, cost)]}`` (each cost below ``unseen[b]``); remembered."""
+        found = self._after.get(a)
+        if found is not None:
+            return found
+        found = {}
+        key, lines = a + "\t", self._pairs
+        # Tab sorts before every letter, so the lines of ``a`` are one block in sorted order.
+        i = bisect_left(lines, key)
+        while i < len(lines) and lines[i].startswith(key):
+            _, b, count = lines[i].split("\t")
+            i += 1
+            if b in self.index:
+                found.setdefault(strip_diacritics(b), []).append(
+                    (self.index[b], -math.log(BIGRAM_WEIGHT * int(count) / self.following[a]
+                                              + (1 - BIGRAM_WEIGHT) * self.p1[b])))
+        self._after[a] = found
+        return found
 
     def first(self, prev: str | None, bare: str) -> list[float]:
         """-log P(form | prev), interpolated with P(form), for each form of ``bare``."""
@@ -64,9 +80,22 @@ class _Model:
         if prev is None or prev not in self.has_followers:
             return [self.alone[form] for form in forms]
         costs = [self.unseen[form] for form in forms]
-        for j, c in self.after.get(prev, {}).get(bare, ()):
+        for j, c in self.after(prev).get(bare, ()):
             costs[j] = c
         return costs
+
+
+def bigram_totals(pairs: Iterable[tuple[str, str, str | int]]) -> list[tuple[str, int, int]]:
+    """``(syllable, count as the second of a pair, count as the first)`` for every syllable of
+    ``pairs`` (rows of ``syllable_bigrams.tsv``), in the order each is first met (second
+    before first in a row): the model's order among syllables of equal count."""
+    second: dict[str, int] = {}
+    first: dict[str, int] = {}
+    for a, b, c in pairs:
+        second[b] = second.get(b, 0) + int(c)
+        second.setdefault(a, 0)
+        first[a] = first.get(a, 0) + int(c)
+    return [(w, n, first.get(w, 0)) for w, n in second.items()]
 
 
 @lru_cache(maxsize=1)
@@ -107,7 +136,7 @@ def _viterbi(model: _Model, words: list[str], prev: str | None) -> list[str]:
     Ties go to the earlier form, as a plain scan of every pair would."""
     layer = model.first(prev, words[0])
     back: list[list[int]] = []
-    after, unseen, alone = model.after, model.unseen, model.alone
+    unseen, alone = model.unseen, model.alone
     has_followers = model.has_followers
     for before, word in pairwise(words):
         lasts, targets = model.forms[before], model.forms[word]
@@ -120,7 +149,7 @@ def _viterbi(model: _Model, words: list[str], prev: str | None) -> list[str]:
             best, ptr = [math.inf] * len(targets), [0] * len(targets)
         for k, (last, c) in enumerate(zip(lasts, layer, strict=True)):
             if last in has_followers:
-                steps = after.get(last, {}).get(word, ())
+                steps = model.after(last).get(word, ())
             else:
                 steps = [(j, alone[form]) for j, form in enumerate(targets)]
             for j, step in steps:
