@@ -3,9 +3,11 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from vnmod.rules.engine import RuleEngine, _words
-from vnmod.rules.triggers import contains_any, first_words, required
+from vnmod.rules.engine import RuleEngine, _matches_at, _words
+from vnmod.rules.triggers import contains_any, first_words, required, word_anchored
 from vnmod.text.normalize import normalise
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -25,6 +27,49 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_first_words(pattern, expected):
     got = first_words(pattern)
     assert (None if got is None else set(got)) == expected
+
+
+@pytest.mark.parametrize(("pattern", "expected"), [
+    (r"\b(?:bán|cung cấp)\s(?:\S+\s){0,3}?ma túy", True),
+    (r"\bvay\s<money>", True),
+    (r"(?<!vé )\btàu\s(?:nhanh|chậm)", False),  # starts with a lookbehind, not a boundary
+    (r"(?:bán|mua)\s", False),  # may start inside a word ('xbán')
+    (r"\b(?:chỉ\s)?\d+\s?%", False),  # no first words
+    (r"\b<phone>", False),
+])
+def test_word_anchored(pattern, expected):
+    assert word_anchored(pattern) is expected
+
+
+_ENGINE = RuleEngine()
+_ANCHORED = [k for k, a in enumerate(_ENGINE._exact_triggers.anchored) if a]
+# The words anchored patterns start with, glued to letters and digits on either side too.
+_STARTS = sorted({w for k in _ANCHORED for w in first_words(_ENGINE._patterns[k][1].pattern)})
+_PIECE = st.one_of(st.sampled_from(_STARTS), st.sampled_from(["x", "1", "_", "đ", "ông"]),
+                   st.text(alphabet="aăâbcdđeêghiklmnoôơpqrstuưvxy àáạếộ.,!?-_'/", max_size=4))
+
+
+# Matches of the anchored patterns themselves (hypothesis writes them from the regexes), so
+# that texts hold matches, overlapping and repeated ones too.
+_MATCH = st.sampled_from(_ANCHORED).flatmap(
+    lambda k: st.from_regex(_ENGINE._patterns[k][1], fullmatch=True).filter(
+        lambda t: "<" not in t))
+_TEXT = st.lists(st.tuples(st.one_of(_PIECE, _MATCH),
+                           st.sampled_from(["", " ", "  ", ", ", "_", "-", "\n"])),
+                 max_size=12).map(lambda parts: "".join(a + b for a, b in parts))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(_TEXT, _TEXT.map(lambda t: f"{t} {t}")))  # every word twice, or more
+def test_anchored_patterns_tried_at_their_words_find_what_finditer_finds(text):
+    assert len(_ANCHORED) > 50
+    words = _words(text)
+    starting: dict[int, list[str]] = {}
+    _ENGINE._exact_triggers.candidates(words, text, starting)
+    for k in _ANCHORED:
+        pattern = _ENGINE._patterns[k][1]
+        expected = [m.span() for m in pattern.finditer(text)]
+        assert [m.span() for m in _matches_at(pattern, text, starting.get(k, []))] == expected
 
 
 def test_trigger_filter_finds_exactly_what_searching_every_pattern_finds():

@@ -22,6 +22,7 @@ from vnmod.rules.triggers import (
     first_words,
     needles,
     required,
+    word_anchored,
 )
 from vnmod.taxonomy import CATEGORIES
 from vnmod.text.money import money_value
@@ -61,6 +62,27 @@ def _symbols(found: frozenset[str]) -> bool:
                for n in found)
 
 
+def _matches_at(pattern: re.Pattern[str], text: str, words: list[str]) -> list[re.Match[str]]:
+    """What ``pattern.finditer(text)`` gives, for a word-anchored pattern whose matches can
+    only start where one of ``words`` (the post's words it is looked up by) begins: the pattern
+    is tried at each place one of them occurs, in order, instead of at every character."""
+    starts: set[int] = set()
+    for word in words:
+        at = text.find(word)
+        while at != -1:
+            starts.add(at)
+            at = text.find(word, at + 1)
+    out: list[re.Match[str]] = []
+    end = 0
+    for at in sorted(starts):
+        if at >= end:
+            m = pattern.match(text, at)
+            if m is not None:
+                out.append(m)
+                end = max(m.end(), at + 1)
+    return out
+
+
 class _Triggers:
     """Which patterns could match a post, judged from the words they must start with or, for
     patterns that need not start with a word, the literal text they must start with."""
@@ -73,6 +95,9 @@ class _Triggers:
         #: holds one seldom (a digit, a punctuation mark, a longer string): a candidate whose
         #: post holds none of them is not searched (a substring test instead of a scan).
         self.requires: list[tuple[str, ...] | None] = [None] * len(patterns)
+        #: Per pattern, whether its matches start only at the words it is looked up by (see
+        #: :func:`~vnmod.rules.triggers.word_anchored`): it is then tried only where they are.
+        self.anchored: list[bool] = [False] * len(patterns)
         for k, pattern in enumerate(patterns):
             if pattern is None:
                 continue
@@ -88,6 +113,7 @@ class _Triggers:
             if words is not None and not (found and _symbols(found)):
                 for w in words:
                     self.by_prefix.setdefault(w, []).append(k)
+                self.anchored[k] = word_anchored(pattern)
             elif found is not None:
                 self.by_needle.append((k, tuple(sorted(found))))
             else:
@@ -111,8 +137,10 @@ class _Triggers:
             self._by_word[word] = hits
         return hits
 
-    def candidates(self, words: list[str], text: str) -> list[int]:
-        """Patterns that may match ``text``, whose words are ``words``."""
+    def candidates(self, words: list[str], text: str,
+                   starting: dict[int, list[str]] | None = None) -> list[int]:
+        """Patterns that may match ``text``, whose words are ``words``; ``starting``, if
+        given, receives the words each pattern looked up by its words may start at."""
         found = set(self.always)
         digit: bool | None = None  # whether text holds a digit, looked up once if needed
         for k, ns in self.by_needle:  # contains_any, inlined: a dozen patterns per post
@@ -133,13 +161,17 @@ class _Triggers:
                 hits = self._word_patterns(word)
             if hits:
                 found.update(hits)
+                if starting is not None:
+                    for k in hits:
+                        starting.setdefault(k, []).append(word)
         return sorted(found)
 
-    def searched(self, words: list[str], text: str) -> Iterator[int]:
+    def searched(self, words: list[str], text: str,
+                 starting: dict[int, list[str]] | None = None) -> Iterator[int]:
         """The :meth:`candidates` whose required strings ``text`` holds."""
         requires = self.requires
         digit: bool | None = None
-        for k in self.candidates(words, text):
+        for k in self.candidates(words, text, starting):
             needs = requires[k]
             if needs is not None:
                 for n in needs:
@@ -294,9 +326,16 @@ class RuleEngine:
                         if rule.id in unless and blocked(rule, walk, i, i + n):
                             continue
                         found[key] = Hit(rule, a, b)
-        for k in self._exact_triggers.searched(words, doc.text):
+        text = doc.text
+        starting: dict[int, list[str]] = {}
+        # A '<' may open a run of letters that the words hide ('<abc>' is one word), so
+        # anchored patterns are tried at their words only in a text without one.
+        anchored = self._exact_triggers.anchored if "<" not in text else None
+        for k in self._exact_triggers.searched(words, text, starting):
             rule, exact_re, _ = self._patterns[k]
-            for m in exact_re.finditer(doc.text):
+            matches = (_matches_at(exact_re, text, starting[k])
+                       if anchored is not None and anchored[k] else exact_re.finditer(text))
+            for m in matches:
                 if m.end() > m.start():
                     found.setdefault((rule.id, *m.span()), Hit(rule, *m.span()))
         if doc.unaccented:

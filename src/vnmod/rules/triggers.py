@@ -91,6 +91,15 @@ def first_words(pattern: str) -> frozenset[str] | None:
     return frozenset(w.group(0) for w in words if w is not None)
 
 
+def word_anchored(pattern: str) -> bool:
+    """True when every match starts at a word boundary (the pattern begins with ``\\b``) with
+    one of :func:`first_words`: then a match can only start where a word of the post that
+    begins with one of them begins."""
+    items = _parsed(pattern)
+    return items is not None and len(items) > 0 and items[0] == (C.AT, C.AT_BOUNDARY) \
+        and first_words(pattern) is not None
+
+
 def needles(pattern: str) -> frozenset[str] | None:
     """Literal strings one of which every match starts with, so a text that contains none of
     them cannot match; None when a match may start with anything."""
