@@ -55,6 +55,12 @@ def _feature_words(feature: str) -> bool:
     return bool(_words(feature))
 
 
+@lru_cache(maxsize=65536)
+def _span_words(text: str, after_number: bool) -> bool:
+    """True if a quoted span holds a word (the same spans recur from post to post)."""
+    return bool(_words(text, after_number))
+
+
 def _words(text: str, after_number: bool = False) -> list[str]:
     """The words of ``text`` (see the module docstring); ``after_number``: the text before it
     ends in a number, so a unit at its start is a quantity, not a word."""
@@ -84,7 +90,7 @@ def readable(evidence: Evidence, original: str | None) -> bool:
     if e.source == "rules":
         return True
     feature = e.rule.split(":", 1)[1] if ":" in e.rule else e.text
-    return _feature_words(feature) and bool(_words(e.text, _number_before(original, e.start)))
+    return _feature_words(feature) and _span_words(e.text, _number_before(original, e.start))
 
 
 def rule_backed(evidence: list[Evidence]) -> set[str]:
@@ -119,13 +125,14 @@ def short_reason(prediction: Any, per_label: int = 2) -> str:
     p = prediction
     parts = []
     for cat in sorted(p.labels, key=lambda c: -p.scores.get(c, 0.0)):
-        found = [e for e in p.evidence if e.category == cat and readable(e, p.text)]
+        found = [e for e in p.evidence if e.category == cat]
         found.sort(key=lambda e: (e.source != "rules", -e.weight, -(e.end - e.start)))
         shown: list[Evidence] = []
-        for e in found:
+        for e in found:  # readable ones only, judged as far as they are needed
             if len(shown) == per_label:
                 break
-            if any(s.start <= e.start and e.end <= s.end for s in shown):
+            if not readable(e, p.text) or any(s.start <= e.start and e.end <= s.end
+                                               for s in shown):
                 continue
             shown.append(e)
         parts.append(f"{cat}: " + ", ".join(f"{_quote(e.text)} ({_source(e)})" for e in shown))
