@@ -1,5 +1,10 @@
-import pytest
+import re
 
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import vnmod.text.normalize as N
 from vnmod.text.normalize import normalise
 from vnmod.text.vietnamese import has_diacritics, strip_diacritics
 
@@ -179,3 +184,31 @@ def test_whitespace_becomes_single_spaces_and_the_edges_go(raw, expected):
     if expected:
         s, e = n.to_original(n.text.index("bạn"), len(n.text))
         assert raw[s:e] == "bạn"
+
+
+# The patterns written to start with a character set (scanned for in C), and their plain forms.
+_PLAIN_LETTER = r"[^\W\d_]"
+_PLAIN_SEPARATOR = r"[.\-_*·'~|/+]"
+_REWRITTEN = [
+    (N._TRAILING_VOWEL, r"(?:[àáảãạ]a+|[èéẻẽẹ]e+|[ìíỉĩị]i+|[òóỏõọ]o+|[ùúủũụ]u+|[ỳýỷỹỵ]y+)(?!\w)",
+     "spans"),
+    (N._OLD_TONE, r"(?<!q)([ou])([àáảãạèéẻẽẹỳýỷỹỵ])(?!\w)", "spans"),
+    (N._PUNCT_GLUE, r"(?<=[^\W_]|>)(?:[,;!?]|\.(?!\d))(?=[^\W\d_])", "spans"),
+    (N._LETTER_SEPARATOR_LETTER, rf"{_PLAIN_LETTER}{_PLAIN_SEPARATOR}+{_PLAIN_LETTER}", "found"),
+    (N._TWO_SPACED, rf"(?<!\w){_PLAIN_LETTER} {_PLAIN_LETTER}(?!\w)", "found"),
+    (N._settings()["leet_after_letter"], rf"{_PLAIN_LETTER}[0134@$]", "found"),
+]
+_PIECES = st.text(alphabet="aoueiyqàáảãạèéẻẽẹìíỉĩịòóỏõọùúủũụỳýỷỹỵđx01349 .,;!?-_*·'~|/+@$<>\n",
+                  max_size=40)
+
+
+@settings(max_examples=400, deadline=None)
+@given(_PIECES)
+def test_rewritten_patterns_find_what_their_plain_forms_find(text):
+    for fast, plain, compare in _REWRITTEN:
+        plain_re = re.compile(plain)
+        if compare == "spans":
+            assert [(m.span(), m.groups()) for m in fast.finditer(text)] == \
+                [(m.span(), m.groups()) for m in plain_re.finditer(text)], fast.pattern
+        else:  # used only to tell whether a text holds one
+            assert (fast.search(text) is None) == (plain_re.search(text) is None), fast.pattern

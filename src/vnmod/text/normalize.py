@@ -285,7 +285,8 @@ def _settings() -> dict:
         "leet_chars": "".join(leet),
         # A token where a leet character follows a letter (only there can one be replaced).
         "leet_token": re.compile(rf"(?<!\S)\S*{_LETTER}[" + re.escape("".join(leet)) + r"]\S*"),
-        "leet_after_letter": re.compile(rf"{_LETTER}[" + re.escape("".join(leet)) + "]"),
+        "leet_after_letter": re.compile(rf"[{re.escape(''.join(leet))}]"
+                                        rf"(?<={_LETTER}[{re.escape(''.join(leet))}])"),
         "leet": str.maketrans(leet),
         "leet_keep": frozenset(conf["leet"]["keep"]),
         "teencode": teencode,
@@ -323,16 +324,22 @@ _SEPARATED = re.compile(rf"(?<![\w.*'])(?:{_LETTER}){{1,2}}(?:{_SEPARATOR}+(?:{_
 # ('aimêc.áđ.ộmàngại'): letters, then short units between separators, then letters.
 _SEPARATED_IN_RUN = re.compile(rf"(?<![\w.*']){_LETTER}+(?:{_SEPARATOR}{_LETTER}{{1,2}}){{1,20}}"
                                rf"{_SEPARATOR}{_LETTER}+(?![^\W\d]|\*)")
-_LETTER_SEPARATOR_LETTER = re.compile(rf"{_LETTER}{_SEPARATOR}+{_LETTER}")
+# Whether a text holds a letter, separators and a letter ('l.o'): found from the separator,
+# which few characters are (a pattern that starts with a character set or a literal is
+# scanned for it in C; one that starts with a lookaround or a letter is tried everywhere).
+_LETTER_SEPARATOR_LETTER = re.compile(rf"{_SEPARATOR}(?<={_LETTER}{_SEPARATOR}){_SEPARATOR}*"
+                                      rf"{_LETTER}")
 # Letters spaced out: three or more ('v c l', 't h ằ n g'), or two that make a known
 # abbreviation ('đ m'); a run may span several words ('t h ằ n g n g u', cut again later).
 _SPACED = re.compile(rf"(?<!\w){_LETTER}(?: {_LETTER}){{1,40}}(?!\w)")
-_TWO_SPACED = re.compile(rf"(?<!\w){_LETTER} {_LETTER}(?!\w)")
+_TWO_SPACED = re.compile(rf" (?<=(?<!\w){_LETTER} ){_LETTER}(?!\w)")  # from the space
 _REPEAT = re.compile(rf"({_LETTER})\1{{2,}}")
 # A toned vowel and then the same vowel again without the tone: 'quáa', 'đii'.
-_TRAILING_VOWEL = re.compile(r"(?:[àáảãạ]a+|[èéẻẽẹ]e+|[ìíỉĩị]i+|[òóỏõọ]o+|[ùúủũụ]u+|[ỳýỷỹỵ]y+)"
+# (Written to start with one character set, which is scanned for in C.)
+_TRAILING_VOWEL = re.compile(r"[àáảãạèéẻẽẹìíỉĩịòóỏõọùúủũụỳýỷỹỵ](?:(?<=[àáảãạ])a+|(?<=[èéẻẽẹ])e+"
+                             r"|(?<=[ìíỉĩị])i+|(?<=[òóỏõọ])o+|(?<=[ùúủũụ])u+|(?<=[ỳýỷỹỵ])y+)"
                              r"(?!\w)")
-_OLD_TONE = re.compile(r"(?<!q)([ou])([àáảãạèéẻẽẹỳýỷỹỵ])(?!\w)")
+_OLD_TONE = re.compile(r"([ou])(?<!q[ou])([àáảãạèéẻẽẹỳýỷỹỵ])(?!\w)")  # no 'q' before it
 _WORD = re.compile(r"(?<![\w<])[^\W_]+(?![\w>])")
 _DIGIT = re.compile(r"\d")
 _DOUBLED = re.compile(r"([^\W_])\1")
@@ -572,7 +579,7 @@ def _mask(buf: _Buffer, s: dict) -> None:
 
 # Glued text ('dieunay.Sharengay', 'giá800k', 'tù2năm'): a space after punctuation between
 # letters, and between digits and a word with diacritics ('1tr8', 'iphone15', 'đ1t' stay).
-_PUNCT_GLUE = re.compile(r"(?<=[^\W_]|>)(?:[,;!?]|\.(?!\d))(?=[^\W\d_])")
+_PUNCT_GLUE = re.compile(r"[,;!?.](?<=[^\W_][,;!?.]|>[,;!?.])(?=[^\W\d_])")
 _LETTERS_THEN_DIGIT = re.compile(r"(?<![^\W\d_])[^\W\d_]{2,}(?=\d)")
 _DIGIT_THEN_LETTERS = re.compile(r"(?<=\d)[^\W\d_]{2,}")
 # A comma between a word and digits ('hàng,300k'; '1,300' stays).
