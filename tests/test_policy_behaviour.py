@@ -28,6 +28,13 @@ INJECTION_NEWS = [
     "Công an bắt quả tang một phụ nữ nhận tiêm filler tại nhà không phép",
     "Sau khi tiêm filler môi xong thì về nhà chườm đá nhé",
 ]
+INJECTION_QUESTIONS = [  # a buyer asking: no offer (was 0.79 with the rule alone)
+    "Có ai biết chỗ nào nhận tiêm filler tại nhà uy tín không ạ?",
+    "Cho em hỏi ở đâu nhận tiêm botox tại nhà an toàn vậy ạ?",
+]
+# A seller's question hook followed by the offer itself and a contact.
+INJECTION_HOOK = ("Có ai biết chỗ nào nhận tiêm filler tại nhà giá rẻ không? Bên em nhận tiêm "
+                  "filler môi tại nhà, inbox 0905123456")
 RUMOURS = [
     "Khẩn cấp! Ngày mai cắt điện toàn quốc 3 ngày, chia sẻ ngay",
     "Cảnh báo: vắc xin gây vô sinh... lan truyền ngay",
@@ -76,6 +83,17 @@ def test_cosmetic_injections_offered_at_home_are_illegal_ads(clf, text):
 @pytest.mark.parametrize("text", INJECTION_NEWS)
 def test_warnings_news_and_aftercare_about_injections_are_not_ads(clf, text):
     assert "illegal_ads" not in clf.predict(text).labels
+
+
+@pytest.mark.parametrize("text", INJECTION_QUESTIONS)
+def test_a_buyer_asking_where_to_get_an_injection_is_not_an_ad(clf, text):
+    pred = clf.predict(text)
+    assert "illegal_ads" not in pred.labels
+    assert any(e.rule == "illegal_ads.counter.buyer_question" for e in pred.evidence)
+
+
+def test_a_sellers_question_hook_with_the_offer_after_it_stays_an_ad(clf):
+    assert "illegal_ads" in clf.predict(INJECTION_HOOK).labels
 
 
 @pytest.mark.parametrize("text", RUMOURS)
