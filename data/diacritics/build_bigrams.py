@@ -16,6 +16,7 @@ $VNMOD_DATA_DIR (default ../shared/data); the test splits are never read.
 
 from __future__ import annotations
 
+import argparse
 import re
 import sys
 import unicodedata
@@ -65,7 +66,10 @@ def write_totals() -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    if (argv if argv is not None else sys.argv[1:]) == ["--totals"]:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--totals", action="store_true",
+                    help="only rewrite the totals from the shipped pairs (no corpora read)")
+    if ap.parse_args(argv).totals:
         read_tsv.cache_clear()
         write_totals()
         return 0
