@@ -35,6 +35,13 @@ INJECTION_QUESTIONS = [  # a buyer asking: no offer (was 0.79 with the rule alon
 # A seller's question hook followed by the offer itself and a contact.
 INJECTION_HOOK = ("Có ai biết chỗ nào nhận tiêm filler tại nhà giá rẻ không? Bên em nhận tiêm "
                   "filler môi tại nhà, inbox 0905123456")
+# Weight loss by the box (ANNOTATION.md: weight loss in days): the rule's floor keeps them
+# flagged where the learned views see an ordinary sales post (0.09 without it).
+WEIGHT_LOSS_CLAIMS = [
+    "Trà thảo mộc giảm cân nhà em, 1 hộp giảm 4 kg, 2 hộp giảm 7 kg, ib em đặt hàng nhé",
+    "Sp chất lượng khách quay lại mua là bt. 1 hộp giảm 4 kg. 2 hộp giảm 7 kg. Lấy thêm 1 hộp "
+    "nữa 👌 https://bit.ly/abc",
+]
 RUMOURS = [
     "Khẩn cấp! Ngày mai cắt điện toàn quốc 3 ngày, chia sẻ ngay",
     "Cảnh báo: vắc xin gây vô sinh... lan truyền ngay",
@@ -94,6 +101,18 @@ def test_a_buyer_asking_where_to_get_an_injection_is_not_an_ad(clf, text):
 
 def test_a_sellers_question_hook_with_the_offer_after_it_stays_an_ad(clf):
     assert "illegal_ads" in clf.predict(INJECTION_HOOK).labels
+
+
+@pytest.mark.parametrize("text", WEIGHT_LOSS_CLAIMS)
+def test_weight_loss_by_the_box_is_an_illegal_ad(clf, text):
+    pred = clf.predict(text)
+    assert "illegal_ads" in pred.labels
+    assert any(e.rule == "illegal_ads.beauty.weight_amount" for e in pred.evidence)
+
+
+def test_a_dieter_complaining_is_not_an_ad(clf):
+    text = "Mình uống trà giảm cân 2 tháng mà chẳng giảm được cân nào, các bạn đừng mua nhé"
+    assert "illegal_ads" not in clf.predict(text).labels
 
 
 @pytest.mark.parametrize("text", RUMOURS)
