@@ -110,6 +110,23 @@ def test_weight_loss_by_the_box_is_an_illegal_ad(clf, text):
     assert any(e.rule == "illegal_ads.beauty.weight_amount" for e in pred.evidence)
 
 
+@pytest.mark.parametrize("text", [
+    "Bác sĩ khuyên: không có sản phẩm nào giúp giảm 4 kg sau 1 tuần, đừng tin quảng cáo",
+    "Không có loại thuốc nào chữa khỏi tiểu đường, đừng tin lời quảng cáo",
+])
+def test_advice_that_denies_a_miracle_claim_is_not_an_ad(clf, text):
+    pred = clf.predict(text)
+    assert "illegal_ads" not in pred.labels
+    assert any(e.rule == "illegal_ads.counter.claim_denied" for e in pred.evidence)
+
+
+def test_a_sellers_comparison_is_no_denial(clf):
+    text = "Không có sản phẩm nào giúp giảm cân nhanh như trà X, 1 hộp giảm 5 kg, ib em nhé"
+    pred = clf.predict(text)
+    assert "illegal_ads" in pred.labels
+    assert not any(e.rule == "illegal_ads.counter.claim_denied" for e in pred.evidence)
+
+
 def test_a_dieter_complaining_is_not_an_ad(clf):
     text = "Mình uống trà giảm cân 2 tháng mà chẳng giảm được cân nào, các bạn đừng mua nhé"
     assert "illegal_ads" not in clf.predict(text).labels
