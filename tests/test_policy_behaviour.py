@@ -80,11 +80,15 @@ def test_ordinary_sales_posts_are_not_illegal_ads(clf, text):
     assert "illegal_ads" not in clf.predict(text).labels
 
 
+def _ad_and_rule(clf, text: str, rule: str) -> tuple[bool, bool]:
+    """Whether ``text`` is flagged illegal_ads, and whether ``rule`` is among its evidence."""
+    pred = clf.predict(text)
+    return "illegal_ads" in pred.labels, any(e.rule == rule for e in pred.evidence)
+
+
 @pytest.mark.parametrize("text", INJECTION_OFFERS)
 def test_cosmetic_injections_offered_at_home_are_illegal_ads(clf, text):
-    pred = clf.predict(text)
-    assert "illegal_ads" in pred.labels
-    assert any(e.rule == "illegal_ads.beauty.injections_outside_clinic" for e in pred.evidence)
+    assert _ad_and_rule(clf, text, "illegal_ads.beauty.injections_outside_clinic") == (True, True)
 
 
 @pytest.mark.parametrize("text", INJECTION_NEWS)
@@ -94,9 +98,7 @@ def test_warnings_news_and_aftercare_about_injections_are_not_ads(clf, text):
 
 @pytest.mark.parametrize("text", INJECTION_QUESTIONS)
 def test_a_buyer_asking_where_to_get_an_injection_is_not_an_ad(clf, text):
-    pred = clf.predict(text)
-    assert "illegal_ads" not in pred.labels
-    assert any(e.rule == "illegal_ads.counter.buyer_question" for e in pred.evidence)
+    assert _ad_and_rule(clf, text, "illegal_ads.counter.buyer_question") == (False, True)
 
 
 def test_a_sellers_question_hook_with_the_offer_after_it_stays_an_ad(clf):
@@ -105,9 +107,7 @@ def test_a_sellers_question_hook_with_the_offer_after_it_stays_an_ad(clf):
 
 @pytest.mark.parametrize("text", WEIGHT_LOSS_CLAIMS)
 def test_weight_loss_by_the_box_is_an_illegal_ad(clf, text):
-    pred = clf.predict(text)
-    assert "illegal_ads" in pred.labels
-    assert any(e.rule == "illegal_ads.beauty.weight_amount" for e in pred.evidence)
+    assert _ad_and_rule(clf, text, "illegal_ads.beauty.weight_amount") == (True, True)
 
 
 @pytest.mark.parametrize("text", [
@@ -115,16 +115,12 @@ def test_weight_loss_by_the_box_is_an_illegal_ad(clf, text):
     "Không có loại thuốc nào chữa khỏi tiểu đường, đừng tin lời quảng cáo",
 ])
 def test_advice_that_denies_a_miracle_claim_is_not_an_ad(clf, text):
-    pred = clf.predict(text)
-    assert "illegal_ads" not in pred.labels
-    assert any(e.rule == "illegal_ads.counter.claim_denied" for e in pred.evidence)
+    assert _ad_and_rule(clf, text, "illegal_ads.counter.claim_denied") == (False, True)
 
 
 def test_a_sellers_comparison_is_no_denial(clf):
     text = "Không có sản phẩm nào giúp giảm cân nhanh như trà X, 1 hộp giảm 5 kg, ib em nhé"
-    pred = clf.predict(text)
-    assert "illegal_ads" in pred.labels
-    assert not any(e.rule == "illegal_ads.counter.claim_denied" for e in pred.evidence)
+    assert _ad_and_rule(clf, text, "illegal_ads.counter.claim_denied") == (True, False)
 
 
 def test_a_dieter_complaining_is_not_an_ad(clf):

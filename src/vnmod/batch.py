@@ -259,19 +259,19 @@ class _Scorer:
         payloads: dict[int, Any] = {}
         results: dict[int, list[dict[str, Any]]] = {}  # done, waiting for an earlier job
         sizes: dict[int, int] = {}  # texts of each job sent and not yet yielded
-        sent = yielded = largest = 0
+        sent = yielded = largest = pending = 0  # pending: the sum of sizes
         more = True
         while True:
             # Texts out at most twice a job per worker (in rows, so that the small pieces at
             # the end of a run keep every worker busy while an earlier chunk is scored).
-            while more and idle and (sent == yielded
-                                     or sum(sizes.values()) < 2 * len(self.procs) * largest):
+            while more and idle and (sent == yielded or pending < 2 * len(self.procs) * largest):
                 try:
                     texts, payload = next(jobs)
                 except StopIteration:
                     more = False
                     break
                 sizes[sent] = len(texts)
+                pending += len(texts)
                 largest = max(largest, len(texts))
                 worker = idle[0]
                 try:
@@ -282,7 +282,7 @@ class _Scorer:
                 busy[worker], payloads[sent] = sent, payload
                 sent += 1
             if yielded in results:
-                del sizes[yielded]
+                pending -= sizes.pop(yielded)
                 yield results.pop(yielded), payloads.pop(yielded)
                 yielded += 1
                 continue

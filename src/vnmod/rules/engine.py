@@ -327,14 +327,15 @@ class RuleEngine:
                             continue
                         found[key] = Hit(rule, a, b)
         text = doc.text
-        starting: dict[int, list[str]] = {}
         # A '<' may open a run of letters that the words hide ('<abc>' is one word), so
-        # anchored patterns are tried at their words only in a text without one.
-        anchored = self._exact_triggers.anchored if "<" not in text else None
+        # anchored patterns are tried at their words (gathered in ``starting``) only in a text
+        # without one.
+        starting: dict[int, list[str]] | None = {} if "<" not in text else None
+        anchored = self._exact_triggers.anchored
         for k in self._exact_triggers.searched(words, text, starting):
             rule, exact_re, _ = self._patterns[k]
             matches = (_matches_at(exact_re, text, starting[k])
-                       if anchored is not None and anchored[k] else exact_re.finditer(text))
+                       if starting is not None and anchored[k] else exact_re.finditer(text))
             for m in matches:
                 if m.end() > m.start():
                     found.setdefault((rule.id, *m.span()), Hit(rule, *m.span()))
