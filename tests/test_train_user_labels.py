@@ -280,3 +280,34 @@ def test_learned_only_must_name_categories(tmp_path):
     path.write_text('learned_only = ["ads"]\n', encoding="utf-8")
     with pytest.raises(ValueError, match="learned_only names"):
         Recipe.from_file(path)
+
+
+def test_rule_families_join_the_stack_and_the_rules_alone_fallback(tmp_path, no_corpora):
+    # A recipe's [rules] family_views: each illegal_ads rule family is a view the stack
+    # weighs; the fallback fitted for the rules alone is keyed by every rules view, so a model
+    # whose linear part cannot load still finds it.
+    import shutil
+
+    import vnmod
+    from vnmod.classifier import Classifier
+    from vnmod.combine import stack_key
+    from vnmod.train import Recipe, train
+
+    labelled = write_csv(tmp_path / "my_labels.csv", make_rows(STANDARD))
+    recipe = Recipe(sources=[], dev_sources=[], labelled_files=[str(labelled)],
+                    rules={"family_views": ["illegal_ads"]})
+    clf = train(recipe, output=tmp_path / "m")
+    rules = next(b for b, _ in clf.components if b.name == "rules")
+    assert "rules.illegal_ads.loan" in rules.view_names
+    stacks = json.loads((tmp_path / "m" / "vnmod.json").read_text("utf-8"))["combine"]["stacks"]
+    assert stack_key(rules.view_names) in stacks
+    full = stacks[stack_key(["linear", *rules.view_names])]
+    assert set(rules.view_names) <= set(full["components"])
+
+    shutil.rmtree(tmp_path / "m" / "linear")
+    with pytest.warns(RuntimeWarning, match="'linear' of model 'm' is not available"):
+        degraded = vnmod.load(tmp_path / "m", allow_degraded=True)
+    assert isinstance(degraded, Classifier) and degraded.degraded
+    assert degraded._stack == stacks[stack_key(rules.view_names)]
+    post = "Cho vay tư nhân, giải ngân trong ngày, chỉ cần CMT + hộ khẩu photo, gọi 0905123456"
+    assert "illegal_ads" in degraded.predict(post).labels

@@ -92,6 +92,8 @@ class Recipe:
     # "margin": m (optional, 0)} adds w * min(0, logit(view) + m) (vnmod.combine.gate_offset).
     gates: dict[str, dict[str, Any]] = field(default_factory=dict)
     linear: dict[str, Any] = field(default_factory=dict)
+    # Options of the rules backend (vnmod.backends.rules.RulesBackend): family_views.
+    rules: dict[str, Any] = field(default_factory=dict)
     # An encoder fine-tuned beside the linear model (vnmod train --backend ... overrides):
     # backend = "phobert" | "transformer", base_model, epochs, batch_size, lr, max_length,
     # freeze_embeddings.
@@ -346,7 +348,7 @@ def out_of_fold_views(recipe: Recipe, docs: Sequence[Normalised], y: np.ndarray,
     rules' probabilities. Threshold choice can then use far more posts than dev holds."""
     fold = np.array([int(stable_bucket(d.text, "vnmod-oof:") * folds) for d in docs])
     wanted = np.flatnonzero(rows)
-    rules = RulesBackend().analyse([docs[i] for i in wanted])
+    rules = RulesBackend(**recipe.rules).analyse([docs[i] for i in wanted])
     out: dict[str, np.ndarray] = {**rules.views, BOUNDS: rules.bounds}
     for f in range(folds):
         held = rows & (fold == f)
@@ -417,7 +419,8 @@ def _stacks(dev_probas: dict[str, np.ndarray], y_dev: np.ndarray,
     category's ``stack_rows`` in fitting its weights and its ``threshold_rows`` in choosing
     its threshold, in every stack whose components all have such views."""
     names = sorted(dev_probas)
-    subsets = [names, [n for n in names if n not in ENCODERS], ["rules"]]
+    rules_only = [n for n in names if n == "rules" or n.startswith("rules.")]
+    subsets = [names, [n for n in names if n not in ENCODERS], rules_only]
     y_fit = y_dev.copy()
     for cat, rows in (stack_rows or {}).items():
         y_fit[~rows, CATEGORIES.index(cat)] = np.nan  # other rows say nothing of its weights
@@ -459,7 +462,7 @@ def _stacks(dev_probas: dict[str, np.ndarray], y_dev: np.ndarray,
         for cat, ceiling in (ceilings or {}).items():
             thresholds[cat] = min(thresholds[cat], ceiling)
         stack["thresholds"] = thresholds
-        if learned_only and backed is not None and subset != ["rules"]:
+        if learned_only and backed is not None and subset != rules_only:
             stack["learned_only_thresholds"] = {}
             for cat in learned_only:
                 rows = (threshold_rows or {}).get(cat, np.ones(len(y_dev), bool))
@@ -535,7 +538,7 @@ def train(recipe: Recipe, *, output: str | Path | None = None,
         "linear": LinearBackend(**recipe.linear).fit(docs, y_train, sample_weight=weights,
                                                      neighbour_rows=neighbour_rows,
                                                      targets=targets),
-        "rules": RulesBackend(),
+        "rules": RulesBackend(**recipe.rules),
     }
     if phobert is not None and transformer is not None:
         raise ValueError("train one encoder: phobert or transformer, not both")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import shutil
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -11,11 +11,16 @@ import numpy as np
 
 from vnmod.backends.base import Analysis, Backend, register
 from vnmod.rules import RuleEngine, load_lexicon
+from vnmod.rules.engine import Hit
 from vnmod.rules.lexicon import lexicon_files
 from vnmod.taxonomy import CATEGORIES
 from vnmod.text.normalize import Normalised
 
 BUILTIN = "builtin"
+#: The logit of a rule-family view where the family hit (see RulesBackend). Small, so that a
+#: stack's regularisation keeps each family's weight modest: a family fires on few posts.
+FAMILY_LOGIT = 0.3
+FAMILY_PROBA = float(1.0 / (1.0 + np.exp(-FAMILY_LOGIT)))
 
 
 @register("rules", default=True)
@@ -26,11 +31,37 @@ class RulesBackend(Backend):
     ----------
     lexicon_dir : str or Path, optional
         A folder of lexicon ``*.toml`` files; the shipped lexicons when omitted.
+    family_views : sequence of str or mapping of str to list of str, optional
+        Categories whose rule families (the second part of a rule id: ``cue`` in
+        ``illegal_ads.cue.contact``) each become a view of their own, named
+        ``rules.<category>.<family>``: logit :data:`FAMILY_LOGIT` in the category's column of a
+        post where the family's counted rules add up to more than 0, logit 0 (a probability of
+        0.5) everywhere else, so that a stack can learn what each family is worth on real posts
+        (that a contact beside an item means a sale; that slang fires on ordinary talk). A
+        mapping names the families of each category exactly (a saved model's, so its view
+        names do not change when the lexicon gains a family).
     """
 
-    def __init__(self, *, lexicon_dir: str | Path | None = None) -> None:
+    def __init__(self, *, lexicon_dir: str | Path | None = None,
+                 family_views: Sequence[str] | Mapping[str, Sequence[str]] = ()) -> None:
         self.lexicon_dir = lexicon_dir
         self.engine = RuleEngine(load_lexicon(lexicon_dir))
+        if not isinstance(family_views, Mapping):
+            family_views = {cat: self._families(cat) for cat in family_views}
+        wrong = sorted(set(family_views) - set(CATEGORIES))
+        if wrong:
+            raise ValueError(f"family_views names {wrong}; categories are {list(CATEGORIES)}")
+        self.family_views = {cat: list(fams) for cat, fams in family_views.items()}
+
+    def _families(self, category: str) -> list[str]:
+        """The families of ``category``'s rules that can add to its score."""
+        return sorted({rule.id.split(".")[1] for rule in self.engine.lexicon.rules
+                       if rule.category == category and rule.weight > 0})
+
+    @property
+    def view_names(self) -> list[str]:
+        return [self.name] + [f"{self.name}.{cat}.{fam}"
+                              for cat, fams in self.family_views.items() for fam in fams]
 
     def analyse(self, docs: Sequence[Normalised]) -> Analysis:
         """The view ``{"rules": (n, len(CATEGORIES))}``, each post's evidence, and the bounds
@@ -38,18 +69,29 @@ class RulesBackend(Backend):
         (:meth:`RuleEngine.floors`) and the ceiling (:meth:`RuleEngine.ceilings`: too few
         letters, or a counter-rule that explains the post's words away)."""
         engine = self.engine
-        raw, floors, ceilings, evidence = [], [], [], []
+        raw, floors, ceilings, evidence, found = [], [], [], [], []
         for doc in docs:
             scores, counted = engine.score(engine.hits(doc))
             raw.append(scores)
             ceilings.append(engine.ceilings(doc, counted))
             floors.append(engine.floors(doc, counted, scores))
             evidence.append(engine.evidence(doc, counted))
+            if self.family_views:
+                found.append(_family_totals(counted))
         shape = (len(docs), len(CATEGORIES))
         cap = np.array(ceilings).reshape(shape)  # once for every post, not per post
         bounds = np.stack([np.minimum(np.array(floors).reshape(shape), cap), cap], axis=-1)
         scores = np.minimum(np.array(raw).reshape(shape), cap)
-        return Analysis({self.name: scores}, evidence, bounds)
+        views = {self.name: scores}
+        for cat, fams in self.family_views.items():
+            k = CATEGORIES.index(cat)
+            hit = np.array([[totals.get((cat, fam), 0.0) > 0 for fam in fams]
+                            for totals in found], dtype=bool).reshape(len(docs), len(fams))
+            for j, fam in enumerate(fams):
+                view = np.full(shape, 0.5)
+                view[hit[:, j], k] = FAMILY_PROBA
+                views[f"{self.name}.{cat}.{fam}"] = view
+        return Analysis(views, evidence, bounds)
 
     @property
     def least_floor(self) -> dict[str, float]:
@@ -67,14 +109,27 @@ class RulesBackend(Backend):
         return self.analyse(docs).views[self.name]
 
     def save(self, directory: Path) -> dict[str, Any]:
+        extra = {"family_views": self.family_views} if self.family_views else {}
         if self.lexicon_dir is None:
-            return {"lexicons": BUILTIN}
+            return {"lexicons": BUILTIN, **extra}
         directory.mkdir(parents=True, exist_ok=True)
         for path in lexicon_files(self.lexicon_dir):
             shutil.copy2(path, directory / path.name)
-        return {"lexicons": "."}
+        return {"lexicons": ".", **extra}
 
     @classmethod
     def load(cls, directory: Path, config: dict[str, Any]) -> RulesBackend:
         lexicons = config.get("lexicons", BUILTIN)
-        return cls() if lexicons == BUILTIN else cls(lexicon_dir=directory)
+        families = config.get("family_views", {})
+        return cls(family_views=families) if lexicons == BUILTIN else \
+            cls(lexicon_dir=directory, family_views=families)
+
+
+def _family_totals(counted: Sequence[Hit]) -> dict[tuple[str, str], float]:
+    """(category, family) -> the summed weight of the counted rules of that family (each rule
+    once, as the score counts it)."""
+    totals: dict[tuple[str, str], float] = {}
+    for rule in {h.rule.id: h.rule for h in counted}.values():
+        key = (rule.category, rule.id.split(".")[1])
+        totals[key] = totals.get(key, 0.0) + rule.weight
+    return totals
