@@ -58,7 +58,7 @@ import pandas as pd
 
 from vnmod.backends.linear import LinearBackend
 from vnmod.backends.rules import RulesBackend
-from vnmod.combine import gate_offset
+from vnmod.combine import gate_offset, logit
 from vnmod.data import label_matrix, load_corpus, text_key
 from vnmod.data.policy import without_held_out
 from vnmod.taxonomy import CATEGORIES
@@ -67,13 +67,16 @@ from vnmod.train import Recipe
 
 OUT = Path(__file__).parent / "results" / "crosscorpus.json"
 SEED = 20240601
-# models/recipes/vnmod-base.toml [linear], without the neighbour view.
-LINEAR = {"word_ngram": (1, 2), "char_ngram": (2, 5), "min_df": 2, "max_features": 300_000,
-          "C": 4.0, "class_weight": "none", "char_ascii": True}
-#: vnmod-base's fake_news view (recipe table ``linear.heads.linear_news``: the shared word
-#: n-grams without character n-grams, C = 1), as a model of its own.
-NEWS_LINEAR = {**LINEAR, "char_ngram": None, "C": 1.0}
 RECIPE = Path(__file__).resolve().parents[1] / "models" / "recipes" / "vnmod-base.toml"
+BASE = Recipe.from_file(RECIPE)
+#: models/recipes/vnmod-base.toml [linear], without the neighbour view and the heads.
+LINEAR = {k: v for k, v in BASE.linear.items()
+          if k in ("word_ngram", "char_ngram", "min_df", "max_features", "C", "class_weight",
+                   "char_ascii")}
+#: vnmod-base's fake_news view (recipe table ``linear.heads.linear_news``: the shared word
+#: n-grams without character n-grams, with the head's C), as a model of its own.
+NEWS_LINEAR = {**LINEAR, "char_ngram": None,
+               "C": float(BASE.linear["heads"]["linear_news"]["C"])}
 
 
 def _gate_settings() -> tuple[dict, tuple[str, ...], float, float]:
@@ -82,7 +85,7 @@ def _gate_settings() -> tuple[dict, tuple[str, ...], float, float]:
     class weights, learning whether a post is one of the fold's news training posts (1) or a
     comment of the target's negative sources' train splits (0); ``weight * min(0, its logit +
     margin)`` is added to the news view's logit."""
-    recipe = Recipe.from_file(RECIPE)
+    recipe = BASE
     gate = recipe.gates["fake_news"]
     head = recipe.linear["heads"][gate["view"]]
     linear = {**NEWS_LINEAR, "C": head["C"], "class_weight": head["class_weight"]}
@@ -287,11 +290,6 @@ def _score(y: np.ndarray, p: np.ndarray) -> tuple[float | None, float | None]:
             round(float(average_precision_score(y, p)), 4))
 
 
-def _logit(p: np.ndarray) -> np.ndarray:
-    p = np.clip(p, 1e-6, 1 - 1e-6)
-    return np.log(p / (1 - p))
-
-
 def score_part(model: Fitted, data: Data, part: Part,
                categories: tuple[str, ...]) -> dict[str, dict]:
     texts = part.frame["text"].tolist()
@@ -310,11 +308,12 @@ def score_part(model: Fitted, data: Data, part: Part,
         out[cat] = {"n": int(known.sum()), "positives": int(y[known, k].sum()),
                     "roc_auc": auc, "average_precision": ap, "rules_roc_auc": rules_auc}
         if g is not None:
-            gated = _logit(p[known, k]) + gate_offset(g[known, k], GATE_WEIGHT, GATE_MARGIN)
+            gated = logit(p[known, k], eps=1e-6) + gate_offset(g[known, k], GATE_WEIGHT,
+                                                               GATE_MARGIN)
             out[cat]["gated_roc_auc"] = _score(y[known, k], gated)[0]
         if e is not None:
             out[cat]["encoder_roc_auc"] = _score(y[known, k], e[known, k])[0]
-            blend = _logit(p[known, k]) + _logit(e[known, k])
+            blend = logit(p[known, k], eps=1e-6) + logit(e[known, k], eps=1e-6)
             out[cat]["blend_roc_auc"] = _score(y[known, k], blend)[0]
     return out
 

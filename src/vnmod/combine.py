@@ -36,8 +36,9 @@ def sigmoid(z: np.ndarray) -> np.ndarray:
         return 1.0 / (1.0 + np.exp(-z))
 
 
-def logit(p: np.ndarray) -> np.ndarray:
-    p = np.clip(p, EPS, 1 - EPS)
+def logit(p: np.ndarray, eps: float = EPS) -> np.ndarray:
+    """Log-odds of ``p``, clipped to ``[eps, 1 - eps]`` first."""
+    p = np.clip(p, eps, 1 - eps)
     return np.log(p / (1 - p))
 
 
