@@ -398,7 +398,8 @@ def _stacks(dev_probas: dict[str, np.ndarray], y_dev: np.ndarray,
             backed: np.ndarray | None = None,
             learned_only: Sequence[str] = (),
             gates: dict[str, dict[str, Any]] | None = None,
-            extra_rows: dict[str, OutOfFold] | None = None) -> dict[str, dict[str, Any]]:
+            extra_rows: dict[str, OutOfFold] | None = None,
+            rules_views: Sequence[str] = ("rules",)) -> dict[str, dict[str, Any]]:
     """A stack (with its thresholds) for every component set the model may be left with:
     all components, all but the encoder (PhoBERT or another transformer: when its weights
     cannot load), and the rules alone.
@@ -417,9 +418,10 @@ def _stacks(dev_probas: dict[str, np.ndarray], y_dev: np.ndarray,
     (category -> view and weight) join every stack that has the view, before thresholds.
     ``extra_rows`` (category -> out-of-fold views with their ``BOUNDS``, labels) join that
     category's ``stack_rows`` in fitting its weights and its ``threshold_rows`` in choosing
-    its threshold, in every stack whose components all have such views."""
+    its threshold, in every stack whose components all have such views. ``rules_views`` are
+    the rules component's views: the last stack is fitted on them alone."""
     names = sorted(dev_probas)
-    rules_only = [n for n in names if n == "rules" or n.startswith("rules.")]
+    rules_only = sorted(rules_views)
     subsets = [names, [n for n in names if n not in ENCODERS], rules_only]
     y_fit = y_dev.copy()
     for cat, rows in (stack_rows or {}).items():
@@ -587,7 +589,7 @@ def train(recipe: Recipe, *, output: str | Path | None = None,
                      stack_rows=stack_rows, tolerance=recipe.threshold_tolerance,
                      views=recipe.stack_views, backed=backed,
                      learned_only=recipe.learned_only, gates=recipe.gates,
-                     extra_rows=extra_rows)
+                     extra_rows=extra_rows, rules_views=components["rules"].view_names)
     defaulted, notes = _too_few_positives(y_train, y_dev, threshold_rows)
     for stack in stacks.values():
         for cat in defaulted:

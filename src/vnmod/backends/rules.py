@@ -64,7 +64,8 @@ class RulesBackend(Backend):
                               for cat, fams in self.family_views.items() for fam in fams]
 
     def analyse(self, docs: Sequence[Normalised]) -> Analysis:
-        """The view ``{"rules": (n, len(CATEGORIES))}``, each post's evidence, and the bounds
+        """The view ``{"rules": (n, len(CATEGORIES))}`` (with one view per rule family of
+        ``family_views``' categories), each post's evidence, and the bounds
         ``(n, len(CATEGORIES), 2)`` the rules set on the final scores: the floor
         (:meth:`RuleEngine.floors`) and the ceiling (:meth:`RuleEngine.ceilings`: too few
         letters, or a counter-rule that explains the post's words away)."""
