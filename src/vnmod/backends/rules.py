@@ -52,6 +52,10 @@ class RulesBackend(Backend):
         if wrong:
             raise ValueError(f"family_views names {wrong}; categories are {list(CATEGORIES)}")
         self.family_views = {cat: list(fams) for cat, fams in family_views.items()}
+        # rule id -> (category, family): the families a rule's weight adds to
+        self._family_of = {rule.id: (rule.category, rule.id.split(".")[1])
+                           for rule in self.engine.lexicon.rules
+                           if rule.category in self.family_views}
 
     def _families(self, category: str) -> list[str]:
         """The families of ``category``'s rules that can add to its score."""
@@ -78,7 +82,7 @@ class RulesBackend(Backend):
             floors.append(engine.floors(doc, counted, scores))
             evidence.append(engine.evidence(doc, counted))
             if self.family_views:
-                found.append(_family_totals(counted))
+                found.append(self._family_totals(counted))
         shape = (len(docs), len(CATEGORIES))
         cap = np.array(ceilings).reshape(shape)  # once for every post, not per post
         bounds = np.stack([np.minimum(np.array(floors).reshape(shape), cap), cap], axis=-1)
@@ -86,13 +90,29 @@ class RulesBackend(Backend):
         views = {self.name: scores}
         for cat, fams in self.family_views.items():
             k = CATEGORIES.index(cat)
-            hit = np.array([[totals.get((cat, fam), 0.0) > 0 for fam in fams]
-                            for totals in found], dtype=bool).reshape(len(docs), len(fams))
+            hit = np.zeros((len(docs), len(fams)), dtype=bool)
+            where = {fam: j for j, fam in enumerate(fams)}
+            for i, totals in enumerate(found):
+                for (c, fam), total in totals.items():
+                    if c == cat and total > 0 and fam in where:
+                        hit[i, where[fam]] = True
             for j, fam in enumerate(fams):
                 view = np.full(shape, 0.5)
                 view[hit[:, j], k] = FAMILY_PROBA
                 views[f"{self.name}.{cat}.{fam}"] = view
         return Analysis(views, evidence, bounds)
+
+    def _family_totals(self, counted: Sequence[Hit]) -> dict[tuple[str, str], float]:
+        """(category, family) -> the summed weight of the counted rules of that family, for
+        the categories of ``family_views`` (each rule once, as the score counts it)."""
+        totals: dict[tuple[str, str], float] = {}
+        seen: set[str] = set()
+        for h in counted:
+            key = self._family_of.get(h.rule.id)
+            if key is not None and h.rule.id not in seen:
+                seen.add(h.rule.id)
+                totals[key] = totals.get(key, 0.0) + h.rule.weight
+        return totals
 
     @property
     def least_floor(self) -> dict[str, float]:
@@ -125,12 +145,3 @@ class RulesBackend(Backend):
         return cls(family_views=families) if lexicons == BUILTIN else \
             cls(lexicon_dir=directory, family_views=families)
 
-
-def _family_totals(counted: Sequence[Hit]) -> dict[tuple[str, str], float]:
-    """(category, family) -> the summed weight of the counted rules of that family (each rule
-    once, as the score counts it)."""
-    totals: dict[tuple[str, str], float] = {}
-    for rule in {h.rule.id: h.rule for h in counted}.values():
-        key = (rule.category, rule.id.split(".")[1])
-        totals[key] = totals.get(key, 0.0) + rule.weight
-    return totals
