@@ -161,6 +161,14 @@ def select(data_dir: Path) -> list[dict[str, str]]:
         text = nfc(r["post_message"].replace("_", " "))
         if SALES.search(text) and GOODS.search(text):
             add("reintel", "train", row_hash(text), "reintel_sales", text)
+    # Added in the seventh session of 2026-12-05: the VLSP 2019 posts not read before that the
+    # shipped model scored as possible illegal ads (ids fixed once by select_scored.py).
+    scored = HERE / "scored_ids.txt"
+    if scored.exists():
+        wanted = set(scored.read_text(encoding="utf-8").split())
+        for r in vlsp:
+            if r["id"] in wanted:
+                add("vlsp2019", "train", r["id"], "vlsp_scored", nfc(r["free_text"]))
     return chosen
 
 
