@@ -52,14 +52,14 @@ class RulesBackend(Backend):
         if wrong:
             raise ValueError(f"family_views names {wrong}; categories are {list(CATEGORIES)}")
         self.family_views = {cat: list(fams) for cat, fams in family_views.items()}
-        # rule id -> (category, family): the families a rule's weight adds to
-        self._family_of = {rule.id: (rule.category, rule.id.split(".")[1])
+        # rule id -> (category, column of its family among the category's family views)
+        self._family_of = {rule.id: (rule.category, fams.index(_family(rule)))
                            for rule in self.engine.lexicon.rules
-                           if rule.category in self.family_views}
+                           if _family(rule) in (fams := self.family_views.get(rule.category, []))}
 
     def _families(self, category: str) -> list[str]:
         """The families of ``category``'s rules that can add to its score."""
-        return sorted({rule.id.split(".")[1] for rule in self.engine.lexicon.rules
+        return sorted({_family(rule) for rule in self.engine.lexicon.rules
                        if rule.category == category and rule.weight > 0})
 
     @property
@@ -74,15 +74,18 @@ class RulesBackend(Backend):
         (:meth:`RuleEngine.floors`) and the ceiling (:meth:`RuleEngine.ceilings`: too few
         letters, or a counter-rule that explains the post's words away)."""
         engine = self.engine
-        raw, floors, ceilings, evidence, found = [], [], [], [], []
-        for doc in docs:
+        raw, floors, ceilings, evidence = [], [], [], []
+        hit = {cat: np.zeros((len(docs), len(fams)), dtype=bool)
+               for cat, fams in self.family_views.items()}
+        for i, doc in enumerate(docs):
             scores, counted = engine.score(engine.hits(doc))
             raw.append(scores)
             ceilings.append(engine.ceilings(doc, counted))
             floors.append(engine.floors(doc, counted, scores))
             evidence.append(engine.evidence(doc, counted))
             if self.family_views:
-                found.append(self._family_totals(counted))
+                for cat, j in self._family_hits(counted):
+                    hit[cat][i, j] = True
         shape = (len(docs), len(CATEGORIES))
         cap = np.array(ceilings).reshape(shape)  # once for every post, not per post
         bounds = np.stack([np.minimum(np.array(floors).reshape(shape), cap), cap], axis=-1)
@@ -90,29 +93,21 @@ class RulesBackend(Backend):
         views = {self.name: scores}
         for cat, fams in self.family_views.items():
             k = CATEGORIES.index(cat)
-            hit = np.zeros((len(docs), len(fams)), dtype=bool)
-            where = {fam: j for j, fam in enumerate(fams)}
-            for i, totals in enumerate(found):
-                for (c, fam), total in totals.items():
-                    if c == cat and total > 0 and fam in where:
-                        hit[i, where[fam]] = True
             for j, fam in enumerate(fams):
                 view = np.full(shape, 0.5)
-                view[hit[:, j], k] = FAMILY_PROBA
+                view[hit[cat][:, j], k] = FAMILY_PROBA
                 views[f"{self.name}.{cat}.{fam}"] = view
         return Analysis(views, evidence, bounds)
 
-    def _family_totals(self, counted: Sequence[Hit]) -> dict[tuple[str, str], float]:
-        """(category, family) -> the summed weight of the counted rules of that family, for
-        the categories of ``family_views`` (each rule once, as the score counts it)."""
-        totals: dict[tuple[str, str], float] = {}
-        seen: set[str] = set()
-        for h in counted:
-            key = self._family_of.get(h.rule.id)
-            if key is not None and h.rule.id not in seen:
-                seen.add(h.rule.id)
-                totals[key] = totals.get(key, 0.0) + h.rule.weight
-        return totals
+    def _family_hits(self, counted: Sequence[Hit]) -> list[tuple[str, int]]:
+        """(category, family column) of each family view whose counted rules add up to more
+        than 0 (each rule once, as the score counts it)."""
+        totals: dict[tuple[str, int], float] = {}
+        for rule in {h.rule.id: h.rule for h in counted}.values():
+            key = self._family_of.get(rule.id)
+            if key is not None:
+                totals[key] = totals.get(key, 0.0) + rule.weight
+        return [key for key, total in totals.items() if total > 0]
 
     @property
     def least_floor(self) -> dict[str, float]:
@@ -145,3 +140,7 @@ class RulesBackend(Backend):
         return cls(family_views=families) if lexicons == BUILTIN else \
             cls(lexicon_dir=directory, family_views=families)
 
+
+def _family(rule: Any) -> str:
+    """A rule's family: the second part of its id (``cue`` in ``illegal_ads.cue.contact``)."""
+    return rule.id.split(".")[1]
