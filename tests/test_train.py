@@ -278,6 +278,20 @@ def test_a_gate_without_a_view_of_the_model_is_refused_before_training(tmp_path,
     assert not (tmp_path / "m").exists()
 
 
+@pytest.mark.parametrize(("rules", "message"), [
+    ({"family_logt": 0.3}, "unexpected keyword argument 'family_logt'"),
+    ({"family_views": ["illegal_ads"], "family_logit": -1}, "family_logit must be"),
+    ({"family_views": ["ads"]}, "family_views names"),
+])
+def test_a_wrong_rules_option_is_refused_before_training(tmp_path, rules, message):
+    from vnmod.train import train
+
+    recipe = Recipe(sources=["no_such_corpus"], rules=rules)
+    with pytest.raises(ValueError, match=message):
+        train(recipe, output=tmp_path / "m")  # refused before any corpus is read
+    assert not (tmp_path / "m").exists()
+
+
 def test_source_targets_mark_positive_and_negative_sources():
     import pandas as pd
 

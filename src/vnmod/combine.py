@@ -54,7 +54,13 @@ def weighted_mean(probas: Mapping[str, np.ndarray], weights: Mapping[str, float]
     return np.where(weight > 0, total / np.maximum(weight, 1e-12), 0.0)
 
 
-def gate_offset(gate_proba: np.ndarray, weight: float, margin: float = 0.0) -> np.ndarray:
+#: A gate's margin when its recipe or saved stack names none: every post reading unlike news
+#: is lowered.
+GATE_MARGIN = 0.0
+
+
+def gate_offset(gate_proba: np.ndarray, weight: float, margin: float = GATE_MARGIN
+                ) -> np.ndarray:
     """What a gate adds to its category's stacked logit: ``weight * min(0, logit(g) +
     margin)``, 0 where the gate's probability ``g`` is unknown (nan)."""
     return weight * np.minimum(0.0, np.nan_to_num(logit(gate_proba)) + margin)
@@ -73,7 +79,7 @@ def apply_stack(stack: Mapping[str, Any], probas: Mapping[str, np.ndarray]) -> n
         if gate["view"] in probas:
             k = CATEGORIES.index(cat)
             z[:, k] += gate_offset(probas[gate["view"]][:, k], gate["weight"],
-                                   gate.get("margin", 0.0))
+                                   gate.get("margin", GATE_MARGIN))
     return sigmoid(z)
 
 

@@ -25,6 +25,7 @@ from vnmod.backends.linear import LinearBackend
 from vnmod.backends.rules import RulesBackend
 from vnmod.classifier import Classifier, bounded, component_probas
 from vnmod.combine import (
+    GATE_MARGIN,
     THRESHOLD_GRID,
     apply_stack,
     best_learned_only,
@@ -92,7 +93,8 @@ class Recipe:
     # "margin": m (optional, 0)} adds w * min(0, logit(view) + m) (vnmod.combine.gate_offset).
     gates: dict[str, dict[str, Any]] = field(default_factory=dict)
     linear: dict[str, Any] = field(default_factory=dict)
-    # Options of the rules backend (vnmod.backends.rules.RulesBackend): family_views.
+    # Options of the rules backend (vnmod.backends.rules.RulesBackend): family_views,
+    # family_logit.
     rules: dict[str, Any] = field(default_factory=dict)
     # An encoder fine-tuned beside the linear model (vnmod train --backend ... overrides):
     # backend = "phobert" | "transformer", base_model, epochs, batch_size, lr, max_length,
@@ -158,13 +160,13 @@ def _check_gates(recipe: Recipe, encoder: str | None) -> None:
     """Refuse, before any training, a gate that names no view the model will have."""
     views = [*LinearBackend(**recipe.linear).view_names, "rules", *([encoder] if encoder else [])]
     for cat, gate in recipe.gates.items():
-        margin = gate.get("margin", 0.0)
+        margin = gate.get("margin", GATE_MARGIN)
         if not {"view", "weight"} <= set(gate) <= {"view", "weight", "margin"} \
                 or gate["view"] not in views \
                 or not isinstance(margin, int | float) or margin < 0:
             raise ValueError(f"recipe gates.{cat} = {gate!r}: expected {{view = one of "
                              f"{views}, weight = a number, margin = a number >= 0 (optional, "
-                             "default 0)}}")
+                             f"default {GATE_MARGIN:g})}}")
 
 
 def source_targets(frame, recipe: Recipe) -> dict[str, np.ndarray]:
@@ -522,6 +524,11 @@ def train(recipe: Recipe, *, output: str | Path | None = None,
     t0 = time.time()
     _check_gates(recipe, "phobert" if phobert is not None else
                  "transformer" if transformer is not None else None)
+    try:
+        rules = RulesBackend(**recipe.rules)  # before hours of work: a wrong option fails now
+    except TypeError as exc:
+        raise ValueError(f"recipe [rules]: {exc}; its options are family_views and "
+                         "family_logit") from exc
     out = Path(output or recipe.output)
     train_df, dev_df = load_frames(recipe)
     counts_before = label_counts(train_df, dev_df, recipe)
@@ -540,7 +547,7 @@ def train(recipe: Recipe, *, output: str | Path | None = None,
         "linear": LinearBackend(**recipe.linear).fit(docs, y_train, sample_weight=weights,
                                                      neighbour_rows=neighbour_rows,
                                                      targets=targets),
-        "rules": RulesBackend(**recipe.rules),
+        "rules": rules,
     }
     if phobert is not None and transformer is not None:
         raise ValueError("train one encoder: phobert or transformer, not both")

@@ -17,10 +17,9 @@ from vnmod.taxonomy import CATEGORIES
 from vnmod.text.normalize import Normalised
 
 BUILTIN = "builtin"
-#: The logit of a rule-family view where the family hit (see RulesBackend). Small, so that a
-#: stack's regularisation keeps each family's weight modest: a family fires on few posts.
+#: The default logit of a rule-family view where the family hit (see RulesBackend). Small, so
+#: that a stack's regularisation keeps each family's weight modest: a family fires on few posts.
 FAMILY_LOGIT = 0.3
-FAMILY_PROBA = float(1.0 / (1.0 + np.exp(-FAMILY_LOGIT)))
 
 
 @register("rules", default=True)
@@ -34,17 +33,24 @@ class RulesBackend(Backend):
     family_views : sequence of str or mapping of str to list of str, optional
         Categories whose rule families (the second part of a rule id: ``cue`` in
         ``illegal_ads.cue.contact``) each become a view of their own, named
-        ``rules.<category>.<family>``: logit :data:`FAMILY_LOGIT` in the category's column of a
+        ``rules.<category>.<family>``: logit ``family_logit`` in the category's column of a
         post where the family's counted rules add up to more than 0, logit 0 (a probability of
         0.5) everywhere else, so that a stack can learn what each family is worth on real posts
         (that a contact beside an item means a sale; that slang fires on ordinary talk). A
         mapping names the families of each category exactly (a saved model's, so its view
         names do not change when the lexicon gains a family).
+    family_logit : float, default :data:`FAMILY_LOGIT`
+        The logit of a family view where its family hit (saved with the model).
     """
 
     def __init__(self, *, lexicon_dir: str | Path | None = None,
-                 family_views: Sequence[str] | Mapping[str, Sequence[str]] = ()) -> None:
+                 family_views: Sequence[str] | Mapping[str, Sequence[str]] = (),
+                 family_logit: float = FAMILY_LOGIT) -> None:
+        if not (isinstance(family_logit, int | float) and 0 < family_logit < 20):
+            raise ValueError(f"family_logit must be a number in (0, 20), not {family_logit!r}")
         self.lexicon_dir = lexicon_dir
+        self.family_logit = float(family_logit)
+        self.family_proba = float(1.0 / (1.0 + np.exp(-self.family_logit)))
         self.engine = RuleEngine(load_lexicon(lexicon_dir))
         if not isinstance(family_views, Mapping):
             family_views = {cat: self._families(cat) for cat in family_views}
@@ -95,7 +101,7 @@ class RulesBackend(Backend):
             k = CATEGORIES.index(cat)
             for j, fam in enumerate(fams):
                 view = np.full(shape, 0.5)
-                view[hit[cat][:, j], k] = FAMILY_PROBA
+                view[hit[cat][:, j], k] = self.family_proba
                 views[f"{self.name}.{cat}.{fam}"] = view
         return Analysis(views, evidence, bounds)
 
@@ -125,7 +131,8 @@ class RulesBackend(Backend):
         return self.analyse(docs).views[self.name]
 
     def save(self, directory: Path) -> dict[str, Any]:
-        extra = {"family_views": self.family_views} if self.family_views else {}
+        extra = {"family_views": self.family_views, "family_logit": self.family_logit} \
+            if self.family_views else {}
         if self.lexicon_dir is None:
             return {"lexicons": BUILTIN, **extra}
         directory.mkdir(parents=True, exist_ok=True)
@@ -136,9 +143,9 @@ class RulesBackend(Backend):
     @classmethod
     def load(cls, directory: Path, config: dict[str, Any]) -> RulesBackend:
         lexicons = config.get("lexicons", BUILTIN)
-        families = config.get("family_views", {})
-        return cls(family_views=families) if lexicons == BUILTIN else \
-            cls(lexicon_dir=directory, family_views=families)
+        options = {"family_views": config.get("family_views", {}),
+                   "family_logit": config.get("family_logit", FAMILY_LOGIT)}
+        return cls(**options) if lexicons == BUILTIN else cls(lexicon_dir=directory, **options)
 
 
 def _family(rule: Any) -> str:

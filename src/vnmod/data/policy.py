@@ -40,7 +40,7 @@ POLICY_RATIOS = (0.55, 0.20, 0.25)
 #: Rows of these pools (and the clusters they join) are always train, never reported as test:
 #: the policy's worked examples, and ViHSD training comments (held out of training as policy
 #: dev/test rows, they would take their ViHSD labels out of the ViHSD training data too).
-TRAIN_ONLY_POOLS = frozenset({"policy_examples", "vihsd_sales", "vlsp_goods"})
+TRAIN_ONLY_POOLS = frozenset({"policy_examples", "vihsd_sales", "vlsp_goods", "vlsp_scored"})
 #: Rows of these pools (and the clusters they join, unless a train-only pool is in them) are
 #: always test: real posts from a source no vnmod model trains on (ViSpam's promotions), so
 #: their scores measure a new source. Benchmarks report them apart from the rest of the split.
