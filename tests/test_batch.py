@@ -153,6 +153,20 @@ def test_the_last_chunk_goes_to_the_workers_in_pieces(rows, workers, sizes, read
     assert [done for _, done in jobs] == read
 
 
+@pytest.mark.parametrize(("workers", "pulled"), [(1, [10, 20, 23]), (2, [20, 23, 23, 23, 23])])
+def test_one_worker_reads_no_chunk_ahead(workers, pulled):
+    # One worker has no end to share, so each chunk goes out before the next is read.
+    seen = []
+
+    def rows():
+        for i in range(23):
+            seen.append(i)
+            yield i
+
+    at = [len(seen) for _ in _jobs(rows(), 10, workers, lambda: 0)]
+    assert at == pulled
+
+
 @pytest.mark.parametrize("workers", [1, 2])
 def test_a_run_gives_the_garbage_collector_its_settings_back(tmp_path, clf, workers):
     src = tmp_path / "in.csv"

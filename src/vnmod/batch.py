@@ -424,8 +424,12 @@ TAIL_PIECES = 4
 def _jobs(rows: Iterator[Any], size: int, workers: int,
           done: Callable[[], int]) -> Iterator[tuple[list[Any], int]]:
     """``(chunk, done())`` per chunk of ``size`` rows (``done`` read as each chunk is full);
-    one chunk is read ahead so that, with ``workers`` > 1, the last one can be cut into
+    with ``workers`` > 1, one chunk is read ahead so that the last one can be cut into
     :data:`TAIL_PIECES` pieces per worker."""
+    if workers <= 1:
+        for chunk in _chunks(rows, size):
+            yield chunk, done()
+        return
     held: tuple[list[Any], int] | None = None
     for chunk in _chunks(rows, size):
         if held is not None:
@@ -434,7 +438,7 @@ def _jobs(rows: Iterator[Any], size: int, workers: int,
     if held is None:
         return
     chunk, read = held
-    piece = -(-len(chunk) // (TAIL_PIECES * workers)) if workers > 1 else len(chunk)
+    piece = -(-len(chunk) // (TAIL_PIECES * workers))
     for i in range(0, len(chunk), piece):
         yield chunk[i:i + piece], read
 
