@@ -78,6 +78,40 @@ def test_out_of_fold_views_score_each_post_with_a_model_that_never_saw_it():
     assert held_out[truth == 1].mean() > held_out[truth == 0].mean() + 0.3
 
 
+@pytest.mark.parametrize(("vihsd_folds", "fits"), [(3, 3), (4, 7)])
+def test_vihsd_and_policy_posts_share_one_set_of_fold_models(monkeypatch, vihsd_folds, fits):
+    """The ViHSD posts (for the insult/offensive thresholds) and the policy posts (for the
+    illegal_ads stack) are scored by one set of fold models when their fold counts agree."""
+    import pandas as pd
+
+    import vnmod.train as train
+    from vnmod.data import load_corpus
+    from vnmod.text.normalize import normalise
+
+    frame = load_corpus("vnmod_labelled", split="train").sample(300, random_state=1)
+    sources = np.array(["vihsd", "policy", "vnmod_labelled"] * 100)
+    train_df = pd.DataFrame({"text": frame["text"].to_numpy(), "source": sources})
+    docs = [normalise(t) for t in train_df["text"]]
+    y = np.array(frame[list(CATEGORIES)].to_numpy(dtype=float), copy=True)
+    recipe = Recipe(linear={"min_df": 1, "C": 10.0, "char_ngram": None},
+                    vihsd_thresholds=True, vihsd_threshold_folds=vihsd_folds,
+                    out_of_fold={"illegal_ads": ["policy"]}, out_of_fold_folds=3)
+    fitted = []
+    real_fit = train.LinearBackend.fit
+    monkeypatch.setattr(train.LinearBackend, "fit",
+                        lambda self, *a, **k: fitted.append(1) or real_fit(self, *a, **k))
+    vihsd, per_category = train._out_of_fold(recipe, train_df, docs, y, np.ones(len(docs)),
+                                             None, {})
+    assert len(fitted) == fits
+    views, labels = vihsd
+    assert views["linear"].shape == (100, len(CATEGORIES))
+    np.testing.assert_array_equal(labels, y[sources == "vihsd"])
+    views, labels = per_category["illegal_ads"]
+    assert views[BOUNDS].shape == (100, len(CATEGORIES), 2)
+    np.testing.assert_array_equal(labels, y[sources == "policy"])
+    assert not np.isnan(views["linear"][:, CATEGORIES.index("illegal_ads")]).any()
+
+
 def test_stacks_choose_vihsd_thresholds_on_dev_plus_out_of_fold_posts():
     from vnmod.combine import apply_stack
     from vnmod.train import _stacks

@@ -371,21 +371,36 @@ def out_of_fold_views(recipe: Recipe, docs: Sequence[Normalised], y: np.ndarray,
 OutOfFold = tuple[dict[str, np.ndarray], np.ndarray]
 
 
-def _out_of_fold_rows(recipe: Recipe, train_df, docs: Sequence[Normalised], y: np.ndarray,
-                      weights: np.ndarray, neighbour_rows: np.ndarray | None,
-                      targets: dict[str, np.ndarray]) -> dict[str, OutOfFold]:
-    """Per category of ``recipe.out_of_fold``, the out-of-fold views and labels of the
-    training posts of its sources (one set of fold models serves every category)."""
+def _out_of_fold(recipe: Recipe, train_df, docs: Sequence[Normalised], y: np.ndarray,
+                 weights: np.ndarray, neighbour_rows: np.ndarray | None,
+                 targets: dict[str, np.ndarray]
+                 ) -> tuple[OutOfFold | None, dict[str, OutOfFold] | None]:
+    """The training posts scored out of fold: ViHSD's (``vihsd_threshold_folds``; for the
+    insult/offensive thresholds) and, per category of ``out_of_fold``, its sources'
+    (``out_of_fold_folds``). Requests with the same number of folds share one set of fold
+    models: each is fitted without its fold of every requested post."""
     source = train_df["source"].to_numpy()
-    wanted = sorted({s for names in recipe.out_of_fold.values() for s in names})
-    rows = np.isin(source, wanted)
-    views = out_of_fold_views(recipe, docs, y, weights, neighbour_rows, rows,
-                              recipe.out_of_fold_folds, targets)
-    out = {}
-    for cat, names in recipe.out_of_fold.items():
-        pick = np.isin(source[rows], names)
-        out[cat] = ({name: v[pick] for name, v in views.items()}, y[rows][pick])
-    return out
+    wants: list[tuple[str | None, np.ndarray, int]] = []  # (category, None: ViHSD), rows, folds
+    if recipe.vihsd_thresholds and recipe.vihsd_threshold_folds > 1:
+        wants.append((None, source == "vihsd", recipe.vihsd_threshold_folds))
+    if recipe.out_of_fold_folds > 1:
+        wants += [(cat, np.isin(source, names), recipe.out_of_fold_folds)
+                  for cat, names in recipe.out_of_fold.items()]
+    scored: dict[int, tuple[np.ndarray, dict[str, np.ndarray]]] = {}
+    for folds in sorted({f for _, _, f in wants}):
+        rows = np.logical_or.reduce([r for _, r, f in wants if f == folds])
+        scored[folds] = rows, out_of_fold_views(recipe, docs, y, weights, neighbour_rows, rows,
+                                                folds, targets)
+    vihsd, per_category = None, {}
+    for cat, wanted, folds in wants:
+        rows, views = scored[folds]
+        pick = wanted[rows]
+        part = ({name: v[pick] for name, v in views.items()}, y[wanted])
+        if cat is None:
+            vihsd = part
+        else:
+            per_category[cat] = part
+    return vihsd, per_category or None
 
 
 def _stacks(dev_probas: dict[str, np.ndarray], y_dev: np.ndarray,
@@ -579,15 +594,8 @@ def train(recipe: Recipe, *, output: str | Path | None = None,
                        for found in map(rule_backed, dev_evidence)],
                       dtype=bool).reshape(-1, len(CATEGORIES)) if recipe.learned_only else None
     vihsd_rows = (dev_df["source"] == "vihsd").to_numpy() if recipe.vihsd_thresholds else None
-    oof = None
-    if recipe.vihsd_thresholds and recipe.vihsd_threshold_folds > 1:
-        rows = (train_df["source"] == "vihsd").to_numpy()
-        oof = (out_of_fold_views(recipe, docs, y_train, weights, neighbour_rows, rows,
-                                 recipe.vihsd_threshold_folds, targets), y_train[rows])
-    extra_rows = None
-    if recipe.out_of_fold and recipe.out_of_fold_folds > 1:
-        extra_rows = _out_of_fold_rows(recipe, train_df, docs, y_train, weights,
-                                       neighbour_rows, targets)
+    oof, extra_rows = _out_of_fold(recipe, train_df, docs, y_train, weights, neighbour_rows,
+                                   targets)
     threshold_rows, stack_rows = ({cat: dev_df["source"].isin(names).to_numpy()
                                    for cat, names in table.items()}
                                   for table in (recipe.threshold_sources, recipe.stack_sources))
