@@ -9,6 +9,7 @@ name dev rows or ``dev_files`` are given.
 
 from __future__ import annotations
 
+import inspect
 import logging
 import time
 import unicodedata
@@ -542,8 +543,9 @@ def train(recipe: Recipe, *, output: str | Path | None = None,
     try:
         rules = RulesBackend(**recipe.rules)  # before hours of work: a wrong option fails now
     except TypeError as exc:
-        raise ValueError(f"recipe [rules]: {exc}; its options are family_views and "
-                         "family_logit") from exc
+        options = [name for name, param in inspect.signature(RulesBackend).parameters.items()
+                   if param.kind is param.KEYWORD_ONLY]
+        raise ValueError(f"recipe [rules]: {exc}; its options are {options}") from exc
     out = Path(output or recipe.output)
     train_df, dev_df = load_frames(recipe)
     counts_before = label_counts(train_df, dev_df, recipe)

@@ -41,7 +41,7 @@ def test_family_views_are_named_for_categories_only():
         RulesBackend(family_views=["ads"])
 
 
-@pytest.mark.parametrize("bad", [0, -1.0, float("nan"), "0.3", 50])
+@pytest.mark.parametrize("bad", [0, -1.0, float("nan"), "0.3", 50, True])
 def test_a_family_logit_must_be_a_modest_positive_number(bad):
     with pytest.raises(ValueError, match="family_logit must be a number in \\(0, 20\\)"):
         RulesBackend(family_views=["illegal_ads"], family_logit=bad)

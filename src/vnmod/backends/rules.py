@@ -46,7 +46,8 @@ class RulesBackend(Backend):
     def __init__(self, *, lexicon_dir: str | Path | None = None,
                  family_views: Sequence[str] | Mapping[str, Sequence[str]] = (),
                  family_logit: float = FAMILY_LOGIT) -> None:
-        if not (isinstance(family_logit, int | float) and 0 < family_logit < 20):
+        if isinstance(family_logit, bool) or not (isinstance(family_logit, int | float)
+                                                  and 0 < family_logit < 20):
             raise ValueError(f"family_logit must be a number in (0, 20), not {family_logit!r}")
         self.lexicon_dir = lexicon_dir
         self.family_logit = float(family_logit)
