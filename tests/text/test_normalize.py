@@ -26,6 +26,15 @@ def test_teencode_expands_whole_tokens(raw, expected):
     assert normalise(raw).text == expected
 
 
+@pytest.mark.parametrize(("raw", "expected"), [
+    ("Size M L XL", "size m l xl"), ("size: M nhé", "size: m nhé"), ("M, L, XL", "m, l, xl"),
+    ("S M", "s m"), ("Size M-L", "size ml"),
+    ("m ngu à", "mày ngu à"), ("cho m xin", "cho mày xin"), ("đm m", "đụ má mày"),
+])
+def test_m_is_a_size_beside_sizes_and_mày_elsewhere(raw, expected):
+    assert normalise(raw).text == expected
+
+
 def test_teencode_in_unaccented_posts_expands_with_marks_and_the_other_words_get_theirs():
     n = normalise("ban tk ngan hang gia re")
     assert "tài khoản ngân hàng giá rẻ" in n.text and n.unaccented
@@ -76,6 +85,10 @@ def test_ordinary_letter_digit_tokens_are_not_leetspeak(keep):
     ("chỉ 500k", "<money>", "500k"),
     ("phí 10.000đ", "<money>", "10.000đ"),
     ("lương 15 triệu", "<money>", "15 triệu"),
+    # keycap digits, as sellers write phone numbers and prices
+    # (the span ends at the last digit: the marks after it were dropped with nothing kept)
+    ("Ship COD 0️⃣9️⃣8️⃣8️⃣7️⃣9️⃣1️⃣7️⃣7️⃣0️⃣ nhé", "<phone>", "0️⃣9️⃣8️⃣8️⃣7️⃣9️⃣1️⃣7️⃣7️⃣0"),
+    ("giá 1️⃣4️⃣0️⃣k thôi", "<money>", "1️⃣4️⃣0️⃣k"),
 ])
 def test_masks_map_back_to_the_original(raw, placeholder, original):
     n = normalise(raw)

@@ -348,7 +348,9 @@ _DOUBLED_END = re.compile(r"(?<![\w<])[^\W_]+([^\W_])\1(?![\w>])")  # a _WORD en
 
 # Characters deleted before anything else: every default-ignorable code point (zero-width
 # joiners, soft hyphens, variation selectors, U+2063, U+034F...) and every format character.
-_IGNORABLE = regex.compile(r"[\p{Default_Ignorable_Code_Point}\p{Cf}]+")
+# ... and the keycap mark (U+20E3): sellers write prices and phone numbers in keycap digits
+# ("0️⃣9️⃣8️⃣" is 0, U+FE0F, U+20E3, ...), which then read as the digits they show.
+_IGNORABLE = regex.compile(r"[\p{Default_Ignorable_Code_Point}\p{Cf}\u20e3]+")
 # A symbol or emoji between two letters ('đ😀ụ'), or a line break inside a word ('thằ\nng').
 _SYMBOLS_IN_WORD = regex.compile(r"(?<=\p{L})[\p{So}\p{Sk}]+(?=\p{L})")
 _BREAK_IN_WORD = regex.compile(r"(?<=\p{L})[\n\r\v\f\x85\u2028\u2029]+(?=\p{L})")
@@ -759,7 +761,22 @@ def _teencode(buf: _Buffer, s: dict, words: list[str]) -> None:
                                                    lambda m: table[m.group(0)]):
         words = _WORD.findall(buf.text)
     if not table.keys().isdisjoint(words):
-        buf.sub(_WORD, lambda m: table.get(m.group(0)))
+        buf.sub(_WORD, lambda m: None if _a_size(m) else table.get(m.group(0)))
+
+
+# 'm' (mày) as a clothing size: after 'size' or a smaller size, or before a larger one
+# ('size M', 'S M', 'M, L, XL'), where it is not 'mày'.
+_SIZE_BEFORE = re.compile(r"(?:\b(?:size|sz|sai|cỡ)|(?<![^\W\d_])x?s)[ :,./\-]{0,3}$")
+_SIZE_AFTER = re.compile(r"^[ ,./\-]{1,3}(?:x{0,3}l|\dxl)(?![^\W\d_])")
+
+
+def _a_size(m: re.Match[str]) -> bool:
+    """True for the letter 'm' used as a size ('size m', 's m', 'm, l, xl')."""
+    if m.group(0) != "m":
+        return False
+    text = m.string
+    return bool(_SIZE_BEFORE.search(text, max(0, m.start() - 8), m.start())
+                or _SIZE_AFTER.match(text[m.end():m.end() + 8]))
 
 
 def _restore_diacritics(buf: _Buffer) -> None:
