@@ -30,6 +30,8 @@ from vnmod.text.vietnamese import strip_diacritics
     ("lừ\na đảo", "lừa đảo"),              # ...between two syllables that make one, tone in place
     ("v c l", "vãi cả lồn"),               # letters spaced out (an unaccented post)
     ("t h ằ n g n g u", "thằng ngu"),
+    ("ai cần thì i b", "ai cần thì inbox"),   # two spaced letters of a contact cue
+    ("gửi z l hoặc l h 0912345678", "gửi zalo hoặc liên hệ <phone>"),
 ])
 def test_evasions_are_undone(raw, expected):
     assert normalise(raw).text == expected
