@@ -298,6 +298,10 @@ def _settings() -> dict:
         "glued": glued,
         "glued_known": vowelled | glued,
         "spaced_pairs": frozenset(conf["spaced_pairs"]),
+        # 'm' (mày) as a clothing size: after a size word or a smaller size ('size M', 'S M'),
+        # or before a larger size ('M, L, XL'), where it is not 'mày'.
+        "size_before": re.compile(r"(?:\b(?:" + "|".join(map(re.escape, conf["size_words"]))
+                                  + r")|(?<![^\W\d_])x?s)[ :,./\-]{0,3}$"),
         "typing_keep": frozenset(conf["typing"]["keep"]),
         "squeeze_keep": frozenset(conf["squeeze"]["keep"]),
         "teencode_multi": re.compile(r"(?<!\w)(?:" + "|".join(re.escape(k) for k in multi)
@@ -761,21 +765,20 @@ def _teencode(buf: _Buffer, s: dict, words: list[str]) -> None:
                                                    lambda m: table[m.group(0)]):
         words = _WORD.findall(buf.text)
     if not table.keys().isdisjoint(words):
-        buf.sub(_WORD, lambda m: None if _a_size(m) else table.get(m.group(0)))
+        before = s["size_before"]
+        buf.sub(_WORD, lambda m: None if _a_size(m, before) else table.get(m.group(0)))
 
 
-# 'm' (mày) as a clothing size: after 'size' or a smaller size, or before a larger one
-# ('size M', 'S M', 'M, L, XL'), where it is not 'mày'.
-_SIZE_BEFORE = re.compile(r"(?:\b(?:size|sz|sai|cỡ)|(?<![^\W\d_])x?s)[ :,./\-]{0,3}$")
-_SIZE_AFTER = re.compile(r"^[ ,./\-]{1,3}(?:x{0,3}l|\dxl)(?![^\W\d_])")
+_SIZE_AFTER = re.compile(r"^[ ,./\-]{1,3}(?:x{0,3}l|\dxl)(?![^\W\d_])")  # ', l', ' xl'
 
 
-def _a_size(m: re.Match[str]) -> bool:
-    """True for the letter 'm' used as a size ('size m', 's m', 'm, l, xl')."""
+def _a_size(m: re.Match[str], before: re.Pattern[str]) -> bool:
+    """True for the letter 'm' used as a size ('size m', 's m', 'm, l, xl'): ``before``
+    ends where a size word or a smaller size does."""
     if m.group(0) != "m":
         return False
     text = m.string
-    return bool(_SIZE_BEFORE.search(text, max(0, m.start() - 8), m.start())
+    return bool(before.search(text, max(0, m.start() - 8), m.start())
                 or _SIZE_AFTER.match(text[m.end():m.end() + 8]))
 
 
