@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from vnmod.backends.base import Analysis, Backend, register
+from vnmod.combine import sigmoid
 from vnmod.rules import RuleEngine, load_lexicon
 from vnmod.rules.engine import Hit
 from vnmod.rules.lexicon import lexicon_files
@@ -51,7 +52,7 @@ class RulesBackend(Backend):
             raise ValueError(f"family_logit must be a number in (0, 20), not {family_logit!r}")
         self.lexicon_dir = lexicon_dir
         self.family_logit = float(family_logit)
-        self.family_proba = float(1.0 / (1.0 + np.exp(-self.family_logit)))
+        self.family_proba = float(sigmoid(np.float64(self.family_logit)))
         self.engine = RuleEngine(load_lexicon(lexicon_dir))
         if not isinstance(family_views, Mapping):
             family_views = {cat: self._families(cat) for cat in family_views}

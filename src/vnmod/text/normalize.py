@@ -302,6 +302,7 @@ def _settings() -> dict:
         # or before a larger size ('M, L, XL'), where it is not 'mày'.
         "size_before": re.compile(r"(?:\b(?:" + "|".join(map(re.escape, conf["size_words"]))
                                   + r")|(?<![^\W\d_])x?s)[ :,./\-]{0,3}$"),
+        "size_after": re.compile(r"^[ ,./\-]{1,3}(?:x{0,3}l|\dxl)(?![^\W\d_])"),  # ', l', ' xl'
         "typing_keep": frozenset(conf["typing"]["keep"]),
         "squeeze_keep": frozenset(conf["squeeze"]["keep"]),
         "teencode_multi": re.compile(r"(?<!\w)(?:" + "|".join(re.escape(k) for k in multi)
@@ -765,21 +766,20 @@ def _teencode(buf: _Buffer, s: dict, words: list[str]) -> None:
                                                    lambda m: table[m.group(0)]):
         words = _WORD.findall(buf.text)
     if not table.keys().isdisjoint(words):
-        before = s["size_before"]
-        buf.sub(_WORD, lambda m: None if _a_size(m, before) else table.get(m.group(0)))
+        def expand(m: re.Match[str]) -> str | None:
+            word = m.group(0)
+            out = table.get(word)
+            return None if out is None or (word == "m" and _a_size(m, s)) else out
+
+        buf.sub(_WORD, expand)
 
 
-_SIZE_AFTER = re.compile(r"^[ ,./\-]{1,3}(?:x{0,3}l|\dxl)(?![^\W\d_])")  # ', l', ' xl'
-
-
-def _a_size(m: re.Match[str], before: re.Pattern[str]) -> bool:
-    """True for the letter 'm' used as a size ('size m', 's m', 'm, l, xl'): ``before``
-    ends where a size word or a smaller size does."""
-    if m.group(0) != "m":
-        return False
+def _a_size(m: re.Match[str], s: dict) -> bool:
+    """True where the word ``m`` ('m', else 'mày') is a clothing size: after a size word or a
+    smaller size, or before a larger one ('size m', 's m', 'm, l, xl')."""
     text = m.string
-    return bool(before.search(text, max(0, m.start() - 8), m.start())
-                or _SIZE_AFTER.match(text[m.end():m.end() + 8]))
+    return bool(s["size_before"].search(text, max(0, m.start() - 8), m.start())
+                or s["size_after"].match(text[m.end():m.end() + 8]))
 
 
 def _restore_diacritics(buf: _Buffer) -> None:
