@@ -9,6 +9,7 @@ same, slower. Everything else about the package is in pyproject.toml.
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import json
 import os
 import sys
@@ -17,8 +18,20 @@ from pathlib import Path
 from setuptools import setup
 from setuptools.command.build_ext import build_ext
 
-MANIFEST = "compiled_sources.json"  # read by src/vnmod/_compiled.py
-GROUP = "vnmod_compiled"  # the shared library of the compiled modules: GROUP__mypyc
+
+def _names() -> tuple[str, str]:
+    """The manifest's file name and the shared library's group, as src/vnmod/_compiled.py
+    (which reads them at run time) defines them: one definition, loaded by path (vnmod itself
+    is not importable while it builds; that module needs only the standard library)."""
+    spec = importlib.util.spec_from_file_location("_vnmod_compiled_names",
+                                                  Path(__file__).parent / "src/vnmod/_compiled.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.MANIFEST, module.LIBRARY.removesuffix("__mypyc")
+
+
+MANIFEST, GROUP = _names()  # GROUP: the compiled modules' shared library is GROUP__mypyc
 
 #: Pure-Python modules with per-post loops, in src/. Modules whose functions the tests replace
 #: (monkeypatch) stay out: a compiled module calls its own functions directly.

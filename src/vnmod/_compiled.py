@@ -23,7 +23,8 @@ from pathlib import Path
 from types import ModuleType
 
 MANIFEST = "compiled_sources.json"
-LIBRARY = "vnmod_compiled__mypyc"  # the library the compiled modules share (setup.py's GROUP)
+LIBRARY = "vnmod_compiled__mypyc"  # the library the compiled modules share; setup.py reads
+# both names from here
 _PACKAGE = Path(__file__).resolve().parent
 
 

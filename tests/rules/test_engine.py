@@ -399,3 +399,21 @@ def test_new_insult_wordings_leave_these_alone(rules_clf, text):
     p = rules_clf.predict(text)
     assert "insult" not in p.labels, (p.scores, [(e.rule, e.text) for e in p.evidence])
 
+
+
+def test_a_mark_after_a_word_changes_neither_its_floor_nor_a_price_but_ends_its_evidence():
+    # A variation selector or keycap mark after the last letter belongs to that letter: the
+    # evidence span takes it in; the floor (word written in full) and the price read stay.
+    engine = RuleEngine()
+    for plain, marked, tail in (("vãi lồn", "vãi lồn\ufe0f", "lồn\ufe0f"),
+                                ("túi gucci giá 1tr2", "túi gucci giá 1tr2\ufe0f\u20e3", None)):
+        results = []
+        for text in (plain, marked):
+            doc = normalise(text)
+            scores, counted = engine.score(engine.hits(doc))
+            results.append((scores.tolist(), engine.floors(doc, counted, scores).tolist(),
+                            sorted(h.rule.id for h in counted)))
+            if text == marked and tail is not None:
+                assert any(e.text.endswith(tail) for e in engine.evidence(doc, counted))
+        assert results[0] == results[1]
+        assert max(results[0][0]) > 0.5  # the rules hit: the comparison means something

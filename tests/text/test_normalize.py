@@ -86,8 +86,8 @@ def test_ordinary_letter_digit_tokens_are_not_leetspeak(keep):
     ("phí 10.000đ", "<money>", "10.000đ"),
     ("lương 15 triệu", "<money>", "15 triệu"),
     # keycap digits, as sellers write phone numbers and prices
-    # (the span ends at the last digit: the marks after it were dropped with nothing kept)
-    ("Ship COD 0️⃣9️⃣8️⃣8️⃣7️⃣9️⃣1️⃣7️⃣7️⃣0️⃣ nhé", "<phone>", "0️⃣9️⃣8️⃣8️⃣7️⃣9️⃣1️⃣7️⃣7️⃣0"),
+    # (the marks after the last digit belong to it, so the span takes them in)
+    ("Ship COD 0️⃣9️⃣8️⃣8️⃣7️⃣9️⃣1️⃣7️⃣7️⃣0️⃣ nhé", "<phone>", "0️⃣9️⃣8️⃣8️⃣7️⃣9️⃣1️⃣7️⃣7️⃣0️⃣"),
     ("giá 1️⃣4️⃣0️⃣k thôi", "<money>", "1️⃣4️⃣0️⃣k"),
 ])
 def test_masks_map_back_to_the_original(raw, placeholder, original):
@@ -225,3 +225,13 @@ def test_rewritten_patterns_find_what_their_plain_forms_find(text):
                 [(m.span(), m.groups()) for m in plain_re.finditer(text)], fast.pattern
         else:  # used only to tell whether a text holds one
             assert (fast.search(text) is None) == (plain_re.search(text) is None), fast.pattern
+
+
+def test_marks_after_a_span_are_its_own_unless_asked_for_the_letters_alone():
+    raw = "gọi 0️⃣9️⃣0️⃣5️⃣1️⃣2️⃣3️⃣4️⃣5️⃣6️⃣ nhé"
+    n = normalise(raw)
+    i = n.text.index("<phone>")
+    s, e = n.to_original(i, i + len("<phone>"))
+    assert raw[s:e].endswith("6\ufe0f\u20e3")
+    s, e = n.to_original(i, i + len("<phone>"), marks=False)
+    assert raw[s:e].endswith("6")

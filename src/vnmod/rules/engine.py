@@ -22,7 +22,7 @@ from vnmod.rules.triggers import (
     first_words,
     needles,
     required,
-    word_anchored,
+    starts_at_boundary,
 )
 from vnmod.taxonomy import CATEGORIES
 from vnmod.text.money import money_value
@@ -108,12 +108,12 @@ class _Triggers:
             # match must hold a symbol or digit (a few cheap searches, and rare); else the
             # text a match starts with or must contain, whichever a post holds less often.
             words = first_words(pattern)
-            found = min((f for f in (needles(pattern), required(pattern)) if f),
+            found = min((f for f in (needles(pattern), needs) if f),
                         key=commonness, default=None)
             if words is not None and not (found and _symbols(found)):
                 for w in words:
                     self.by_prefix.setdefault(w, []).append(k)
-                self.anchored[k] = word_anchored(pattern)
+                self.anchored[k] = starts_at_boundary(pattern)  # word_anchored: words known
             elif found is not None:
                 self.by_needle.append((k, tuple(sorted(found))))
             else:
@@ -384,7 +384,7 @@ class RuleEngine:
             if h.rule.floor <= out[k] or scores[k] < 0.5:  # nothing to raise
                 continue
             floor = h.rule.floor
-            s, e = doc.to_original(h.start, h.end)
+            s, e = doc.to_original(h.start, h.end, marks=False)  # the letters as written
             if unicodedata.normalize("NFC", doc.original[s:e].lower()) != doc.text[h.start:h.end]:
                 floor = min(floor, self.lexicon.abbreviated_floor.get(h.rule.category, floor))
             out[k] = max(out[k], floor)
@@ -459,7 +459,7 @@ def _priced(doc: Normalised, found: dict[tuple[str, int, int], Hit]
     the price')."""
     prices = []
     for m in _MONEY.finditer(doc.text):
-        s, e = doc.to_original(*m.span())
+        s, e = doc.to_original(*m.span(), marks=False)
         value = money_value(doc.original[s:e])
         if value is not None:
             prices.append((m.start(), m.end(), value))

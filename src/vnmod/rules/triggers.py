@@ -91,13 +91,16 @@ def first_words(pattern: str) -> frozenset[str] | None:
     return frozenset(w.group(0) for w in words if w is not None)
 
 
-def word_anchored(pattern: str) -> bool:
-    """True when every match starts at a word boundary (the pattern begins with ``\\b``) with
-    one of :func:`first_words`: then a match can only start where a word of the post that
-    begins with one of them begins."""
+def starts_at_boundary(pattern: str) -> bool:
+    """True when the pattern begins with ``\\b``: every match starts at a word boundary."""
     items = _parsed(pattern)
-    return items is not None and len(items) > 0 and items[0] == (C.AT, C.AT_BOUNDARY) \
-        and first_words(pattern) is not None
+    return items is not None and len(items) > 0 and items[0] == (C.AT, C.AT_BOUNDARY)
+
+
+def word_anchored(pattern: str) -> bool:
+    """True when every match starts at a word boundary with one of :func:`first_words`: then
+    a match can only start where a word of the post that begins with one of them begins."""
+    return starts_at_boundary(pattern) and first_words(pattern) is not None
 
 
 def needles(pattern: str) -> frozenset[str] | None:

@@ -72,12 +72,17 @@ class Normalised:
     unaccented: bool = False
     obfuscated: tuple[tuple[int, int], ...] = ()
 
-    def to_original(self, start: int, end: int) -> tuple[int, int]:
-        """Map a span ``[start, end)`` of :attr:`text` to a span of :attr:`original`."""
+    def to_original(self, start: int, end: int, *, marks: bool = True) -> tuple[int, int]:
+        """Map a span ``[start, end)`` of :attr:`text` to a span of :attr:`original`. The
+        invisible marks right after its last character (a variation selector, a keycap mark)
+        belong to that character and end the span, unless ``marks`` is False."""
         if not 0 <= start < end <= len(self.text):
             raise ValueError(f"span ({start}, {end}) is outside the normalised text "
                              f"of length {len(self.text)}")
-        return self.starts[start], self.ends[end - 1]
+        s, e = self.starts[start], self.ends[end - 1]
+        if not marks and (m := _IGNORABLE_END.search(self.original, s, e)) is not None:
+            e = m.start()
+        return s, e
 
     @cached_property
     def ascii(self) -> str:
@@ -119,9 +124,11 @@ class _Buffer:
         self.marked: list[tuple[int, int]] = []  # original spans that were de-obfuscated
 
     def sub(self, pattern: re.Pattern[str], repl: Callable[[re.Match[str]], str | None],
-            *, mark: bool = False) -> bool:
+            *, mark: bool = False, attach: bool = False) -> bool:
         """Replace each match by ``repl(match)`` (``None`` keeps it), updating the spans; True
-        if the text changed."""
+        if the text changed. With ``attach``, characters deleted right after a kept one
+        become part of its span (a variation selector or keycap mark belongs to the
+        character before it)."""
         text, starts, ends = self.text, self.starts, self.ends
         out: list[str] = []
         new_starts: list[int] = []
@@ -148,6 +155,8 @@ class _Buffer:
                 new_starts.extend([starts[a]] * len(new))
                 new_ends.extend([ends[b - 1]] * len(new))
             out.append(new)
+            if attach and not new and a and new_ends:
+                new_ends[-1] = ends[b - 1]
             if mark:  # original coordinates; a deletion marks the letters around it
                 marked.append((starts[a - 1] if a and not new else starts[a],
                                ends[b] if b < len(text) and not new else ends[b - 1]))
@@ -356,6 +365,7 @@ _DOUBLED_END = re.compile(r"(?<![\w<])[^\W_]+([^\W_])\1(?![\w>])")  # a _WORD en
 # ... and the keycap mark (U+20E3): sellers write prices and phone numbers in keycap digits
 # ("0️⃣9️⃣8️⃣" is 0, U+FE0F, U+20E3, ...), which then read as the digits they show.
 _IGNORABLE = regex.compile(r"[\p{Default_Ignorable_Code_Point}\p{Cf}\u20e3]+")
+_IGNORABLE_END = regex.compile(_IGNORABLE.pattern + r"\Z")
 # A symbol or emoji between two letters ('đ😀ụ'), or a line break inside a word ('thằ\nng').
 _SYMBOLS_IN_WORD = regex.compile(r"(?<=\p{L})[\p{So}\p{Sk}]+(?=\p{L})")
 _BREAK_IN_WORD = regex.compile(r"(?<=\p{L})[\n\r\v\f\x85\u2028\u2029]+(?=\p{L})")
@@ -387,7 +397,7 @@ LONG_ASCII_RUN = 12  # ... from this one, with a few letters that fit no piece
 
 
 def _nfc(buf: _Buffer, s: dict) -> None:
-    buf.sub(_IGNORABLE, lambda m: "", mark=True)
+    buf.sub(_IGNORABLE, lambda m: "", mark=True, attach=True)
     buf.sub(s["nfkc"], lambda m: unicodedata.normalize("NFKC", m.group(0)))
     if not confusables.letters().isdisjoint(buf.text):
         table = confusables.fold_table()
