@@ -313,8 +313,8 @@ def test_a_gate_without_a_view_of_the_model_is_refused_before_training(tmp_path,
 
 
 @pytest.mark.parametrize(("rules", "message"), [
-    ({"family_logt": 0.3}, "'family_logt'; its options are \\['lexicon_dir', 'family_views', "
-                           "'family_logit'\\]"),
+    ({"family_logt": 0.3}, "unknown options \\['family_logt'\\]; its options are "
+                           "\\['lexicon_dir', 'family_views', 'family_logit'\\]"),
     ({"family_views": ["illegal_ads"], "family_logit": -1}, "family_logit must be"),
     ({"family_views": ["ads"]}, "family_views names"),
 ])

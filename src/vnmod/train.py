@@ -540,12 +540,12 @@ def train(recipe: Recipe, *, output: str | Path | None = None,
     t0 = time.time()
     _check_gates(recipe, "phobert" if phobert is not None else
                  "transformer" if transformer is not None else None)
-    try:
-        rules = RulesBackend(**recipe.rules)  # before hours of work: a wrong option fails now
-    except TypeError as exc:
-        options = [name for name, param in inspect.signature(RulesBackend).parameters.items()
-                   if param.kind is param.KEYWORD_ONLY]
-        raise ValueError(f"recipe [rules]: {exc}; its options are {options}") from exc
+    options = [name for name, param in inspect.signature(RulesBackend).parameters.items()
+               if param.kind is param.KEYWORD_ONLY]
+    unknown = sorted(set(recipe.rules) - set(options))
+    if unknown:  # before hours of work: a wrong option fails now
+        raise ValueError(f"recipe [rules]: unknown options {unknown}; its options are {options}")
+    rules = RulesBackend(**recipe.rules)
     out = Path(output or recipe.output)
     train_df, dev_df = load_frames(recipe)
     counts_before = label_counts(train_df, dev_df, recipe)
