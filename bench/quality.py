@@ -26,6 +26,7 @@ from vnmod.evaluate import evaluate
 OUT = Path(__file__).parent / "results" / "quality.json"
 #: Policy pools of sales-like posts: their posts not labelled illegal_ads are legal trade.
 SALES_POOLS = ("sales", "vispam_promotions")
+MIN_SUPPORT = 5  # a new source's category is reported from this many positives
 
 
 def _f1_interval(pred: np.ndarray, truth: np.ndarray, rounds: int = 2000) -> list[float]:
@@ -41,15 +42,22 @@ def _f1_interval(pred: np.ndarray, truth: np.ndarray, rounds: int = 2000) -> lis
 
 def real_posts(clf: vnmod.Classifier, frame) -> dict:
     """Real posts labelled under the policy: per-category scores, the share of legal sales
-    posts flagged as illegal ads, and a bootstrap interval for illegal_ads F1 (few ads)."""
+    posts flagged as illegal ads (where there are sales posts), a bootstrap interval for
+    illegal_ads F1 (few ads), and the share of posts with no label flagged for anything."""
     y = label_matrix(frame)
     report = evaluate(clf, frame["text"].tolist(), y)
-    flagged = np.array(["illegal_ads" in p.labels for p in clf.predict(frame["text"].tolist())])
+    predictions = clf.predict(frame["text"].tolist())
+    flagged = np.array(["illegal_ads" in p.labels for p in predictions])
     ads = y[:, CATEGORIES.index("illegal_ads")] == 1
     legal = frame["pool"].isin(SALES_POOLS).to_numpy() & ~ads
     report["legal_sales"] = int(legal.sum())
-    report["legal_sales_flagged"] = f"{flagged[legal].mean():.1%}"
+    if legal.any():
+        report["legal_sales_flagged"] = f"{flagged[legal].mean():.1%}"
     report["illegal_ads_f1_ci"] = _f1_interval(flagged, ads)
+    clean = ~(y == 1).any(axis=1)
+    any_flag = np.array([bool(p.labels) for p in predictions])
+    report["clean"] = int(clean.sum())
+    report["clean_flagged"] = f"{any_flag[clean].mean():.1%}"
     return report
 
 
@@ -118,13 +126,18 @@ def main(argv: list[str] | None = None) -> int:
     for name in (k for k in results if k.startswith("new_source_")):
         new = results[name]
         where = f"new source ({name.removeprefix('new_source_')}, never trained on)"
-        if "illegal_ads" in new["categories"]:
-            cat = new["categories"]["illegal_ads"]
-            rows.append((f"{where}: illegal_ads F1 (P / R, 95% CI of F1)",
-                         f"{cat['f1']} ({cat['precision']} / {cat['recall']}, "
-                         f"{new['illegal_ads_f1_ci']}), {cat['support']} ads", ""))
-        rows.append((f"{where}: legal sales posts flagged illegal_ads",
-                     f"{new['legal_sales_flagged']} of {new['legal_sales']}", "<= 3%"))
+        for cat_name, cat in new["categories"].items():
+            if cat["support"] < MIN_SUPPORT:
+                continue
+            ci = f", 95% CI of F1 {new['illegal_ads_f1_ci']}" if cat_name == "illegal_ads" else ""
+            rows.append((f"{where}: {cat_name} F1 (P / R)",
+                         f"{cat['f1']} ({cat['precision']} / {cat['recall']}{ci}), "
+                         f"{cat['support']} positives", ""))
+        if "legal_sales_flagged" in new:
+            rows.append((f"{where}: legal sales posts flagged illegal_ads",
+                         f"{new['legal_sales_flagged']} of {new['legal_sales']}", "<= 3%"))
+        rows.append((f"{where}: posts with no label flagged (any category)",
+                     f"{new['clean_flagged']} of {new['clean']}", ""))
     for name, cat in (("policy_test", "illegal_ads"), ("policy_test", "offensive"),
                       ("vihsd_test", "insult"), ("vihsd_test", "offensive"),
                       ("vnmod_labelled_test", "illegal_ads"),

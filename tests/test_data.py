@@ -279,6 +279,19 @@ def test_vispam_and_uit_vsfc_are_clean(corpus):
     assert set(vsfc["sentiment"]) == {0, 1, 2}
 
 
+@CORPORA_NEEDED
+def test_vilexnorm_is_read_only_through_the_policy_labels(corpus, data_dir):
+    assert len(corpus("vilexnorm")) == 0  # no vnmod labels of its own: every row unmapped
+    every = load_corpus("vilexnorm", data_dir=data_dir, keep_unmapped=True)
+    assert len(every) == 10_467 and every.attrs["dropped"]["unmapped"] == 0
+    assert set(every["split"]) == {"train", "dev", "test"}
+    assert every["text"].ne(every["normalized"]).mean() > 0.5  # the comments as written
+    policy = load_corpus("policy", data_dir=data_dir)
+    pool = policy.loc[policy["pool"] == "vilexnorm_comments"]
+    assert len(pool) == 603 and set(pool["split"]) == {"test"}  # held out, never trained on
+    assert set(pool["text"]) <= set(every["text"])
+
+
 # --------------------------------------------------------------------------- training frame
 
 
@@ -621,5 +634,5 @@ def test_dataset_round_trip_corpus(corpus):
 def test_corpus_table_is_complete():
     assert set(CORPORA) == {
         "vihsd", "vlsp2019", "vithsd", "vihos", "reintel", "vifn_v2",
-        "vifn_v3", "vi_smishing", "vispam", "uit_vsfc", "vnmod_labelled", "policy",
+        "vifn_v3", "vi_smishing", "vispam", "vilexnorm", "uit_vsfc", "vnmod_labelled", "policy",
     }  # fmt: skip

@@ -20,6 +20,7 @@ import sys
 import unicodedata
 from pathlib import Path
 
+from vnmod.data import text_key
 from vnmod.data.policy import row_hash
 
 HERE = Path(__file__).resolve().parent
@@ -169,6 +170,18 @@ def select(data_dir: Path) -> list[dict[str, str]]:
         for r in vlsp:
             if r["id"] in wanted:
                 add("vlsp2019", "train", r["id"], "vlsp_scored", nfc(r["free_text"]))
+    # Added in the ninth session of 2026-12-05: ViLexNorm's social-media comments (every
+    # split; 2023-24, a source no vnmod model trains on): every comment with a profanity cue
+    # and 480 others at random, comments that also occur in ViHSD or VLSP 2019 left out. The
+    # pool is held out: a test of insult and offensive on real comments from a new source.
+    trained = {text_key(nfc(r["free_text"])) for r in vlsp + vihsd}
+    lexnorm = [(split, nfc(r["original"])) for split in ("train", "dev", "test")
+               for r in read_rows(data_dir / "vilexnorm" / f"{split}.csv")]
+    lexnorm = [(split, t) for split, t in lexnorm if t.strip() and text_key(t) not in trained]
+    cued = [(split, t) for split, t in lexnorm if PROFANITY.search(t)]
+    others = [(split, t) for split, t in lexnorm if not PROFANITY.search(t)]
+    for split, text in cued + random.Random(20261205).sample(others, 480):
+        add("vilexnorm", split, row_hash(text), "vilexnorm_comments", text)
     return chosen
 
 

@@ -252,6 +252,17 @@ def _load_vispam(path: Path, split: str) -> pd.DataFrame:
     return frame
 
 
+def _load_vilexnorm(path: Path, split: str) -> pd.DataFrame:
+    """ViLexNorm: social-media comments paired with a normalised form; the comments as
+    written (``original``), with no vnmod labels: every row is unmapped, read through the
+    policy labels of the pool ``vilexnorm_comments``. Keeps ``normalized``."""
+    raw = read_csv(path)
+    frame = make_frame(raw["original"], {}, "vilexnorm", split,
+                       extra={"normalized": raw["normalized"]})
+    frame[_UNMAPPED] = True
+    return frame
+
+
 def _load_uit_vsfc(path: Path, split: str) -> pd.DataFrame:
     """UIT-VSFC student feedback: formal and clean, all four columns 0.
 
@@ -353,6 +364,8 @@ CORPORA: dict[str, CorpusSpec] = {
                    licence="none stated", splits=("train", "test")),
         CorpusSpec("vispam", "vispam", _per_split("dataset/{split}.csv"), _load_vispam,
                    licence="research purposes only"),
+        CorpusSpec("vilexnorm", "vilexnorm", _per_split("{split}.csv"), _load_vilexnorm,
+                   benchmark=False, licence="CC BY-NC-SA 4.0"),
         CorpusSpec("uit_vsfc", "uit_vsfc", _per_split("{split}"), _load_uit_vsfc,
                    licence="belongs to The UIT NLP Group"),
         CorpusSpec("vnmod_labelled", "", {"*": ""}, _load_vnmod_labelled,
@@ -398,8 +411,9 @@ def load_corpus(
     ----------
     name : str
         A key of :data:`CORPORA`: ``vihsd``, ``vlsp2019``, ``vithsd``, ``vihos``, ``reintel``,
-        ``vifn_v2``, ``vifn_v3``, ``vi_smishing``, ``vispam``, ``uit_vsfc``, ``vnmod_labelled``
-        or ``policy`` (real posts labelled under ANNOTATION.md, see :mod:`vnmod.data.policy`).
+        ``vifn_v2``, ``vifn_v3``, ``vi_smishing``, ``vispam``, ``vilexnorm``, ``uit_vsfc``,
+        ``vnmod_labelled`` or ``policy`` (real posts labelled under ANNOTATION.md, see
+        :mod:`vnmod.data.policy`).
     split : {"train", "dev", "test"}, optional
         One split; all splits when None.
     data_dir : path, optional
