@@ -80,8 +80,9 @@ class Normalised:
             raise ValueError(f"span ({start}, {end}) is outside the normalised text "
                              f"of length {len(self.text)}")
         s, e = self.starts[start], self.ends[end - 1]
-        if not marks and (m := _IGNORABLE_END.search(self.original, s, e)) is not None:
-            e = m.start()
+        if not marks:  # back over the marks, one character at a time (linear in the run)
+            while e > s and _IGNORABLE.match(self.original, e - 1, e) is not None:
+                e -= 1
         return s, e
 
     @cached_property
@@ -365,7 +366,6 @@ _DOUBLED_END = re.compile(r"(?<![\w<])[^\W_]+([^\W_])\1(?![\w>])")  # a _WORD en
 # ... and the keycap mark (U+20E3): sellers write prices and phone numbers in keycap digits
 # ("0️⃣9️⃣8️⃣" is 0, U+FE0F, U+20E3, ...), which then read as the digits they show.
 _IGNORABLE = regex.compile(r"[\p{Default_Ignorable_Code_Point}\p{Cf}\u20e3]+")
-_IGNORABLE_END = regex.compile(_IGNORABLE.pattern + r"\Z")
 # A symbol or emoji between two letters ('đ😀ụ'), or a line break inside a word ('thằ\nng').
 _SYMBOLS_IN_WORD = regex.compile(r"(?<=\p{L})[\p{So}\p{Sk}]+(?=\p{L})")
 _BREAK_IN_WORD = regex.compile(r"(?<=\p{L})[\n\r\v\f\x85\u2028\u2029]+(?=\p{L})")
