@@ -178,8 +178,10 @@ def select(data_dir: Path) -> list[dict[str, str]]:
     lexnorm = [(split, nfc(r["original"])) for split in ("train", "dev", "test")
                for r in read_rows(data_dir / "vilexnorm" / f"{split}.csv")]
     lexnorm = [(split, t) for split, t in lexnorm if t.strip() and text_key(t) not in trained]
-    cued = [(split, t) for split, t in lexnorm if PROFANITY.search(t)]
-    others = [(split, t) for split, t in lexnorm if not PROFANITY.search(t)]
+    cued: list[tuple[str, str]] = []
+    others: list[tuple[str, str]] = []
+    for row in lexnorm:
+        (cued if PROFANITY.search(row[1]) else others).append(row)
     for split, text in cued + random.Random(20261205).sample(others, 480):
         add("vilexnorm", split, row_hash(text), "vilexnorm_comments", text)
     return chosen

@@ -400,7 +400,6 @@ def test_new_insult_wordings_leave_these_alone(rules_clf, text):
     assert "insult" not in p.labels, (p.scores, [(e.rule, e.text) for e in p.evidence])
 
 
-
 def test_a_mark_after_a_word_changes_neither_its_floor_nor_a_price_but_ends_its_evidence():
     # A variation selector or keycap mark after the last letter belongs to that letter: the
     # evidence span takes it in; the floor (word written in full) and the price read stay.

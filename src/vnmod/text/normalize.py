@@ -80,9 +80,10 @@ class Normalised:
             raise ValueError(f"span ({start}, {end}) is outside the normalised text "
                              f"of length {len(self.text)}")
         s, e = self.starts[start], self.ends[end - 1]
-        if not marks:  # back over the marks, one character at a time (linear in the run)
-            while e > s and _IGNORABLE.match(self.original, e - 1, e) is not None:
-                e -= 1
+        if marks:  # the marks were deleted; the original still holds them after the letter
+            n = len(self.original)
+            while e < n and _IGNORABLE.match(self.original, e, e + 1) is not None:
+                e += 1
         return s, e
 
     @cached_property
@@ -125,11 +126,9 @@ class _Buffer:
         self.marked: list[tuple[int, int]] = []  # original spans that were de-obfuscated
 
     def sub(self, pattern: re.Pattern[str], repl: Callable[[re.Match[str]], str | None],
-            *, mark: bool = False, attach: bool = False) -> bool:
+            *, mark: bool = False) -> bool:
         """Replace each match by ``repl(match)`` (``None`` keeps it), updating the spans; True
-        if the text changed. With ``attach``, characters deleted right after a kept one
-        become part of its span (a variation selector or keycap mark belongs to the
-        character before it)."""
+        if the text changed."""
         text, starts, ends = self.text, self.starts, self.ends
         out: list[str] = []
         new_starts: list[int] = []
@@ -156,8 +155,6 @@ class _Buffer:
                 new_starts.extend([starts[a]] * len(new))
                 new_ends.extend([ends[b - 1]] * len(new))
             out.append(new)
-            if attach and not new and a and new_ends:
-                new_ends[-1] = ends[b - 1]
             if mark:  # original coordinates; a deletion marks the letters around it
                 marked.append((starts[a - 1] if a and not new else starts[a],
                                ends[b] if b < len(text) and not new else ends[b - 1]))
@@ -397,7 +394,7 @@ LONG_ASCII_RUN = 12  # ... from this one, with a few letters that fit no piece
 
 
 def _nfc(buf: _Buffer, s: dict) -> None:
-    buf.sub(_IGNORABLE, lambda m: "", mark=True, attach=True)
+    buf.sub(_IGNORABLE, lambda m: "", mark=True)
     buf.sub(s["nfkc"], lambda m: unicodedata.normalize("NFKC", m.group(0)))
     if not confusables.letters().isdisjoint(buf.text):
         table = confusables.fold_table()
