@@ -287,9 +287,11 @@ def test_vilexnorm_is_read_only_through_the_policy_labels(corpus, data_dir):
     assert set(every["split"]) == {"train", "dev", "test"}
     assert every["text"].ne(every["normalized"]).mean() > 0.5  # the comments as written
     policy = load_corpus("policy", data_dir=data_dir)
-    pool = policy.loc[policy["pool"] == "vilexnorm_comments"]
-    assert len(pool) == 603 and set(pool["split"]) == {"test"}  # held out, never trained on
-    assert set(pool["text"]) <= set(every["text"])
+    for name, size in (("vilexnorm_comments", 603), ("vilexnorm_fresh", 700)):
+        pool = policy.loc[policy["pool"] == name]
+        assert len(pool) == size and set(pool["split"]) == {"test"}  # held out, never trained on
+        assert set(pool["text"]) <= set(every["text"])
+    assert policy.loc[policy["corpus"] == "vilexnorm", "text"].is_unique  # no comment read twice
 
 
 # --------------------------------------------------------------------------- training frame

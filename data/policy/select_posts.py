@@ -182,8 +182,16 @@ def select(data_dir: Path) -> list[dict[str, str]]:
     others: list[tuple[str, str]] = []
     for row in lexnorm:
         (cued if PROFANITY.search(row[1]) else others).append(row)
-    for split, text in cued + random.Random(20261205).sample(others, 480):
+    first = random.Random(20261205).sample(others, 480)
+    for split, text in cued + first:
         add("vilexnorm", split, row_hash(text), "vilexnorm_comments", text)
+    # Added in the tenth session of 2026-12-05: 700 more of the comments without a cue, at
+    # random, none read before. Held out too: it measures rules mended after the first pool's
+    # misses had been seen, so it is the clean test of them.
+    taken = set(first)
+    unread = [row for row in others if row not in taken]
+    for split, text in random.Random(20261206).sample(unread, 700):
+        add("vilexnorm", split, row_hash(text), "vilexnorm_fresh", text)
     return chosen
 
 
