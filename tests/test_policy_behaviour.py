@@ -75,6 +75,47 @@ def test_a_counter_rule_still_lifts_the_profanity_floor():
     assert bounds[:, off, 0].tolist() == [0.0, 0.6, 0.9]
 
 
+#: đéo clipped or typed without its marks, đếch, and the minced đù (ANNOTATION.md: profanity
+#: whole, abbreviated or disguised; đếch used as a curse): each floors offensive.
+CLIPPED_PROFANITY = {
+    "tôi đ' hiểu nổi cái lịch học này": 0.6,
+    "làm kiểu đ nào mà xe hỏng hoài": 0.6,
+    "sao anh deo biết gì hết vậy": 0.6,
+    "bài hát cái deo gì mà dài thế": 0.6,
+    "tao đếch cần mấy lời khuyên đó": 0.6,
+    "á đù, trận này căng thật": 0.6,
+}
+#: The same letters read otherwise: money, an initial, đừng (don't), đeo (to wear), đù đờ.
+LOOKALIKES = [
+    "giá 50 đ một cái",
+    "ông Nguyễn Văn Đ. có mặt lúc 8 giờ",
+    "đ nói nữa, đ sợ gì hết",
+    "chị deo có đẹp không em",
+    "cái deo được không shop",
+    "dạo này nó đù đờ quá",
+]
+
+
+def test_clipped_and_minced_profanity_floors_offensive_and_lookalikes_do_not():
+    from vnmod.backends.rules import RulesBackend
+    from vnmod.text.normalize import normalise
+
+    off = 1  # CATEGORIES.index("offensive")
+    texts = [*CLIPPED_PROFANITY, *LOOKALIKES]
+    _, _, bounds = RulesBackend().analyse([normalise(t) for t in texts])
+    floors = dict(zip(texts, bounds[:, off, 0].tolist(), strict=True))
+    assert {t: floors[t] for t in CLIPPED_PROFANITY} == CLIPPED_PROFANITY
+    assert {t: floors[t] for t in LOOKALIKES} == dict.fromkeys(LOOKALIKES, 0.0)
+
+
+@pytest.mark.parametrize("text", [*CLIPPED_PROFANITY, "Đ biết mai có thi không nữa"])
+def test_clipped_profanity_is_flagged_with_its_span_as_evidence(clf, text):
+    pred = clf.predict(text)
+    assert "offensive" in pred.labels
+    spans = [e.text for e in pred.evidence if e.category == "offensive" and e.source == "rules"]
+    assert spans and all(s in text for s in spans)
+
+
 @pytest.mark.parametrize("text", LEGAL_SALES)
 def test_ordinary_sales_posts_are_not_illegal_ads(clf, text):
     assert "illegal_ads" not in clf.predict(text).labels
