@@ -21,7 +21,7 @@ import vnmod
 from vnmod import CATEGORIES
 from vnmod.data import label_matrix, load_corpus, text_key
 from vnmod.data.policy import HELD_OUT_POOLS, without_held_out
-from vnmod.evaluate import evaluate
+from vnmod.evaluate import evaluate, evaluate_predictions
 
 OUT = Path(__file__).parent / "results" / "quality.json"
 #: Policy pools of sales-like posts: their posts not labelled illegal_ads are legal trade.
@@ -45,8 +45,8 @@ def real_posts(clf: vnmod.Classifier, frame) -> dict:
     posts flagged as illegal ads (where there are sales posts), a bootstrap interval for
     illegal_ads F1 (few ads), and the share of posts with no label flagged for anything."""
     y = label_matrix(frame)
-    report = evaluate(clf, frame["text"].tolist(), y)
     predictions = clf.predict(frame["text"].tolist())
+    report = evaluate_predictions(clf, predictions, y)
     flagged = np.array(["illegal_ads" in p.labels for p in predictions])
     ads = y[:, CATEGORIES.index("illegal_ads")] == 1
     legal = frame["pool"].isin(SALES_POOLS).to_numpy() & ~ads

@@ -64,6 +64,21 @@ def test_calibration_tells_calibrated_from_overconfident():
                                                                           "ece": 0.0}
 
 
+def test_a_report_from_predictions_already_made_is_the_report_of_evaluate(clf):
+    import numpy as np
+
+    from vnmod.evaluate import evaluate, evaluate_predictions
+
+    texts = ["thằng ngu như chó", "đẹp vãi lồn", "Shop bán áo thun 120k, ship toàn quốc",
+             "Nhận làm bằng đại học giả, lh zalo 0912345678", "hôm nay trời mưa"]
+    y = np.array([[1, 1, 0, 0], [0, 1, 0, 0], [0, 0, 0, 0], [0, 0, 0, 1], [0, 0, 0, 0]])
+    report = evaluate(clf, texts, y, task="vihsd")
+    assert report == evaluate_predictions(clf, clf.predict(texts), y, task="vihsd")
+    assert report["n"] == 5 and report["categories"]["offensive"]["support"] == 2
+    with pytest.raises(ValueError, match="shape"):
+        evaluate_predictions(clf, clf.predict(texts[:2]), y)
+
+
 def test_every_option_of_every_subcommand_has_help_and_shows_its_default():
     import argparse
 

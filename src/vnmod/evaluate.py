@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from vnmod.classifier import Classifier
+from vnmod.prediction import Prediction
 from vnmod.taxonomy import CATEGORIES
 
 VIHSD_CLASSES = ("CLEAN", "OFFENSIVE", "HATE")
@@ -55,20 +56,33 @@ def vihsd_classes(labels: np.ndarray) -> np.ndarray:
 def evaluate(clf: Classifier, texts: Sequence[str], y: np.ndarray, *,
              task: str = "categories") -> dict[str, Any]:
     """Report on ``texts`` with gold labels ``y`` (``(n, 4)``, nan = not annotated)."""
+    if task not in TASKS:  # checked before the model runs
+        raise ValueError(f"task must be one of {TASKS}; got {task!r}")
+    _check_labels(y, len(texts))
+    # The labels a user gets: past the threshold and backed by evidence (Classifier.predict).
+    return evaluate_predictions(clf, clf.predict(list(texts)), y, task=task)
+
+
+def _check_labels(y: np.ndarray, n: int) -> np.ndarray:
+    y = np.asarray(y, dtype=float)
+    if y.shape != (n, len(CATEGORIES)):
+        raise ValueError(f"y must have shape ({n}, {len(CATEGORIES)}); got {y.shape}")
+    return y
+
+
+def evaluate_predictions(clf: Classifier, predictions: Sequence[Prediction], y: np.ndarray, *,
+                         task: str = "categories") -> dict[str, Any]:
+    """:func:`evaluate` of ``clf``'s ``predictions`` already made (one per row of ``y``)."""
     from sklearn.metrics import f1_score, roc_auc_score
 
     if task not in TASKS:
         raise ValueError(f"task must be one of {TASKS}; got {task!r}")
-    y = np.asarray(y, dtype=float)
-    if y.shape != (len(texts), len(CATEGORIES)):
-        raise ValueError(f"y must have shape ({len(texts)}, {len(CATEGORIES)}); got {y.shape}")
-    # The labels a user gets: past the threshold and backed by evidence (Classifier.predict).
-    predictions = clf.predict(list(texts))
+    y = _check_labels(y, len(predictions))
     n_cats = len(CATEGORIES)
     proba = np.array([[p.scores[c] for c in CATEGORIES] for p in predictions]).reshape(-1, n_cats)
     pred = np.array([[c in p.labels for c in CATEGORIES] for p in predictions],
                     dtype=bool).reshape(-1, n_cats)
-    report: dict[str, Any] = {"n": len(texts), "task": task, "thresholds": clf.thresholds,
+    report: dict[str, Any] = {"n": len(predictions), "task": task, "thresholds": clf.thresholds,
                               "components": clf.component_names, "categories": {}}
     f1s = []
     for k, cat in enumerate(CATEGORIES):
