@@ -56,14 +56,15 @@ def vihsd_classes(labels: np.ndarray) -> np.ndarray:
 def evaluate(clf: Classifier, texts: Sequence[str], y: np.ndarray, *,
              task: str = "categories") -> dict[str, Any]:
     """Report on ``texts`` with gold labels ``y`` (``(n, 4)``, nan = not annotated)."""
-    if task not in TASKS:  # checked before the model runs
-        raise ValueError(f"task must be one of {TASKS}; got {task!r}")
-    _check_labels(y, len(texts))
+    _checked(y, len(texts), task)  # before the model runs
     # The labels a user gets: past the threshold and backed by evidence (Classifier.predict).
     return evaluate_predictions(clf, clf.predict(list(texts)), y, task=task)
 
 
-def _check_labels(y: np.ndarray, n: int) -> np.ndarray:
+def _checked(y: np.ndarray, n: int, task: str) -> np.ndarray:
+    """``y`` as floats, refused unless it labels ``n`` posts and ``task`` is known."""
+    if task not in TASKS:
+        raise ValueError(f"task must be one of {TASKS}; got {task!r}")
     y = np.asarray(y, dtype=float)
     if y.shape != (n, len(CATEGORIES)):
         raise ValueError(f"y must have shape ({n}, {len(CATEGORIES)}); got {y.shape}")
@@ -75,9 +76,7 @@ def evaluate_predictions(clf: Classifier, predictions: Sequence[Prediction], y: 
     """:func:`evaluate` of ``clf``'s ``predictions`` already made (one per row of ``y``)."""
     from sklearn.metrics import f1_score, roc_auc_score
 
-    if task not in TASKS:
-        raise ValueError(f"task must be one of {TASKS}; got {task!r}")
-    y = _check_labels(y, len(predictions))
+    y = _checked(y, len(predictions), task)
     n_cats = len(CATEGORIES)
     proba = np.array([[p.scores[c] for c in CATEGORIES] for p in predictions]).reshape(-1, n_cats)
     pred = np.array([[c in p.labels for c in CATEGORIES] for p in predictions],
