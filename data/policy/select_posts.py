@@ -190,7 +190,11 @@ def select(data_dir: Path) -> list[dict[str, str]]:
     # misses had been seen, so it is the clean test of them.
     taken = set(first)
     unread = [row for row in others if row not in taken]
-    for split, text in random.Random(20261206).sample(unread, 700):
+    fresh = random.Random(20261206).sample(unread, 700)
+    # ...and 700 more the same way (same session, before any model change), for more positives
+    taken.update(fresh)
+    unread = [row for row in unread if row not in taken]
+    for split, text in fresh + random.Random(20261207).sample(unread, 700):
         add("vilexnorm", split, row_hash(text), "vilexnorm_fresh", text)
     return chosen
 
