@@ -92,6 +92,16 @@ def test_shipped_model_verifies():
     assert modeldir.verify_model(root, modeldir.read_manifest(root)) == {}
 
 
+def test_shipped_model_card_is_its_recipes_card():
+    """Training copies the recipe's card into the model; an edit of one alone is a stale card."""
+    root = modeldir.resolve("vnmod-base")
+    recipe = root.parent / "recipes" / "vnmod-base.toml"
+    if not recipe.is_file():
+        pytest.skip("the shipped model was installed without its recipes folder")
+    card = recipe.parent / "vnmod-base.card.md"
+    assert (root / "README.md").read_text(encoding="utf-8") == card.read_text(encoding="utf-8")
+
+
 @pytest.mark.parametrize("name", ["linear/weights.npz", "linear/vocab_word.json",
                                   "linear/vocab_char.json", "rules/illegal_ads.toml"])
 @pytest.mark.parametrize("damage", ["flip", "truncate", "delete"])
