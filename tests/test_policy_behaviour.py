@@ -75,8 +75,8 @@ def test_a_counter_rule_still_lifts_the_profanity_floor():
     assert bounds[:, off, 0].tolist() == [0.0, 0.6, 0.9]
 
 
-#: đéo clipped or typed without its marks, đếch, and the minced đù (ANNOTATION.md: profanity
-#: whole, abbreviated or disguised; đếch used as a curse): each floors offensive.
+#: đéo clipped (đ, đ', éo) or typed without its marks, đếch, and the minced đù (ANNOTATION.md:
+#: profanity whole, abbreviated or disguised; đếch used as a curse): each floors offensive.
 CLIPPED_PROFANITY = {
     "tôi đ' hiểu nổi cái lịch học này": 0.6,
     "làm kiểu đ nào mà xe hỏng hoài": 0.6,
@@ -84,6 +84,7 @@ CLIPPED_PROFANITY = {
     "bài hát cái deo gì mà dài thế": 0.6,
     "tao đếch cần mấy lời khuyên đó": 0.6,
     "á đù, trận này căng thật": 0.6,
+    "mai tao éo đi học đâu": 0.6,
 }
 #: The same letters read otherwise: money, an initial, đừng (don't), đeo (to wear), đù đờ.
 LOOKALIKES = [
@@ -93,6 +94,8 @@ LOOKALIKES = [
     "chị deo có đẹp không em",
     "cái deo được không shop",
     "dạo này nó đù đờ quá",
+    "hoàn cảnh éo le quá",
+    "cô ấy uốn éo theo điệu nhạc",
 ]
 
 
