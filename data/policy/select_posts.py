@@ -194,8 +194,15 @@ def select(data_dir: Path) -> list[dict[str, str]]:
     # ...and 700 more the same way (same session, before any model change), for more positives
     taken.update(fresh)
     unread = [row for row in unread if row not in taken]
-    for split, text in fresh + random.Random(20261207).sample(unread, 700):
+    second = random.Random(20261207).sample(unread, 700)
+    for split, text in fresh + second:
         add("vilexnorm", split, row_hash(text), "vilexnorm_fresh", text)
+    # ...and 700 more after the last rule change of that session (the clipped 'éo'), none read
+    # before: a clean measure of the model shipped then.
+    taken.update(second)
+    unread = [row for row in unread if row not in taken]
+    for split, text in random.Random(20261208).sample(unread, 700):
+        add("vilexnorm", split, row_hash(text), "vilexnorm_fresh2", text)
     return chosen
 
 
