@@ -182,26 +182,25 @@ def select(data_dir: Path) -> list[dict[str, str]]:
     others: list[tuple[str, str]] = []
     for row in lexnorm:
         (cued if PROFANITY.search(row[1]) else others).append(row)
-    first = random.Random(20261205).sample(others, 480)
-    for split, text in cued + first:
+    taken: set[tuple[str, str]] = set()
+
+    def unread(seed: int, n: int) -> list[tuple[str, str]]:
+        """``n`` comments without a cue, at random, none drawn before."""
+        drawn = random.Random(seed).sample([row for row in others if row not in taken], n)
+        taken.update(drawn)
+        return drawn
+
+    for split, text in cued + unread(20261205, 480):
         add("vilexnorm", split, row_hash(text), "vilexnorm_comments", text)
     # Added in the tenth session of 2026-12-05: 700 more of the comments without a cue, at
     # random, none read before. Held out too: it measures rules mended after the first pool's
-    # misses had been seen, so it is the clean test of them.
-    taken = set(first)
-    unread = [row for row in others if row not in taken]
-    fresh = random.Random(20261206).sample(unread, 700)
-    # ...and 700 more the same way (same session, before any model change), for more positives
-    taken.update(fresh)
-    unread = [row for row in unread if row not in taken]
-    second = random.Random(20261207).sample(unread, 700)
-    for split, text in fresh + second:
+    # misses had been seen, so it is the clean test of them...
+    # ...the second 700 the same way (same session, before any model change), for more positives
+    for split, text in unread(20261206, 700) + unread(20261207, 700):
         add("vilexnorm", split, row_hash(text), "vilexnorm_fresh", text)
     # ...and 700 more after the last rule change of that session (the clipped 'éo'), none read
     # before: a clean measure of the model shipped then.
-    taken.update(second)
-    unread = [row for row in unread if row not in taken]
-    for split, text in random.Random(20261208).sample(unread, 700):
+    for split, text in unread(20261208, 700):
         add("vilexnorm", split, row_hash(text), "vilexnorm_fresh2", text)
     return chosen
 
