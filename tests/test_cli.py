@@ -73,10 +73,39 @@ def test_a_report_from_predictions_already_made_is_the_report_of_evaluate(clf):
              "Nhận làm bằng đại học giả, lh zalo 0912345678", "hôm nay trời mưa"]
     y = np.array([[1, 1, 0, 0], [0, 1, 0, 0], [0, 0, 0, 0], [0, 0, 0, 1], [0, 0, 0, 0]])
     report = evaluate(clf, texts, y, task="vihsd")
-    assert report == evaluate_predictions(clf, clf.predict(texts), y, task="vihsd")
+    benchmark = clf.for_task("vihsd")  # ViHSD's 3-class view at the cut-offs fitted for it
+    assert report == evaluate_predictions(benchmark, benchmark.predict(texts), y, task="vihsd")
+    assert evaluate(clf, texts, y) == evaluate_predictions(clf, clf.predict(texts), y)
     assert report["n"] == 5 and report["categories"]["offensive"]["support"] == 2
     with pytest.raises(ValueError, match="shape"):
         evaluate_predictions(clf, clf.predict(texts[:2]), y)
+
+
+def test_the_vihsd_benchmark_reads_the_model_at_its_own_cut_offs_and_flags_follow_the_policy(
+        clf):
+    import numpy as np
+
+    from vnmod.evaluate import evaluate
+
+    benchmark = clf.for_task("vihsd")
+    cut = clf.task_thresholds["vihsd"]
+    assert benchmark is not clf and benchmark.components is clf.components
+    assert benchmark.thresholds == {**clf.thresholds, **cut}
+    assert cut["offensive"] < clf.thresholds["offensive"]  # ViHSD's OFFENSIVE is wider
+    assert clf.for_task("no such benchmark") is clf
+    # `vãi` alone is slang to the policy (ANNOTATION.md), rudeness to ViHSD: scored between the
+    # two offensive cut-offs, OFFENSIVE for the benchmark and no flag.
+    texts = ["thằng ngu như chó", "đẹp vãi lồn", "hôm nay trời mưa", "chán vãi", "vãi cả chưởng"]
+    scores = clf.predict_proba(texts)[:, 1]
+    between = (scores >= cut["offensive"]) & (scores < clf.thresholds["offensive"])
+    assert between.any()
+    y = np.zeros((len(texts), 4))
+    y[between, 1] = 1
+    report = evaluate(clf, texts, y, task="vihsd")
+    assert report["thresholds"]["offensive"] == cut["offensive"]
+    assert report["vihsd"]["f1"]["OFFENSIVE"] > 0
+    assert not any("offensive" in clf.predict(t).labels
+                   for t, b in zip(texts, between, strict=True) if b)
 
 
 def test_every_option_of_every_subcommand_has_help_and_shows_its_default():

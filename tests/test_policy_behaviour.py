@@ -85,8 +85,12 @@ CLIPPED_PROFANITY = {
     "tao đếch cần mấy lời khuyên đó": 0.6,
     "á đù, trận này căng thật": 0.6,
     "mai tao éo đi học đâu": 0.6,
+    "phim gì mà chán vờ lờ": 0.6,
+    "đờ mờ, lại mất điện rồi": 0.6,
+    "mịa nó, lại hỏng xe": 0.6,
 }
-#: The same letters read otherwise: money, an initial, đừng (don't), đeo (to wear), đù đờ.
+#: The same letters read otherwise: money, an initial, đừng (don't), đeo (to wear), đù đờ,
+#: giả vờ lờ đi (to pretend not to notice).
 LOOKALIKES = [
     "giá 50 đ một cái",
     "ông Nguyễn Văn Đ. có mặt lúc 8 giờ",
@@ -96,6 +100,7 @@ LOOKALIKES = [
     "dạo này nó đù đờ quá",
     "hoàn cảnh éo le quá",
     "cô ấy uốn éo theo điệu nhạc",
+    "nó giả vờ lờ đi như không biết",
 ]
 
 

@@ -142,6 +142,32 @@ def test_stacks_choose_vihsd_thresholds_on_dev_plus_out_of_fold_posts():
     assert stacks["linear+rules"]["thresholds"] != dev_only["linear+rules"]["thresholds"]
 
 
+def test_a_category_with_threshold_rows_keeps_them_and_vihsd_gets_its_own_cut_offs():
+    from vnmod.combine import best_thresholds
+    from vnmod.train import _stacks
+
+    rng = np.random.default_rng(2)
+    classes = rng.choice(3, size=300, p=[0.6, 0.25, 0.15])
+    y = _labels(classes)
+    probas = {"rules": np.clip(0.4 * y + rng.uniform(0, 0.6, size=y.shape), 0, 1)}
+    vihsd = np.arange(300) < 150  # the first half is "ViHSD", the second "policy"
+    # The policy half calls more posts offensive than ViHSD does (profanity ViHSD calls CLEAN).
+    y[~vihsd & (probas["rules"][:, OFF] > 0.3), OFF] = 1
+    both = _stacks(probas, y, vihsd, 1.0)["rules"]
+    own = _stacks(probas, y, vihsd, 1.0, threshold_rows={"offensive": ~vihsd})["rules"]
+
+    benchmark = both["task_thresholds"]["vihsd"]
+    assert own["task_thresholds"]["vihsd"] == benchmark
+    assert (both["thresholds"]["insult"], both["thresholds"]["offensive"]) == \
+        (benchmark["insult"], benchmark["offensive"])  # no rows of its own: ViHSD's cut-offs
+    assert own["thresholds"]["insult"] == benchmark["insult"]
+    from vnmod.combine import apply_stack
+
+    p = apply_stack(own, probas)
+    assert own["thresholds"]["offensive"] == \
+        best_thresholds(p[~vihsd], y[~vihsd])["offensive"] != benchmark["offensive"]
+
+
 def test_users_file_rows_go_to_the_split_they_name(tmp_path):
     from vnmod.train import load_frames
 

@@ -202,6 +202,10 @@ def select(data_dir: Path) -> list[dict[str, str]]:
     # before: a clean measure of the model shipped then.
     for split, text in unread(20261208, 700):
         add("vilexnorm", split, row_hash(text), "vilexnorm_fresh2", text)
+    # Added in the eleventh session of 2026-12-05: 800 more the same way, drawn before that
+    # session's changes were measured and scored once after them: its clean measure.
+    for split, text in unread(20261209, 800):
+        add("vilexnorm", split, row_hash(text), "vilexnorm_fresh3", text)
     return chosen
 
 

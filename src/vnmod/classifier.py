@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import math
 import os
 import warnings
@@ -207,6 +208,11 @@ class Classifier:
         #: stack (:func:`vnmod.combine.best_learned_only`).
         self.learned_only_thresholds: dict[str, float] = dict(
             (self._stack or {}).get("learned_only_thresholds", {}))
+        #: Per benchmark task (``"vihsd"``), the cut-offs its own labels were fitted with, on
+        #: its dev split; used by :meth:`for_task`, never by :meth:`predict`.
+        self.task_thresholds: dict[str, dict[str, float]] = {
+            task: dict(values)
+            for task, values in (self._stack or {}).get("task_thresholds", {}).items()}
 
     # -- thresholds ---------------------------------------------------------------------
     @property
@@ -238,6 +244,19 @@ class Classifier:
                 raise ValueError(f"threshold for {key!r} must lie in [0, 1]; got {value!r}")
             checked[key] = number
         self._thresholds.update(checked)  # all or nothing
+
+    def for_task(self, task: str) -> Classifier:
+        """This classifier as a benchmark with labels of its own reads it: a copy (sharing the
+        components) whose thresholds are the cut-offs fitted for ``task`` on its dev split
+        (``clf.task_thresholds``), or this classifier where the model has none for it. The
+        flags of :meth:`predict` follow the label policy; a corpus whose annotators draw the
+        line elsewhere (ViHSD calls much profanity CLEAN) is scored with its own cut-offs."""
+        chosen = self.task_thresholds.get(task)
+        if not chosen:
+            return self
+        twin = copy.copy(self)
+        twin._thresholds = {**self._thresholds, **chosen}
+        return twin
 
     @property
     def classes_(self) -> tuple[str, ...]:

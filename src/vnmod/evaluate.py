@@ -2,7 +2,8 @@
 calibration (Brier score, expected calibration error).
 
 ``task="vihsd"`` scores the 3-class view papers report on ViHSD: HATE if ``insult``,
-OFFENSIVE if ``offensive`` and not ``insult``, else CLEAN.
+OFFENSIVE if ``offensive`` and not ``insult``, else CLEAN, at the model's cut-offs for ViHSD
+(``Classifier.for_task("vihsd")``: fitted on ViHSD dev, where its flags follow the policy).
 """
 
 from __future__ import annotations
@@ -57,7 +58,10 @@ def evaluate(clf: Classifier, texts: Sequence[str], y: np.ndarray, *,
              task: str = "categories") -> dict[str, Any]:
     """Report on ``texts`` with gold labels ``y`` (``(n, 4)``, nan = not annotated)."""
     _checked(y, len(texts), task)  # before the model runs
-    # The labels a user gets: past the threshold and backed by evidence (Classifier.predict).
+    # The labels a user gets: past the threshold and backed by evidence (Classifier.predict);
+    # a benchmark task at the cut-offs fitted for it on its dev split, where the model has them.
+    if task != "categories":
+        clf = clf.for_task(task)
     return evaluate_predictions(clf, clf.predict(list(texts)), y, task=task)
 
 

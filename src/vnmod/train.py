@@ -437,7 +437,10 @@ def _stacks(dev_probas: dict[str, np.ndarray], y_dev: np.ndarray,
     ``extra_rows`` (category -> out-of-fold views with their ``BOUNDS``, labels) join that
     category's ``stack_rows`` in fitting its weights and its ``threshold_rows`` in choosing
     its threshold, in every stack whose components all have such views. ``rules_views`` are
-    the rules component's views: the last stack is fitted on them alone."""
+    the rules component's views: the last stack is fitted on them alone. With
+    ``dev_rows_vihsd``, each stack keeps the insult/offensive cut-offs that maximise ViHSD's
+    3-class macro-F1 as ``task_thresholds["vihsd"]`` (:meth:`Classifier.for_task`); they are
+    its flags' thresholds too, for the categories without ``threshold_rows``."""
     names = sorted(dev_probas)
     rules_only = sorted(rules_views)
     subsets = [names, [n for n in names if n not in ENCODERS], rules_only]
@@ -478,7 +481,13 @@ def _stacks(dev_probas: dict[str, np.ndarray], y_dev: np.ndarray,
                 extra = apply_stack(stack, {n: oof[0][n] for n in subset})
                 p = np.concatenate([p, bounded(extra, oof[0].get(BOUNDS))])
                 y = np.concatenate([y, oof[1]])
-            thresholds["insult"], thresholds["offensive"] = vihsd_thresholds(p, y)
+            benchmark = dict(zip(("insult", "offensive"), vihsd_thresholds(p, y), strict=True))
+            stack["task_thresholds"] = {"vihsd": {
+                cat: min(t, (ceilings or {}).get(cat, t)) for cat, t in benchmark.items()}}
+            # The cut-offs of ViHSD's 3-class view are also the flags' thresholds of the
+            # categories whose threshold has no rows of its own (threshold_rows).
+            thresholds.update({cat: t for cat, t in benchmark.items()
+                               if cat not in (threshold_rows or {})})
         for cat, ceiling in (ceilings or {}).items():
             thresholds[cat] = min(thresholds[cat], ceiling)
         stack["thresholds"] = thresholds
