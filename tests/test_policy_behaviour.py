@@ -88,6 +88,10 @@ CLIPPED_PROFANITY = {
     "phim gì mà chán vờ lờ": 0.6,
     "đờ mờ, lại mất điện rồi": 0.6,
     "mịa nó, lại hỏng xe": 0.6,
+    "tớ đ bao g nói thế": 0.6,
+    "Dell bt nói gì luôn": 0.6,
+    "méo có ai thèm xem": 0.6,
+    "xạo lz vừa thôi": 0.6,
 }
 #: The same letters read otherwise: money, an initial, đừng (don't), đeo (to wear), đù đờ,
 #: giả vờ lờ đi (to pretend not to notice).
@@ -101,6 +105,9 @@ LOOKALIKES = [
     "hoàn cảnh éo le quá",
     "cô ấy uốn éo theo điệu nhạc",
     "nó giả vờ lờ đi như không biết",
+    "hộp bị méo có đổi được không shop",
+    "laptop Dell có bảo hành không",
+    "haha lolzzz",
 ]
 
 

@@ -206,6 +206,10 @@ def select(data_dir: Path) -> list[dict[str, str]]:
     # session's changes were measured and scored once after them: its clean measure.
     for split, text in unread(20261209, 800):
         add("vilexnorm", split, row_hash(text), "vilexnorm_fresh3", text)
+    # ...and 800 more after that session's second round of rules (méo, dell, lz for đéo and
+    # lồn), none read before: the clean measure of the model it shipped.
+    for split, text in unread(20261210, 800):
+        add("vilexnorm", split, row_hash(text), "vilexnorm_fresh4", text)
     return chosen
 
 
