@@ -92,6 +92,8 @@ CLIPPED_PROFANITY = {
     "Dell bt nói gì luôn": 0.6,
     "méo có ai thèm xem": 0.6,
     "xạo lz vừa thôi": 0.6,
+    "làm đếu gì có ai xem": 0.6,
+    "truyện dài quá del đọc nổi": 0.6,
 }
 #: The same letters read otherwise: money, an initial, đừng (don't), đeo (to wear), đù đờ,
 #: giả vờ lờ đi (to pretend not to notice).
@@ -108,6 +110,7 @@ LOOKALIKES = [
     "hộp bị méo có đổi được không shop",
     "laptop Dell có bảo hành không",
     "haha lolzzz",
+    "ad del bài này đi",
 ]
 
 

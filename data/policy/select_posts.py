@@ -210,6 +210,9 @@ def select(data_dir: Path) -> list[dict[str, str]]:
     # lồn), none read before: the clean measure of the model it shipped.
     for split, text in unread(20261210, 800):
         add("vilexnorm", split, row_hash(text), "vilexnorm_fresh4", text)
+    # ...and 800 more after its third round (đếu, moé, del), the final model's clean measure.
+    for split, text in unread(20261211, 800):
+        add("vilexnorm", split, row_hash(text), "vilexnorm_fresh5", text)
     return chosen
 
 
