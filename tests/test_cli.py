@@ -85,6 +85,7 @@ def test_the_vihsd_benchmark_reads_the_model_at_its_own_cut_offs_and_flags_follo
         clf):
     import numpy as np
 
+    import vnmod
     from vnmod.evaluate import evaluate
 
     benchmark = clf.for_task("vihsd")
@@ -93,6 +94,10 @@ def test_the_vihsd_benchmark_reads_the_model_at_its_own_cut_offs_and_flags_follo
     assert benchmark.thresholds == {**clf.thresholds, **cut}
     assert cut["offensive"] < clf.thresholds["offensive"]  # ViHSD's OFFENSIVE is wider
     assert clf.for_task("no such benchmark") is clf
+    mine = vnmod.load()
+    mine.thresholds = {"offensive": 0.5}  # set by hand: kept, the insult cut-off still comes
+    assert mine.for_task("vihsd").thresholds == {**clf.thresholds, "offensive": 0.5,
+                                                 "insult": cut["insult"]}
     # `vãi` alone is slang to the policy (ANNOTATION.md), rudeness to ViHSD: scored between the
     # two offensive cut-offs, OFFENSIVE for the benchmark and no flag.
     texts = ["thằng ngu như chó", "đẹp vãi lồn", "hôm nay trời mưa", "chán vãi", "vãi cả chưởng"]

@@ -203,6 +203,8 @@ class Classifier:
             self.manifest.get("thresholds")
         if chosen:
             self.thresholds = chosen
+        # What the thresholds were before anyone set them: for_task replaces only these.
+        self._fitted_thresholds = {} if thresholds else dict(self._thresholds)
         #: Per category, the least score at which a post no rule of it backs (its reasons
         #: only learned n-grams) is flagged, on top of its threshold; fitted on dev with the
         #: stack (:func:`vnmod.combine.best_learned_only`).
@@ -246,12 +248,14 @@ class Classifier:
         self._thresholds.update(checked)  # all or nothing
 
     def for_task(self, task: str) -> Classifier:
-        """This classifier as a benchmark with labels of its own reads it: a copy (sharing the
-        components) whose thresholds are the cut-offs fitted for ``task`` on its dev split
-        (``clf.task_thresholds``), or this classifier where the model has none for it. The
-        flags of :meth:`predict` follow the label policy; a corpus whose annotators draw the
-        line elsewhere (ViHSD calls much profanity CLEAN) is scored with its own cut-offs."""
-        chosen = self.task_thresholds.get(task)
+        """A copy of this classifier (sharing its components) at the cut-offs fitted for the
+        benchmark ``task`` on its dev split (``clf.task_thresholds``), or this classifier where
+        the model has none. The flags of :meth:`predict` follow the label policy; a corpus
+        whose annotators draw the line elsewhere (ViHSD calls much profanity CLEAN) is scored
+        at its own cut-offs. A threshold set by hand (``clf.thresholds = ...``, ``vnmod
+        evaluate --threshold``) is kept."""
+        chosen = {cat: t for cat, t in self.task_thresholds.get(task, {}).items()
+                  if self._thresholds[cat] == self._fitted_thresholds.get(cat)}
         if not chosen:
             return self
         twin = copy.copy(self)

@@ -509,7 +509,8 @@ output (text): LABELS <tab> SCORES <tab> POST, then "  reason: ..." for a flagge
     p.add_argument("--data", required=True,
                    help="corpus[:split] (e.g. vihsd:test) or a labelled CSV/JSONL file")
     p.add_argument("--task", choices=["categories", "vihsd"], default="categories",
-                   help="vihsd: the 3-class CLEAN/OFFENSIVE/HATE view")
+                   help="vihsd: the 3-class CLEAN/OFFENSIVE/HATE view, at the cut-offs the model "
+                        "fitted for it on ViHSD dev (thresholds set with --threshold kept)")
     p.add_argument("--text-column", help="column of a labelled file holding the post "
                                          "(guessed as in vnmod score when omitted)")
     p.add_argument("--data-dir", help="public-corpora folder for a corpus --data (default: "
