@@ -22,7 +22,7 @@ from vnmod.rules.triggers import (
     first_words,
     needles,
     required,
-    starts_at_boundary,
+    word_anchored,
 )
 from vnmod.taxonomy import CATEGORIES
 from vnmod.text.money import money_value
@@ -113,7 +113,7 @@ class _Triggers:
             if words is not None and not (found and _symbols(found)):
                 for w in words:
                     self.by_prefix.setdefault(w, []).append(k)
-                self.anchored[k] = starts_at_boundary(pattern)  # word_anchored: words known
+                self.anchored[k] = word_anchored(pattern)
             elif found is not None:
                 self.by_needle.append((k, tuple(sorted(found))))
             else:
