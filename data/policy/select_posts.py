@@ -35,6 +35,20 @@ SALES = re.compile(
     r"|freeship|khuyến mãi|giảm giá|\bsale\b|\bbán\b|việc làm|lương|đặt hàng|hotline)",
     re.I,
 )
+# ViLexNorm samples without a profanity cue, in the order drawn: (pool, seeds, comments per seed).
+LEXNORM_SAMPLES = (
+    # tenth session of 2026-12-05: read after the rules mended from vilexnorm_comments' misses
+    # (two draws, the second before any model change, for more positives)...
+    ("vilexnorm_fresh", (20261206, 20261207), 700),
+    # ...and after that session's last rule change (the clipped 'éo')
+    ("vilexnorm_fresh2", (20261208,), 700),
+    # eleventh session: read while its first changes were made, scored once after them...
+    ("vilexnorm_fresh3", (20261209,), 800),
+    # ...after its second round of rules (méo, dell, lz)...
+    ("vilexnorm_fresh4", (20261210,), 800),
+    # ...and after its third (đếu, moé, del): the final model's clean measure
+    ("vilexnorm_fresh5", (20261211,), 800),
+)
 # Strong profanity, for the audit of ViHSD CLEAN labels.
 PROFANITY = re.compile(
     r"(?<!\w)(đm|đmm|dm|dmm|đcm|dcm|đkm|dkm|vl|vcl|vkl|vcc|vđ|clm|cmm|cc|cl|đéo|deo|đếch|lồn"
@@ -192,27 +206,12 @@ def select(data_dir: Path) -> list[dict[str, str]]:
 
     for split, text in cued + unread(20261205, 480):
         add("vilexnorm", split, row_hash(text), "vilexnorm_comments", text)
-    # Added in the tenth session of 2026-12-05: 700 more of the comments without a cue, at
-    # random, none read before. Held out too: it measures rules mended after the first pool's
-    # misses had been seen, so it is the clean test of them...
-    # ...the second 700 the same way (same session, before any model change), for more positives
-    for split, text in unread(20261206, 700) + unread(20261207, 700):
-        add("vilexnorm", split, row_hash(text), "vilexnorm_fresh", text)
-    # ...and 700 more after the last rule change of that session (the clipped 'éo'), none read
-    # before: a clean measure of the model shipped then.
-    for split, text in unread(20261208, 700):
-        add("vilexnorm", split, row_hash(text), "vilexnorm_fresh2", text)
-    # Added in the eleventh session of 2026-12-05: 800 more the same way, drawn before that
-    # session's changes were measured and scored once after them: its clean measure.
-    for split, text in unread(20261209, 800):
-        add("vilexnorm", split, row_hash(text), "vilexnorm_fresh3", text)
-    # ...and 800 more after that session's second round of rules (méo, dell, lz for đéo and
-    # lồn), none read before: the clean measure of the model it shipped.
-    for split, text in unread(20261210, 800):
-        add("vilexnorm", split, row_hash(text), "vilexnorm_fresh4", text)
-    # ...and 800 more after its third round (đếu, moé, del), the final model's clean measure.
-    for split, text in unread(20261211, 800):
-        add("vilexnorm", split, row_hash(text), "vilexnorm_fresh5", text)
+    # Then samples of the comments without a cue, at random, none read before, each held out
+    # (LEXNORM_SAMPLES: the session, and which change each was read after).
+    for pool, seeds, n in LEXNORM_SAMPLES:
+        for seed in seeds:
+            for split, text in unread(seed, n):
+                add("vilexnorm", split, row_hash(text), pool, text)
     return chosen
 
 

@@ -441,6 +441,10 @@ def _stacks(dev_probas: dict[str, np.ndarray], y_dev: np.ndarray,
     ``dev_rows_vihsd``, each stack keeps the insult/offensive cut-offs that maximise ViHSD's
     3-class macro-F1 as ``task_thresholds["vihsd"]`` (:meth:`Classifier.for_task`); they are
     its flags' thresholds too, for the categories without ``threshold_rows``."""
+    def capped(chosen: dict[str, float]) -> dict[str, float]:
+        """``chosen`` never above ``ceilings``: a floored post is always flagged."""
+        return {cat: min(t, (ceilings or {}).get(cat, t)) for cat, t in chosen.items()}
+
     names = sorted(dev_probas)
     rules_only = sorted(rules_views)
     subsets = [names, [n for n in names if n not in ENCODERS], rules_only]
@@ -481,16 +485,14 @@ def _stacks(dev_probas: dict[str, np.ndarray], y_dev: np.ndarray,
                 extra = apply_stack(stack, {n: oof[0][n] for n in subset})
                 p = np.concatenate([p, bounded(extra, oof[0].get(BOUNDS))])
                 y = np.concatenate([y, oof[1]])
-            benchmark = dict(zip(("insult", "offensive"), vihsd_thresholds(p, y), strict=True))
-            stack["task_thresholds"] = {"vihsd": {
-                cat: min(t, (ceilings or {}).get(cat, t)) for cat, t in benchmark.items()}}
+            benchmark = capped(dict(zip(("insult", "offensive"), vihsd_thresholds(p, y),
+                                        strict=True)))
+            stack["task_thresholds"] = {"vihsd": benchmark}
             # The cut-offs of ViHSD's 3-class view are also the flags' thresholds of the
             # categories whose threshold has no rows of its own (threshold_rows).
             thresholds.update({cat: t for cat, t in benchmark.items()
                                if cat not in (threshold_rows or {})})
-        for cat, ceiling in (ceilings or {}).items():
-            thresholds[cat] = min(thresholds[cat], ceiling)
-        stack["thresholds"] = thresholds
+        stack["thresholds"] = capped(thresholds)
         if learned_only and backed is not None and subset != rules_only:
             stack["learned_only_thresholds"] = {}
             for cat in learned_only:

@@ -255,8 +255,8 @@ def _load_vispam(path: Path, split: str) -> pd.DataFrame:
 def _load_vilexnorm(path: Path, split: str) -> pd.DataFrame:
     """ViLexNorm: social-media comments paired with a normalised form; the comments as
     written (``original``), with no vnmod labels: every row is unmapped, read through the
-    policy labels of the pools ``vilexnorm_comments``, ``vilexnorm_fresh`` and
-    ``vilexnorm_fresh2``. Keeps ``normalized``."""
+    policy labels of its pools (``vilexnorm_*`` in ``vnmod.data.policy.HELD_OUT_POOLS``).
+    Keeps ``normalized``."""
     raw = read_csv(path)
     frame = make_frame(raw["original"], {}, "vilexnorm", split,
                        extra={"normalized": raw["normalized"]})
