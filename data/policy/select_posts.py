@@ -48,6 +48,8 @@ LEXNORM_SAMPLES = (
     ("vilexnorm_fresh4", (20261210,), 800),
     # ...and after its third (đếu, moé, del): the final model's clean measure
     ("vilexnorm_fresh5", (20261211,), 800),
+    # twelfth session: read blind while its changes were made, scored once after them
+    ("vilexnorm_fresh6", (20261212,), 800),
 )
 # Strong profanity, for the audit of ViHSD CLEAN labels.
 PROFANITY = re.compile(
