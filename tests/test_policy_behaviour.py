@@ -94,6 +94,11 @@ CLIPPED_PROFANITY = {
     "xạo lz vừa thôi": 0.6,
     "làm đếu gì có ai xem": 0.6,
     "truyện dài quá del đọc nổi": 0.6,
+    "bộ phim này hay vđ": 0.6,
+    "xem xong sợ vãi đái": 0.6,
+    "mé, lại trễ xe buýt rồi": 0.6,
+    "douma, thua nữa rồi": 0.6,
+    "trận này thua cmnl": 0.6,
 }
 #: The same letters read otherwise: money, an initial, đừng (don't), đeo (to wear), đù đờ,
 #: giả vờ lờ đi (to pretend not to notice).
@@ -111,6 +116,10 @@ LOOKALIKES = [
     "laptop Dell có bảo hành không",
     "haha lolzzz",
     "ad del bài này đi",
+    "vé máy bay chặng VĐ-TPHCM giá rẻ",
+    "vđ là mình chưa nhận được hàng",
+    "bạn ấy cố gắng mạnh mé lên nhé",
+    "nhà ở mé sông phía bên kia",
 ]
 
 
@@ -217,3 +226,19 @@ def test_every_flag_carries_evidence(clf):
     for pred in clf.predict(texts + PROFANE + LEGAL_SALES + RUMOURS):
         for cat in pred.labels:
             assert any(e.category == cat and e.weight > 0 for e in pred.evidence), (pred.text, cat)
+
+
+#: 'cl' is cái lồn in comments, chất lượng in reviews and cường lực (screen glass) in phone sales.
+CL_PROFANE = ["yêu yêu cl, lo mà học đi", "biện minh cl", "liên quan cl gì đến mày", "như cl luôn"]
+CL_INNOCENT = ["Cl 9k, ốp 19k, cáp sạc 29k", "tặng kèm ốp cl.", "sp cl tốt lắm shop",
+               "Có cl nhé.", "máy đẹp, kèm dán cl"]
+
+
+def test_cl_counts_as_profanity_only_where_it_reads_so():
+    from vnmod.backends.rules import RulesBackend
+    from vnmod.text.normalize import normalise
+
+    rules = RulesBackend()
+    _, evidence, _ = rules.analyse([normalise(t) for t in [*CL_PROFANE, *CL_INNOCENT]])
+    hit = [any(e.rule == "offensive.abbrev.cl" for e in ev) for ev in evidence]
+    assert hit == [True] * len(CL_PROFANE) + [False] * len(CL_INNOCENT)
