@@ -99,6 +99,7 @@ CLIPPED_PROFANITY = {
     "mé, lại trễ xe buýt rồi": 0.6,
     "douma, thua nữa rồi": 0.6,
     "trận này thua cmnl": 0.6,
+    "lo lz gì, kệ nó": 0.6,
 }
 #: The same letters read otherwise: money, an initial, đừng (don't), đeo (to wear), đù đờ,
 #: giả vờ lờ đi (to pretend not to notice).

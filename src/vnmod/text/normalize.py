@@ -254,7 +254,7 @@ def _settings() -> dict:
     # Words that may come out of Telex/VNI decoding or a cut besides syllables ('đm').
     abbreviations = frozenset(k for k in teencode if " " not in k and len(k) >= 2)
     # Borrowed words kept whole when a run is cut ('admin', not 'a' + 'dm' + 'in').
-    loanwords = frozenset(row[0] for row in read_tsv("loanwords.tsv"))
+    loanwords = frozenset(row[0] for row in read_tsv("loanwords.tsv")) | set(conf["unglued"])
     lexicon_words = _lexicon_words()
     vowelled = frozenset(w for w in abbreviations if set(strip_diacritics(w)) & VOWELS) \
         | lexicon_words | loanwords
