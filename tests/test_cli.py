@@ -94,6 +94,11 @@ def test_the_vihsd_benchmark_reads_the_model_at_its_own_cut_offs_and_flags_follo
     assert benchmark.thresholds == {**clf.thresholds, **cut}
     assert cut["offensive"] < clf.thresholds["offensive"]  # ViHSD's OFFENSIVE is wider
     assert clf.for_task("no such benchmark") is clf
+    strict = vnmod.load()
+    strict.learned_only_thresholds = {"offensive": 0.9, "illegal_ads": 0.9}
+    # The cut-offs were fitted without a learned-only demand: the benchmark drops it there.
+    assert strict.for_task("vihsd").learned_only_thresholds == {"illegal_ads": 0.9}
+    assert strict.learned_only_thresholds == {"offensive": 0.9, "illegal_ads": 0.9}
     mine = vnmod.load()
     mine.thresholds = {"offensive": 0.5}  # set by hand: kept, the insult cut-off still comes
     assert mine.for_task("vihsd").thresholds == {**clf.thresholds, "offensive": 0.5,

@@ -253,13 +253,17 @@ class Classifier:
         the model has none. The flags of :meth:`predict` follow the label policy; a corpus
         whose annotators draw the line elsewhere (ViHSD calls much profanity CLEAN) is scored
         at its own cut-offs. A threshold set by hand (``clf.thresholds = ...``, ``vnmod
-        evaluate --threshold``) is kept."""
+        evaluate --threshold``) is kept. The cut-offs were fitted on the stacked scores alone,
+        so a category at its task cut-off drops its ``learned_only_thresholds`` (fitted for the
+        flags' threshold)."""
         chosen = {cat: t for cat, t in self.task_thresholds.get(task, {}).items()
                   if self._thresholds[cat] == self._fitted_thresholds.get(cat)}
         if not chosen:
             return self
         twin = copy.copy(self)
         twin._thresholds = {**self._thresholds, **chosen}
+        twin.learned_only_thresholds = {cat: t for cat, t in self.learned_only_thresholds.items()
+                                        if cat not in chosen}
         return twin
 
     @property
