@@ -290,7 +290,7 @@ def test_vilexnorm_is_read_only_through_the_policy_labels(corpus, data_dir):
     for name, size in (("vilexnorm_comments", 603), ("vilexnorm_fresh", 1400),
                        ("vilexnorm_fresh2", 700), ("vilexnorm_fresh3", 800),
                        ("vilexnorm_fresh4", 799), ("vilexnorm_fresh5", 800),
-                       ("vilexnorm_fresh6", 800)):
+                       ("vilexnorm_fresh6", 800), ("vilexnorm_fresh7", 800)):
         pool = policy.loc[policy["pool"] == name]
         assert len(pool) == size and set(pool["split"]) == {"test"}  # held out, never trained on
         assert set(pool["text"]) <= set(every["text"])

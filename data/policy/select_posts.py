@@ -50,6 +50,8 @@ LEXNORM_SAMPLES = (
     ("vilexnorm_fresh5", (20261211,), 800),
     # twelfth session: read blind while its changes were made, scored once after them
     ("vilexnorm_fresh6", (20261212,), 800),
+    # thirteenth session: read blind, scored by the shipped model before any change
+    ("vilexnorm_fresh7", (20261213,), 800),
 )
 # Strong profanity, for the audit of ViHSD CLEAN labels.
 PROFANITY = re.compile(
