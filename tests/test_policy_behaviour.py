@@ -100,6 +100,11 @@ CLIPPED_PROFANITY = {
     "douma, thua nữa rồi": 0.6,
     "trận này thua cmnl": 0.6,
     "lo lz gì, kệ nó": 0.6,
+    "không hiểu clg đang xảy ra": 0.6,
+    "đệt, lại mất mạng rồi": 0.6,
+    "nói chuyện xạo lone thế": 0.6,
+    "phim này chán vlol": 0.6,
+    "theo dõi concac gì cả": 0.6,
 }
 #: The same letters read otherwise: money, an initial, đừng (don't), đeo (to wear), đù đờ,
 #: giả vờ lờ đi (to pretend not to notice).
@@ -121,6 +126,7 @@ LOOKALIKES = [
     "vđ là mình chưa nhận được hàng",
     "bạn ấy cố gắng mạnh mé lên nhé",
     "nhà ở mé sông phía bên kia",
+    "cong ty det may xuat khau tuyen cong nhan",
 ]
 
 

@@ -52,6 +52,8 @@ LEXNORM_SAMPLES = (
     ("vilexnorm_fresh6", (20261212,), 800),
     # thirteenth session: read blind, scored by the shipped model before any change
     ("vilexnorm_fresh7", (20261213,), 800),
+    # ...and read blind after its rules (teencode disguises from the training text)
+    ("vilexnorm_fresh8", (20261214,), 800),
 )
 # Strong profanity, for the audit of ViHSD CLEAN labels.
 PROFANITY = re.compile(
