@@ -249,3 +249,13 @@ def test_cl_counts_as_profanity_only_where_it_reads_so():
     _, evidence, _ = rules.analyse([normalise(t) for t in [*CL_PROFANE, *CL_INNOCENT]])
     hit = [any(e.rule == "offensive.abbrev.cl" for e in ev) for ev in evidence]
     assert hit == [True] * len(CL_PROFANE) + [False] * len(CL_INNOCENT)
+
+
+def test_the_three_strokes_slur_is_an_insult_and_dates_are_not(clf):
+    slur = clf.predict("Bọn 3/// chạy hết sang Mỹ rồi")
+    assert "insult" in slur.labels
+    assert any(e.rule == "insult.politics.ba_que_slashes" and e.text == "3///"
+               for e in slur.evidence)
+    for text in ("Họp phụ huynh ngày 3/4 lúc 8 giờ", "tỉ lệ pha 1/3/2 nhé"):
+        assert not any(e.rule == "insult.politics.ba_que_slashes"
+                       for e in clf.predict(text).evidence)
