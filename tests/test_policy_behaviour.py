@@ -107,7 +107,7 @@ CLIPPED_PROFANITY = {
     "theo dõi concac gì cả": 0.6,
 }
 #: The same letters read otherwise: money, an initial, đừng (don't), đeo (to wear), đù đờ,
-#: giả vờ lờ đi (to pretend not to notice).
+#: giả vờ lờ đi (to pretend not to notice), dệt typed without marks (to weave).
 LOOKALIKES = [
     "giá 50 đ một cái",
     "ông Nguyễn Văn Đ. có mặt lúc 8 giờ",
