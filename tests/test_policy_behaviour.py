@@ -105,6 +105,8 @@ CLIPPED_PROFANITY = {
     "nói chuyện xạo lone thế": 0.6,
     "phim này chán vlol": 0.6,
     "theo dõi concac gì cả": 0.6,
+    "bạn đang nói cái l*n gì vậy": 0.6,
+    "Đ*t con mẹ, lại thua": 0.6,
 }
 #: The same letters read otherwise: money, an initial, đừng (don't), đeo (to wear), đù đờ,
 #: giả vờ lờ đi (to pretend not to notice), dệt typed without marks (to weave).
@@ -259,3 +261,43 @@ def test_the_three_strokes_slur_is_an_insult_and_dates_are_not(clf):
     for text in ("Họp phụ huynh ngày 3/4 lúc 8 giờ", "tỉ lệ pha 1/3/2 nhé"):
         assert not any(e.rule == "insult.politics.ba_que_slashes"
                        for e in clf.predict(text).evidence)
+
+
+#: 'l' and 'lol' are lồn after the words that take it ('cái l', 'xạo lol'), a size, a litre or
+#: laughter elsewhere.
+L_PROFANE = ["xạo l vừa thôi", "mạng như l", "nói cái l gì vậy", "thằng lol ad ngu", "xạo lol quá",
+             "tuổi lol mà so"]
+L_INNOCENT = ["áo size l giá 150k", "lấy 2 cái L, 1 cái M", "chai 1 l nước", "haha lol",
+              "lol vui quá", "chơi lol với bạn"]
+
+
+def test_l_and_lol_count_as_profanity_only_after_a_word_that_takes_them():
+    from vnmod.backends.rules import RulesBackend
+    from vnmod.text.normalize import normalise
+
+    rules = RulesBackend()
+    _, evidence, _ = rules.analyse([normalise(t) for t in [*L_PROFANE, *L_INNOCENT]])
+    ids = {"offensive.abbrev.l_pieces", "offensive.profanity.lol_slang"}
+    hit = [any(e.rule in ids for e in ev) for ev in evidence]
+    assert hit == [True] * len(L_PROFANE) + [False] * len(L_INNOCENT)
+
+
+#: Comment-like personal stories whose learned fake_news score passes the threshold: a flag
+#: that no rule backs needs the post to read like news (the gate's learned_only_logit).
+PERSONAL_STORY = "Sau khi gặp tôi lâu rồi thì mọi người mới biết tôi là người hiền và ít nói =)))"
+
+
+def test_a_learned_fake_news_score_on_a_comment_that_reads_unlike_news_flags_nothing(clf):
+    import copy
+
+    gate = clf._stack["gates"]["fake_news"]
+    assert gate["learned_only_logit"] == -0.5
+    story = clf.predict(PERSONAL_STORY)
+    assert story.scores["fake_news"] >= clf.thresholds["fake_news"]  # the score is kept
+    assert "fake_news" not in story.labels
+    ungated = copy.copy(clf)
+    ungated._stack = {**clf._stack, "gates": {"fake_news": {
+        k: v for k, v in gate.items() if k != "learned_only_logit"}}}
+    assert "fake_news" in ungated.predict(PERSONAL_STORY).labels
+    # a hoax with its cues is rule-backed, and news reads like news: both stay flagged
+    assert "fake_news" in clf.predict(RUMOURS[0]).labels

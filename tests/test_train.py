@@ -472,3 +472,19 @@ def test_the_shipped_e5_recipe_is_vnmod_base_plus_an_encoder():
     e5 = Recipe.from_file(recipes / "vnmod-e5.toml")
     assert e5.sources == base.sources and e5.category_sources == base.category_sources
     assert e5.encoder["backend"] == "transformer" and e5.output == "models/vnmod-e5"
+
+
+def test_a_gates_learned_only_logit_blocks_flags_not_scores():
+    from vnmod.combine import apply_stack, learned_only_allowed
+
+    stack = {"components": ["v"], "coef": np.zeros((4, 1)), "intercept": np.zeros(4),
+             "gates": {"fake_news": {"view": "g", "weight": 1.0, "margin": 0.0,
+                                     "learned_only_logit": -0.5}}}
+    g = np.full((3, 4), 0.5)
+    g[:, 2] = [0.1, 0.45, np.nan]  # logit -2.2 (blocked), -0.2 (allowed), unknown (allowed)
+    probas = {"v": np.full((3, 4), 0.5), "g": g}
+    allowed = learned_only_allowed(stack, probas, 3)
+    assert allowed[:, 2].tolist() == [False, True, True] and allowed[:, [0, 1, 3]].all()
+    without = {**stack, "gates": {"fake_news": {"view": "g", "weight": 1.0, "margin": 0.0}}}
+    assert np.array_equal(apply_stack(stack, probas), apply_stack(without, probas))
+    assert learned_only_allowed(without, probas, 3).all()

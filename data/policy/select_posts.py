@@ -54,6 +54,8 @@ LEXNORM_SAMPLES = (
     ("vilexnorm_fresh7", (20261213,), 800),
     # ...and read blind after its rules (teencode disguises from the training text)
     ("vilexnorm_fresh8", (20261214,), 800),
+    # fourteenth session: read blind after its context rules ('cái l', 'xạo lol', 'l*n')
+    ("vilexnorm_fresh9", (20261215,), 800),
 )
 # Strong profanity, for the audit of ViHSD CLEAN labels.
 PROFANITY = re.compile(

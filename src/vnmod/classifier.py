@@ -15,7 +15,7 @@ import numpy as np
 
 from vnmod import modeldir
 from vnmod.backends.base import Backend, BackendUnavailable, default_types
-from vnmod.combine import apply_stack, stack_key, weighted_mean
+from vnmod.combine import apply_stack, learned_only_allowed, stack_key, weighted_mean
 from vnmod.prediction import Evidence, Prediction
 from vnmod.reasons import readable, rule_backed
 from vnmod.taxonomy import CATEGORIES
@@ -309,15 +309,19 @@ class Classifier:
         return [c.name for c, _ in self.components]
 
     # -- scoring ------------------------------------------------------------------------
-    def _score(self, docs: list[Normalised]) -> tuple[np.ndarray, list[list[Evidence]]]:
+    def _score(self, docs: list[Normalised]
+               ) -> tuple[np.ndarray, list[list[Evidence]], np.ndarray]:
+        """Scores, evidence, and where a flag no rule backs may stand
+        (:func:`~vnmod.combine.learned_only_allowed`)."""
         if not docs:
-            return np.zeros((0, len(CATEGORIES))), []
+            return np.zeros((0, len(CATEGORIES))), [], np.ones((0, len(CATEGORIES)), bool)
         probas, evidence, bounds = component_probas([b for b, _ in self.components], docs)
         if self._stack is not None:
             combined = apply_stack(self._stack, probas)
         else:
             combined = weighted_mean(probas, self._weights)
-        return bounded(combined, bounds), evidence
+        return (bounded(combined, bounds), evidence,
+                learned_only_allowed(self._stack, probas, len(docs)))
 
     def _explain(self, docs: list[Normalised | None], labels: list[list[str]],
                  evidence: list[list[Evidence]]) -> None:
@@ -343,7 +347,7 @@ class Classifier:
                 if any(coef[k][j] != 0 for j, n in enumerate(names) if n in backend.view_names)}
 
     def _run(self, items: list[object]) -> tuple[np.ndarray, list[list[Evidence]], list[str],
-                                                  list[Normalised | None]]:
+                                                  list[Normalised | None], np.ndarray]:
         statuses = [_status(x) for x in items]
         docs: list[Normalised | None] = [None] * len(items)
         live = []
@@ -352,16 +356,19 @@ class Classifier:
                 docs[i] = normalise(x[:MAX_CHARS])  # type: ignore[index]
                 live.append(i)
         scores = np.zeros((len(items), len(CATEGORIES)))
+        allowed = np.ones((len(items), len(CATEGORIES)), dtype=bool)
         evidence: list[list[Evidence]] = [[] for _ in items]
         if live:
-            sub_scores, sub_ev = self._score([docs[i] for i in live])  # type: ignore[misc]
+            sub_scores, sub_ev, sub_allowed = self._score(
+                [docs[i] for i in live])  # type: ignore[misc]
             scores[live] = sub_scores
+            allowed[live] = sub_allowed
             for j, i in enumerate(live):
                 evidence[i] = sub_ev[j]
         if self.degraded:
             note = "degraded model: " + ", ".join(self.degraded)
             statuses = [f"{st}; {note}" for st in statuses]
-        return scores, evidence, statuses, docs
+        return scores, evidence, statuses, docs, allowed
 
     def predict_proba(self, texts: Any, *, text_column: str | None = None) -> np.ndarray:
         """Combined probabilities, shape ``(n, 4)``, columns in :attr:`classes_` order; rows
@@ -428,7 +435,7 @@ class Classifier:
         return preds
 
     def _predict_distinct(self, items: list[object]) -> list[Prediction]:
-        scores, evidence, statuses, docs = self._run(items)
+        scores, evidence, statuses, docs, allowed = self._run(items)
         names = self.component_names
         ok = [doc is not None for doc in docs]  # the status was "ok" or "truncated"
         labels = [[c for k, c in enumerate(CATEGORIES) if ok[i] and scores[i, k] >=
@@ -437,12 +444,14 @@ class Classifier:
         # A flag must say why: a category whose score passed its threshold but for which no
         # component can point at a part of the text a person can read (a rule that hit, or
         # an n-gram of real words: see vnmod.reasons) is not flagged; one whose reasons are
-        # learned n-grams alone (no rule of it hit) needs its learned_only_thresholds too.
+        # learned n-grams alone (no rule of it hit) needs its learned_only_thresholds too, and
+        # its gate's leave (a fake_news flag on a post that does not read like news).
         strict = self.learned_only_thresholds
         labels = [[c for c in cats if any(e.category == c and readable(e, items[i])
                                           for e in evidence[i])
-                   and (c not in strict or scores[i, CATEGORIES.index(c)] >= strict[c]
-                        or c in rule_backed(evidence[i]))]
+                   and (c in rule_backed(evidence[i])
+                        or ((c not in strict or scores[i, CATEGORIES.index(c)] >= strict[c])
+                            and allowed[i, CATEGORIES.index(c)]))]
                   for i, cats in enumerate(labels)]
         rows = scores.tolist()
         out = [Prediction(text=item if isinstance(item, str) else None, labels=labels[i],

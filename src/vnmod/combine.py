@@ -66,10 +66,26 @@ def gate_offset(gate_proba: np.ndarray, weight: float, margin: float = GATE_MARG
     return weight * np.minimum(0.0, np.nan_to_num(logit(gate_proba)) + margin)
 
 
+def learned_only_allowed(stack: Mapping[str, Any] | None, probas: Mapping[str, np.ndarray],
+                         n: int) -> np.ndarray:
+    """``(n, 4)``: where a flag that no rule backs may stand. False only in a category whose
+    gate sets ``learned_only_logit`` L, for posts whose gate logit is below L (a comment that
+    does not read like news: its learned fake_news score alone flags nothing). Scores are
+    untouched; True where the gate's view is absent or its probability unknown (nan)."""
+    allowed = np.ones((n, len(CATEGORIES)), dtype=bool)
+    for cat, gate in (stack or {}).get("gates", {}).items():
+        if "learned_only_logit" in gate and gate["view"] in probas:
+            k = CATEGORIES.index(cat)
+            g = logit(probas[gate["view"]][:, k])
+            allowed[:, k] = np.isnan(g) | (g >= gate["learned_only_logit"])
+    return allowed
+
+
 def apply_stack(stack: Mapping[str, Any], probas: Mapping[str, np.ndarray]) -> np.ndarray:
     """Apply one fitted stack (``components``, ``coef`` (4, k), ``intercept`` (4,), and
     ``gates``: category -> ``{"view": name, "weight": w, "margin": m}`` (``m`` optional, 0),
-    applied where the view is among ``probas``)."""
+    applied where the view is among ``probas``; a gate's ``learned_only_logit`` acts on flags,
+    not scores: :func:`learned_only_allowed`)."""
     coef = np.asarray(stack["coef"], dtype=float)
     z = np.tile(np.asarray(stack["intercept"], dtype=float), (len(next(iter(probas.values()))),
                                                               1))

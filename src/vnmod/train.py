@@ -162,12 +162,16 @@ def _check_gates(recipe: Recipe, encoder: str | None) -> None:
     views = [*LinearBackend(**recipe.linear).view_names, "rules", *([encoder] if encoder else [])]
     for cat, gate in recipe.gates.items():
         margin = gate.get("margin", GATE_MARGIN)
-        if not {"view", "weight"} <= set(gate) <= {"view", "weight", "margin"} \
+        if not {"view", "weight"} <= set(gate) <= {"view", "weight", "margin",
+                                                   "learned_only_logit"} \
                 or gate["view"] not in views \
-                or not isinstance(margin, int | float) or margin < 0:
+                or not isinstance(margin, int | float) or margin < 0 \
+                or not isinstance(gate.get("learned_only_logit", 0.0), int | float):
             raise ValueError(f"recipe gates.{cat} = {gate!r}: expected {{view = one of "
                              f"{views}, weight = a number, margin = a number >= 0 (optional, "
-                             f"default {GATE_MARGIN:g})}}")
+                             f"default {GATE_MARGIN:g}), learned_only_logit = a number "
+                             "(optional: a flag no rule backs needs the gate's logit at least "
+                             "this)}")
 
 
 def source_targets(frame, recipe: Recipe) -> dict[str, np.ndarray]:
@@ -463,7 +467,9 @@ def _stacks(dev_probas: dict[str, np.ndarray], y_dev: np.ndarray,
         for cat, (more, y_more) in usable.items():
             _refit_category(stack, cat, probas, y_fit, more, y_more, C=C, views=views)
         kept = {cat: {"view": g["view"], "weight": float(g["weight"]),
-                      **({"margin": float(g["margin"])} if g.get("margin") else {})}
+                      **({"margin": float(g["margin"])} if g.get("margin") else {}),
+                      **({"learned_only_logit": float(g["learned_only_logit"])}
+                         if "learned_only_logit" in g else {})}
                 for cat, g in (gates or {}).items() if g["view"] in subset}
         if kept:
             stack["gates"] = kept

@@ -351,6 +351,29 @@ def test_a_named_list_is_shared_by_term_and_pattern_rules(tmp_path):
     assert not engine.hits(normalise("Túi da bò hàng super"))
 
 
+GUARDED_PATTERN = """
+category = "offensive"
+[[rule]]
+id = "x.meo"
+kind = "pattern"
+pattern = '\\bméo (?:biết|có)\\b'
+weight = 4.5
+unless_prev = ["bị", "hơi"]
+unless_next = ["gì"]
+"""
+
+
+def test_a_pattern_rule_keeps_its_unless_guards(tmp_path):
+    (tmp_path / "x.toml").write_text(GUARDED_PATTERN, encoding="utf-8")
+    engine = RuleEngine(load_lexicon(tmp_path))
+    hit = {text: bool(engine.hits(normalise(text))) for text in [
+        "méo biết luôn", "tao méo có tiền", "hộp bị méo có đổi không", "hơi méo có sao không",
+        "méo có gì đâu", "meo biet luon", "hop bi meo co doi khong"]}
+    assert hit == {"méo biết luôn": True, "tao méo có tiền": True,
+                   "hộp bị méo có đổi không": False, "hơi méo có sao không": False,
+                   "méo có gì đâu": False, "meo biet luon": True, "hop bi meo co doi khong": False}
+
+
 @pytest.mark.parametrize(("edit", "message"), [
     (lambda s: s.replace('"{{brands}}"', '"{{brand}}"'), r"no list 'brand'.*\['brands'\]"),
     (lambda s: s.replace("{{brands}}\\s", "{{nope}}\\s"), r"'x.grade'.*no list 'nope'"),

@@ -69,6 +69,27 @@ def test_obfuscation_is_undone_and_marked(raw, expected):
         assert n.obfuscated, "de-obfuscated spans are marked for the rules"
 
 
+@pytest.mark.parametrize(("raw", "expected", "starred"), [
+    ("bạn nói cái l*n gì vậy", "bạn nói cái lồn gì vậy", "l*n"),
+    ("Đ*t con mẹ", "địt con mẹ", "Đ*t"),
+    ("đ**o hiểu luôn", "đéo hiểu luôn", "đ**o"),
+    ("ăn c*t à", "ăn cứt à", "c*t"),
+])
+def test_starred_out_profanity_reads_as_the_word_and_maps_back(raw, expected, starred):
+    n = normalise(raw)
+    assert n.text == expected
+    word = expected.split()[len(raw[:raw.index(starred)].split())]
+    i = n.text.index(word)
+    s, e = n.to_original(i, i + len(word))
+    assert raw[s:e] == starred
+    assert n.obfuscated
+
+
+@pytest.mark.parametrize("raw", ["con đ* đó", "a*b=c", "5*3 = 15", "l***", "x*y*z"])
+def test_stars_that_spell_no_listed_word_are_not_read_as_one(raw):
+    assert not any(w in normalise(raw).text for w in ("lồn", "địt", "đéo", "cặc", "cứt", "buồi"))
+
+
 @pytest.mark.parametrize("keep", ["iphone12", "4g", "mp3", "u23", "covid19", "x3"])
 def test_ordinary_letter_digit_tokens_are_not_leetspeak(keep):
     assert normalise(keep).text == keep

@@ -290,6 +290,13 @@ class RuleEngine:
             return True
         return j < len(words) and words[j] in nxt
 
+    def _blocked_at(self, rule: Rule, text: str, a: int, b: int) -> bool:
+        """:meth:`_blocked` for a pattern's match ``text[a:b]``: the words just before and
+        after it (looked at within a few dozen characters)."""
+        prev, nxt = self._unless[rule.id]
+        before, after = _words(text[max(0, a - 64):a]), _words(text[b:b + 64])
+        return bool(before and before[-1] in prev) or bool(after and after[0] in nxt)
+
     def hits(self, doc: Normalised) -> list[Hit]:
         """Every rule hit in ``doc``, in text order."""
         words = _words(doc.text)  # located (spans) only where a term hits
@@ -337,7 +344,8 @@ class RuleEngine:
             matches = (_matches_at(exact_re, text, starting[k])
                        if starting is not None and anchored[k] else exact_re.finditer(text))
             for m in matches:
-                if m.end() > m.start():
+                if m.end() > m.start() and not (
+                        rule.id in unless and self._blocked_at(rule, text, *m.span())):
                     found.setdefault((rule.id, *m.span()), Hit(rule, *m.span()))
         if doc.unaccented:
             for k in self._ascii_triggers.searched([strip_diacritics(w) for w in words],
@@ -345,7 +353,8 @@ class RuleEngine:
                 rule, _, ascii_re = self._patterns[k]
                 assert ascii_re is not None
                 for m in ascii_re.finditer(doc.ascii):
-                    if m.end() > m.start():
+                    if m.end() > m.start() and not (
+                            rule.id in unless and self._blocked_at(rule, doc.ascii, *m.span())):
                         found.setdefault((rule.id, *m.span()), Hit(rule, *m.span()))
         if any(h.rule.max_price is not None for h in found.values()):
             found = _priced(doc, found)

@@ -296,6 +296,10 @@ def _settings() -> dict:
                                         rf"(?<={_LETTER}[{re.escape(''.join(leet))}])"),
         "leet": str.maketrans(leet),
         "leet_keep": frozenset(conf["leet"]["keep"]),
+        "masked": conf["masked"],
+        # A letter, one to three stars, one or two letters ('l*n', 'b**i'): [masked]'s keys.
+        "masked_word": re.compile(
+            rf"(?<![\w*])({_LETTER})\*{{1,3}}((?:{_LETTER}){{1,2}})(?![\w*])"),
         "teencode": teencode,
         "known": abbreviations,
         # Abbreviations and the lexicons' words ('zalo', 'forex'), for cutting runs; those
@@ -706,6 +710,9 @@ def _separated_in_run(m: re.Match[str], vocabulary: frozenset[str]) -> str | Non
 
 
 def _deobfuscate(buf: _Buffer, s: dict) -> None:
+    if "*" in buf.text:  # 'l*n' -> 'lồn' (normalize.toml [masked]), before separators are joined
+        masked = s["masked"]
+        buf.sub(s["masked_word"], lambda m: masked.get(f"{m.group(1)}*{m.group(2)}"), mark=True)
     if _LETTER_SEPARATOR_LETTER.search(buf.text):  # what both patterns need
         buf.sub(_SEPARATED, lambda m: _separated(m, s["vocabulary"]), mark=True)
         buf.sub(_SEPARATED_IN_RUN, lambda m: _separated_in_run(m, s["vocabulary"]), mark=True)
