@@ -312,10 +312,10 @@ def test_a_gate_margin_spares_posts_within_it_and_is_stored_with_the_stack():
     k = CATEGORIES.index("fake_news")
     probas = {"rules": np.where(y == 1, 0.8, 0.2), "news_like": np.full((n, 4), np.nan)}
     probas["news_like"][:, k] = np.linspace(0.01, 0.99, n)
-    gate = {"view": "news_like", "weight": 1.5, "margin": 2.0}
+    gate = {"view": "news_like", "weight": 1.5, "margin": 2.0, "learned_only_logit": -0.5}
     full = _stacks(probas, y, None, 1.0, views={"fake_news": ["rules"]},
                    gates={"fake_news": gate})["news_like+rules"]
-    assert full["gates"] == {"fake_news": gate}
+    assert full["gates"] == {"fake_news": gate}  # learned_only_logit is kept for the flags
     z_gated = logit(apply_stack(full, probas)[:, k])
     z_free = logit(apply_stack({**full, "gates": {}}, probas)[:, k])
     g = logit(probas["news_like"][:, k])
@@ -328,7 +328,8 @@ def test_a_gate_margin_spares_posts_within_it_and_is_stored_with_the_stack():
 
 @pytest.mark.parametrize("gate", [{"view": "linear_newz", "weight": 1.0}, {"view": "rules"},
                                   {"view": "rules", "weight": 1.0, "margin": -1.0},
-                                  {"view": "rules", "weight": 1.0, "margn": 1.0}])
+                                  {"view": "rules", "weight": 1.0, "margn": 1.0},
+                                  {"view": "rules", "weight": 1.0, "learned_only_logit": "x"}])
 def test_a_gate_without_a_view_of_the_model_is_refused_before_training(tmp_path, gate):
     from vnmod.train import train
 

@@ -445,7 +445,7 @@ class Classifier:
         # component can point at a part of the text a person can read (a rule that hit, or
         # an n-gram of real words: see vnmod.reasons) is not flagged; one whose reasons are
         # learned n-grams alone (no rule of it hit) needs its learned_only_thresholds too, and
-        # its gate's leave (a fake_news flag on a post that does not read like news).
+        # its gate's consent (a fake_news flag on a post that does not read like news).
         strict = self.learned_only_thresholds
         labels = [[c for c in cats if any(e.category == c and readable(e, items[i])
                                           for e in evidence[i])
