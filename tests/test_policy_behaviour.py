@@ -243,13 +243,17 @@ CL_INNOCENT = ["Cl 9k, ốp 19k, cáp sạc 29k", "tặng kèm ốp cl.", "sp cl
                "Có cl nhé.", "máy đẹp, kèm dán cl"]
 
 
-def test_cl_counts_as_profanity_only_where_it_reads_so():
+def _hit_by(rule_ids: set[str], texts: list[str]) -> list[bool]:
+    """For each text, whether one of ``rule_ids`` hit it (the rules alone)."""
     from vnmod.backends.rules import RulesBackend
     from vnmod.text.normalize import normalise
 
-    rules = RulesBackend()
-    _, evidence, _ = rules.analyse([normalise(t) for t in [*CL_PROFANE, *CL_INNOCENT]])
-    hit = [any(e.rule == "offensive.abbrev.cl" for e in ev) for ev in evidence]
+    _, evidence, _ = RulesBackend().analyse([normalise(t) for t in texts])
+    return [any(e.rule in rule_ids for e in ev) for ev in evidence]
+
+
+def test_cl_counts_as_profanity_only_where_it_reads_so():
+    hit = _hit_by({"offensive.abbrev.cl"}, [*CL_PROFANE, *CL_INNOCENT])
     assert hit == [True] * len(CL_PROFANE) + [False] * len(CL_INNOCENT)
 
 
@@ -272,13 +276,8 @@ L_INNOCENT = ["áo size l giá 150k", "lấy 2 cái L, 1 cái M", "chai 1 l nư�
 
 
 def test_l_and_lol_count_as_profanity_only_after_a_word_that_takes_them():
-    from vnmod.backends.rules import RulesBackend
-    from vnmod.text.normalize import normalise
-
-    rules = RulesBackend()
-    _, evidence, _ = rules.analyse([normalise(t) for t in [*L_PROFANE, *L_INNOCENT]])
-    ids = {"offensive.abbrev.l_pieces", "offensive.profanity.lol_slang"}
-    hit = [any(e.rule in ids for e in ev) for ev in evidence]
+    hit = _hit_by({"offensive.abbrev.l_pieces", "offensive.profanity.lol_slang"},
+                  [*L_PROFANE, *L_INNOCENT])
     assert hit == [True] * len(L_PROFANE) + [False] * len(L_INNOCENT)
 
 
@@ -299,5 +298,5 @@ def test_a_learned_fake_news_score_on_a_comment_that_reads_unlike_news_flags_not
     ungated._stack = {**clf._stack, "gates": {"fake_news": {
         k: v for k, v in gate.items() if k != "learned_only_logit"}}}
     assert "fake_news" in ungated.predict(PERSONAL_STORY).labels
-    # a hoax with its cues is rule-backed, and news reads like news: both stay flagged
+    # a hoax with its cues is rule-backed: it stays flagged
     assert "fake_news" in clf.predict(RUMOURS[0]).labels

@@ -293,9 +293,8 @@ class RuleEngine:
     def _blocked_at(self, rule: Rule, text: str, a: int, b: int) -> bool:
         """:meth:`_blocked` for a pattern's match ``text[a:b]``: the words just before and
         after it (looked at within a few dozen characters)."""
-        prev, nxt = self._unless[rule.id]
-        before, after = _words(text[max(0, a - 64):a]), _words(text[b:b + 64])
-        return bool(before and before[-1] in prev) or bool(after and after[0] in nxt)
+        before, after = _words(text[max(0, a - 64):a])[-1:], _words(text[b:b + 64])[:1]
+        return self._blocked(rule, before + after, len(before), len(before))
 
     def hits(self, doc: Normalised) -> list[Hit]:
         """Every rule hit in ``doc``, in text order."""
