@@ -281,6 +281,21 @@ def test_l_and_lol_count_as_profanity_only_after_a_word_that_takes_them():
     assert hit == [True] * len(L_PROFANE) + [False] * len(L_INNOCENT)
 
 
+#: 'đ' clipped from đéo before the verb it negates, minced spellings of the mẹ curse and 'vđ'
+#: (vãi đái) are profanity; 'đ' for đồng after a price, an initial, and 'vđ' for vấn đề are not.
+CLIPPED_PROFANE = ["nó đ dám nói đâu", "học cả đêm vẫn đ kịp", "vay xong đ trả", "móa, mệt thật",
+                   "moá ơi nóng quá", "mịe nó chứ", "chetme nó đi", "cười banh l luôn", "sợ vđ"]
+CLIPPED_INNOCENT = ["giá 50000 đ trả góp được", "tổng 1.200.000 đ trả trước 30%",
+                    "Nguyễn Văn Đ. trả lời", "máy có vđ gì không shop", "cái này là vđ lớn"]
+
+
+def test_clipped_and_minced_curses_count_and_their_lookalikes_do_not():
+    hit = _hit_by({"offensive.abbrev.d_negation", "offensive.curse.minced_me",
+                   "offensive.abbrev.l_pieces", "offensive.vai.vd"},
+                  [*CLIPPED_PROFANE, *CLIPPED_INNOCENT])
+    assert hit == [True] * len(CLIPPED_PROFANE) + [False] * len(CLIPPED_INNOCENT)
+
+
 #: Comment-like personal stories whose learned fake_news score passes the threshold: a flag
 #: that no rule backs needs the post to read like news (the gate's learned_only_logit).
 PERSONAL_STORY = "Sau khi gặp tôi lâu rồi thì mọi người mới biết tôi là người hiền và ít nói =)))"
