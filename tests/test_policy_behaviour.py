@@ -281,6 +281,12 @@ def test_l_and_lol_count_as_profanity_only_after_a_word_that_takes_them():
     assert hit == [True] * len(L_PROFANE) + [False] * len(L_INNOCENT)
 
 
+def test_l_and_lol_after_a_word_that_takes_them_are_flagged_whatever_the_learned_views_say(clf):
+    for pred in clf.predict([*L_PROFANE, "học lòi l"]):
+        assert "offensive" in pred.labels, pred.text
+        assert pred.scores["offensive"] >= 0.6, pred.text  # the abbreviated floor
+
+
 #: 'đ' clipped from đéo before the verb it negates, minced spellings of the mẹ curse and 'vđ'
 #: (vãi đái) are profanity; 'đ' for đồng after a price, an initial, and 'vđ' for vấn đề are not.
 CLIPPED_PROFANE = ["nó đ dám nói đâu", "học cả đêm vẫn đ kịp", "vay xong đ trả", "móa, mệt thật",
