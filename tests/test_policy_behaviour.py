@@ -253,7 +253,8 @@ def _hit_by(rule_ids: set[str], texts: list[str]) -> list[bool]:
 
 
 def test_cl_counts_as_profanity_only_where_it_reads_so():
-    hit = _hit_by({"offensive.abbrev.cl"}, [*CL_PROFANE, *CL_INNOCENT])
+    hit = _hit_by({"offensive.abbrev.cl", "offensive.abbrev.cl_clause_end"},
+                  [*CL_PROFANE, *CL_INNOCENT])
     assert hit == [True] * len(CL_PROFANE) + [False] * len(CL_INNOCENT)
 
 
