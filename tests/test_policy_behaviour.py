@@ -288,17 +288,22 @@ def test_l_and_lol_after_a_word_that_takes_them_are_flagged_whatever_the_learned
         assert pred.scores["offensive"] >= 0.6, pred.text  # the abbreviated floor
 
 
-#: 'đ' clipped from đéo before the verb it negates, minced spellings of the mẹ curse and 'vđ'
-#: (vãi đái) are profanity; 'đ' for đồng after a price, an initial, and 'vđ' for vấn đề are not.
+#: 'đ', 'méo', 'đél' for đéo, minced spellings of the mẹ curse, 'sml' and 'vđ' (vãi đái) are
+#: profanity; 'đ' for đồng after a price, an initial, 'vđ' for vấn đề, a dented box, a cat's
+#: mew and the sizes S M L are not.
 CLIPPED_PROFANE = ["nó đ dám nói đâu", "học cả đêm vẫn đ kịp", "vay xong đ trả", "móa, mệt thật",
-                   "moá ơi nóng quá", "mịe nó chứ", "chetme nó đi", "cười banh l luôn", "sợ vđ"]
+                   "moá ơi nóng quá", "mịe nó chứ", "chetme nó đi", "cười banh l luôn", "sợ vđ",
+                   "cái méo gì cũng hết", "đél ai thèm", "cày sml luôn"]
 CLIPPED_INNOCENT = ["giá 50000 đ trả góp được", "tổng 1.200.000 đ trả trước 30%",
-                    "Nguyễn Văn Đ. trả lời", "máy có vđ gì không shop", "cái này là vđ lớn"]
+                    "Nguyễn Văn Đ. trả lời", "máy có vđ gì không shop", "cái này là vđ lớn",
+                    "hộp không bị móp méo gì", "mèo kêu méo méo j đó", "áo size sml đủ màu"]
 
 
 def test_clipped_and_minced_curses_count_and_their_lookalikes_do_not():
     hit = _hit_by({"offensive.abbrev.d_negation", "offensive.curse.minced_me",
-                   "offensive.abbrev.l_pieces", "offensive.vai.vd"},
+                   "offensive.abbrev.l_pieces", "offensive.vai.vd",
+                   "offensive.profanity.meo_negation", "offensive.profanity.dell_negation",
+                   "offensive.abbrev.sml"},
                   [*CLIPPED_PROFANE, *CLIPPED_INNOCENT])
     assert hit == [True] * len(CLIPPED_PROFANE) + [False] * len(CLIPPED_INNOCENT)
 
