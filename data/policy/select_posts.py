@@ -56,8 +56,10 @@ LEXNORM_SAMPLES = (
     ("vilexnorm_fresh8", (20261214,), 800),
     # fourteenth session: read blind after its context rules ('cái l', 'xạo lol', 'l*n')
     ("vilexnorm_fresh9", (20261215,), 800),
-    # fifteenth session: read blind, scored before its retraining and after
+    # fifteenth session: read blind, scored before its first rules and after
     ("vilexnorm_fresh10", (20261216,), 800),
+    # ...and one more, read blind while its later changes were made, scored once after them
+    ("vilexnorm_fresh11", (20261217,), 800),
 )
 # Strong profanity, for the audit of ViHSD CLEAN labels.
 PROFANITY = re.compile(
