@@ -288,6 +288,17 @@ def test_l_and_lol_after_a_word_that_takes_them_are_flagged_whatever_the_learned
         assert pred.scores["offensive"] >= 0.6, pred.text  # the abbreviated floor
 
 
+#: A buyer's 'cái L' is a clothing size; 'còn cái l gì' is still the curse.
+SIZE_L = ["Shop ơi em lấy cái L màu đen nhé", "áo này còn cái L không shop", "cho mình 2 cái L",
+          "lấy 1 cái XL"]
+
+
+def test_a_buyers_cai_l_is_a_size_and_not_profanity(clf):
+    for pred in clf.predict(SIZE_L):
+        assert "offensive" not in pred.labels, pred.text
+    assert "offensive" in clf.predict("còn cái l gì nữa đâu").labels
+
+
 #: 'đ', 'méo', 'đél' for đéo, minced spellings of the mẹ curse, 'sml' and 'vđ' (vãi đái) are
 #: profanity; 'đ' for đồng after a price, an initial, 'vđ' for vấn đề, a dented box, a cat's
 #: mew and the sizes S M L are not.
