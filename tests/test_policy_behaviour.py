@@ -301,13 +301,14 @@ def test_a_buyers_cai_l_is_a_size_and_not_profanity(clf):
 
 #: 'đ', 'méo', 'đél' for đéo, minced spellings of the mẹ curse, 'sml' and 'vđ' (vãi đái) are
 #: profanity; 'đ' for đồng after a price, an initial, 'vđ' for vấn đề, a dented box, a cat's
-#: mew and the sizes S M L are not.
+#: mew, the sizes S M L and 'mé' for an edge are not.
 CLIPPED_PROFANE = ["nó đ dám nói đâu", "học cả đêm vẫn đ kịp", "vay xong đ trả", "móa, mệt thật",
                    "moá ơi nóng quá", "mịe nó chứ", "chetme nó đi", "cười banh l luôn", "sợ vđ",
                    "cái méo gì cũng hết", "đél ai thèm", "cày sml luôn"]
 CLIPPED_INNOCENT = ["giá 50000 đ trả góp được", "tổng 1.200.000 đ trả trước 30%",
                     "Nguyễn Văn Đ. trả lời", "máy có vđ gì không shop", "cái này là vđ lớn",
-                    "hộp không bị móp méo gì", "mèo kêu méo méo j đó", "áo size sml đủ màu"]
+                    "hộp không bị móp méo gì", "mèo kêu méo méo j đó", "áo size sml đủ màu",
+                    "giao lâu nhưng cũng không vđ gì", "phần mé kệ bị móp"]
 
 
 def test_clipped_and_minced_curses_count_and_their_lookalikes_do_not():
