@@ -256,3 +256,18 @@ def test_marks_after_a_span_are_its_own_unless_asked_for_the_letters_alone():
     assert raw[s:e].endswith("6\ufe0f\u20e3")
     s, e = n.to_original(i, i + len("<phone>"), marks=False)
     assert raw[s:e].endswith("6")
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("nguời ta nói", "người ta nói"),     # was cut into 'ngu ời': a false 'ngu' (stupid)
+    ("thuơng lắm", "thương lắm"),         # was 'thu ơ người' ('ng' read as người)
+    ("đuợc rồi", "được rồi"),
+    ("Cuời quá", "cười quá"),
+    ("thuở nhỏ", "thuở nhỏ"),             # a word as written keeps its 'uơ'
+    ("huơ tay", "huơ tay"),
+])
+def test_a_horn_left_off_before_o_horn_is_put_back_letter_for_letter(text, expected):
+    n = normalise(text)
+    assert n.text == expected
+    word = expected.split()[0]
+    assert n.to_original(0, len(word)) == (0, len(word))

@@ -393,6 +393,10 @@ def _letters_around(text: str, start: int, end: int) -> tuple[str, str, int]:
 _ASCII_WORD = re.compile(r"(?<![\w<])[a-z0-9]+(?![\w>])")
 # A run of letters between non-letters (digits included: 'phạttù2năm'); longer runs are no text.
 _RUN = re.compile(r"(?<![^\W\d_<])[^\W\d_]{4,400}(?![^\W\d_>])")
+# 'u' typed where 'ư' belongs before 'ơ' ('nguời', 'đuợc', 'thuơng'): the horn left off.
+_HORNLESS = re.compile(r"(?<![^\W\d_<])[^\W\d_]*u[ơớờởỡợ][^\W\d_]*(?![^\W\d_>])")
+_U_BEFORE_O_HORN = re.compile(r"u(?=[ơớờởỡợ])")
+_HORN_CUE = re.compile(r"u[ơớờởỡợ]")
 MIN_ASCII_RUN = 8  # an unaccented run is cut from this length, only into known pieces
 LONG_ASCII_RUN = 12  # ... from this one, with a few letters that fit no piece
 
@@ -529,6 +533,22 @@ def _glued_abbreviation(word: str, s: dict) -> Split | None:
             or set(pieces[1:-1]) & s["glued"]:
         return None
     return None if _stray_abbreviation(pieces, s["vocabulary"]) else split
+
+
+def _horn(buf: _Buffer, s: dict) -> None:
+    """'nguời' -> 'người', 'thuơng' -> 'thương': a word that is no syllable, with 'u' where
+    'ư' belongs before 'ơ', gets its horn back where that makes a syllable (letter for letter),
+    instead of being cut into pieces ('ngu ời') by :func:`_split_runs`."""
+    vocabulary = s["vocabulary"]
+
+    def repair(m: re.Match[str]) -> str | None:
+        word = m.group(0)
+        if _is_word(word, vocabulary):  # 'thuở', 'huơ' are words as written
+            return None
+        fixed = _U_BEFORE_O_HORN.sub("ư", word)
+        return fixed if is_syllable(fixed) else None
+
+    buf.sub(_HORNLESS, repair)
 
 
 def _split_runs(buf: _Buffer, s: dict) -> None:
@@ -864,6 +884,8 @@ def normalise(text: str | Any) -> Normalised:
     _deobfuscate(buf, s)
     _respace_punctuation(buf)
     _squeeze(buf, s)
+    if _HORN_CUE.search(buf.text):
+        _horn(buf, s)
     _split_runs(buf, s)
     buf.sub(_OLD_TONE, _tone)
     words = _WORD.findall(buf.text)
