@@ -293,7 +293,8 @@ def test_vilexnorm_is_read_only_through_the_policy_labels(corpus, data_dir):
                        ("vilexnorm_fresh4", 799), ("vilexnorm_fresh5", 800),
                        ("vilexnorm_fresh6", 800), ("vilexnorm_fresh7", 800),
                        ("vilexnorm_fresh8", 800), ("vilexnorm_fresh9", 800),
-                       ("vilexnorm_fresh10", 798), ("vilexnorm_fresh11", 800)):
+                       ("vilexnorm_fresh10", 798), ("vilexnorm_fresh11", 800),
+                       ("vilexnorm_fresh12", 563)):
         pool = policy.loc[policy["pool"] == name]
         # held out, never trained on, but for a comment whose cluster holds a train-only post
         # (one in vilexnorm_fresh8: a short comment alike a ViHSD one; test_policy_data.py)

@@ -60,6 +60,8 @@ LEXNORM_SAMPLES = (
     ("vilexnorm_fresh10", (20261216,), 800),
     # ...and one more, read blind while its later changes were made, scored once after them
     ("vilexnorm_fresh11", (20261217,), 800),
+    # sixteenth session: the last 564 unread comments, read blind, scored once at its end
+    ("vilexnorm_fresh12", (20261218,), 564),
 )
 # Strong profanity, for the audit of ViHSD CLEAN labels.
 PROFANITY = re.compile(

@@ -49,7 +49,8 @@ HELD_OUT_POOLS = frozenset({"vispam_promotions", "vilexnorm_comments", "vilexnor
                             "vilexnorm_fresh2", "vilexnorm_fresh3", "vilexnorm_fresh4",
                             "vilexnorm_fresh5", "vilexnorm_fresh6",
                             "vilexnorm_fresh7", "vilexnorm_fresh8", "vilexnorm_fresh9",
-                            "vilexnorm_fresh10", "vilexnorm_fresh11"})
+                            "vilexnorm_fresh10", "vilexnorm_fresh11",
+                            "vilexnorm_fresh12"})
 NEAR_COPY_JACCARD = 0.5
 #: Corpora whose own ids key their policy rows (each id names one post); others use row_hash.
 ID_KEYED = frozenset({"vlsp2019"})
