@@ -36,7 +36,7 @@ from vnmod.data import (  # noqa: E402
     text_key,
     to_dataset,
 )
-from vnmod.data.policy import TRAIN_ONLY_POOLS  # noqa: E402
+from vnmod.data.policy import HELD_OUT_POOLS, LEXNORM_TRAIN_POOLS  # noqa: E402
 
 CATS = list(CATEGORIES)
 CORPORA_NEEDED = pytest.mark.slow  # reads the public corpora; skipped when they are absent
@@ -288,21 +288,17 @@ def test_vilexnorm_is_read_only_through_the_policy_labels(corpus, data_dir):
     assert set(every["split"]) == {"train", "dev", "test"}
     assert every["text"].ne(every["normalized"]).mean() > 0.5  # the comments as written
     policy = load_corpus("policy", data_dir=data_dir)
-    for name, size in (("vilexnorm_comments", 603), ("vilexnorm_fresh", 1400),
-                       ("vilexnorm_fresh2", 700), ("vilexnorm_fresh3", 800),
-                       ("vilexnorm_fresh4", 799), ("vilexnorm_fresh5", 800),
-                       ("vilexnorm_fresh6", 800), ("vilexnorm_fresh7", 800),
-                       ("vilexnorm_fresh8", 800), ("vilexnorm_fresh9", 800),
-                       ("vilexnorm_fresh10", 798), ("vilexnorm_fresh11", 800),
-                       ("vilexnorm_fresh12", 563)):
+    sizes = {"vilexnorm_comments": 603, "vilexnorm_fresh": 1400, "vilexnorm_fresh2": 700,
+             "vilexnorm_fresh3": 800, "vilexnorm_fresh4": 799, "vilexnorm_fresh5": 800,
+             "vilexnorm_fresh6": 800, "vilexnorm_fresh7": 800, "vilexnorm_fresh8": 800,
+             "vilexnorm_fresh9": 800, "vilexnorm_fresh10": 798, "vilexnorm_fresh11": 800,
+             "vilexnorm_fresh12": 563}
+    assert set(sizes) == LEXNORM_TRAIN_POOLS | {p for p in HELD_OUT_POOLS if "lexnorm" in p}
+    for name, size in sizes.items():
         pool = policy.loc[policy["pool"] == name]
-        # held out, never trained on, but for a comment whose cluster holds a train-only post
-        # (one in vilexnorm_fresh8: a short comment alike a ViHSD one; test_policy_data.py)
-        trained = pool["split"] == "train"
-        assert len(pool) == size and set(pool.loc[~trained, "split"]) == {"test"}
-        assert trained.sum() <= 1 and set(pool.loc[trained, "group"]) <= set(
-            policy.loc[policy["pool"].isin(TRAIN_ONLY_POOLS), "group"])
-        assert set(pool["text"]) <= set(every["text"])
+        assert len(pool) == size and set(pool["text"]) <= set(every["text"])
+        if name in LEXNORM_TRAIN_POOLS:  # the earlier pools: training posts; the later ones
+            assert (pool["split"] == "train").all()  # held out (test_policy_data.py)
     assert policy.loc[policy["corpus"] == "vilexnorm", "text"].is_unique  # no comment read twice
 
 

@@ -82,13 +82,15 @@ def test_splits_keep_clusters_whole_and_examples_in_train(policy):
     per_group = policy.groupby("group")["split"].nunique()
     assert (per_group == 1).all()
     assert (policy.loc[policy["pool"] == "policy_examples", "split"] == "train").all()
-    # held-out pools are a source never trained on: test, unless a train-only row shares the
-    # cluster (the train-only pools win)
+    # held-out pools are posts never trained on: test, unless a train-only row shares the
+    # cluster (the train-only pools win: a short comment alike an earlier ViLexNorm pool's or
+    # a ViHSD one)
     held = policy["pool"].isin(HELD_OUT_POOLS)
     trained = set(policy.loc[policy["pool"].isin(TRAIN_ONLY_POOLS), "group"])
     assert held.any() and (policy.loc[held & ~policy["group"].isin(trained), "split"]
                            == "test").all()
-    assert (policy.loc[held, "split"] == "test").mean() > 0.99
+    for pool in HELD_OUT_POOLS:
+        assert (policy.loc[policy["pool"] == pool, "split"] == "test").mean() > 0.97
     test = policy[policy["split"] == "test"]
     # the 55/20/25 split of the pools that are neither held out nor training only
     rest = policy[~held & ~policy["pool"].isin(TRAIN_ONLY_POOLS)]

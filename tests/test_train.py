@@ -215,6 +215,27 @@ def test_pool_weights_replace_the_source_weight_of_a_policy_pool():
     assert (w[2] == 1.0).all()
     assert w[0, fake] == w[1, fake] == 0.3  # a category weight still wins for its category
 
+def test_unknown_names_a_source_or_a_policy_pool():
+    """A pool of the policy labels can say nothing about a category, like a source: its rows
+    are left out of that category's training; the source's other pools keep theirs."""
+    import pandas as pd
+
+    from vnmod.train import _targets
+
+    frame = pd.DataFrame({"text": ["a", "b", "c", "d"],
+                          "source": ["policy", "policy", "reintel", "vihsd"],
+                          "pool": ["vilexnorm_fresh", "sales", None, None],
+                          "insult": [1, 0, np.nan, 0], "offensive": [1, 0, np.nan, 1],
+                          "fake_news": [0, 0, 1, 0], "illegal_ads": [0, 1, 0, 0]})
+    recipe = Recipe(unknown={"vilexnorm_fresh": ["fake_news", "illegal_ads"],
+                             "reintel": ["insult", "offensive"]})
+    y = _targets(frame, recipe)
+    np.testing.assert_array_equal(y[0], [1, 1, np.nan, np.nan])  # the pool: two left out
+    np.testing.assert_array_equal(y[1], [0, 0, 0, 1])  # another pool of the same source
+    np.testing.assert_array_equal(y[2], [np.nan, np.nan, 1, 0])  # by source, as before
+    np.testing.assert_array_equal(y[3], [0, 1, 0, 0])
+
+
 def test_threshold_tolerance_takes_the_highest_cut_on_a_flat_f1():
     from vnmod.combine import best_thresholds
 

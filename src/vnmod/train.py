@@ -138,11 +138,13 @@ class Recipe:
 
 
 def _targets(frame, recipe: Recipe) -> np.ndarray:
-    """Label matrix with nan where a source says nothing about a category."""
+    """Label matrix with nan where a source, or a pool of the policy labels, says nothing
+    about a category (``recipe.unknown``, keyed by either name)."""
     y = label_matrix(frame)
     sources = frame["source"].to_numpy()
-    for source, cats in recipe.unknown.items():
-        rows = sources == source
+    pools = frame["pool"].fillna("").to_numpy() if "pool" in frame else np.full(len(frame), "")
+    for name, cats in recipe.unknown.items():
+        rows = (sources == name) | (pools == name)
         for cat in cats:
             y[rows, CATEGORIES.index(cat)] = np.nan
     for cat, only in recipe.category_sources.items():
