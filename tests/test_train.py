@@ -350,7 +350,9 @@ def test_a_gate_margin_spares_posts_within_it_and_is_stored_with_the_stack():
 @pytest.mark.parametrize("gate", [{"view": "linear_newz", "weight": 1.0}, {"view": "rules"},
                                   {"view": "rules", "weight": 1.0, "margin": -1.0},
                                   {"view": "rules", "weight": 1.0, "margn": 1.0},
-                                  {"view": "rules", "weight": 1.0, "learned_only_logit": "x"}])
+                                  {"view": "rules", "weight": 1.0, "learned_only_logit": "x"},
+                                  {"view": "rules", "weight": 1.0, "learned_only_logit": True},
+                                  {"view": "rules", "weight": 1.0, "margin": True}])
 def test_a_gate_without_a_view_of_the_model_is_refused_before_training(tmp_path, gate):
     from vnmod.train import train
 

@@ -159,6 +159,11 @@ def _targets(frame, recipe: Recipe) -> np.ndarray:
     return y
 
 
+def _is_number(value: object) -> bool:
+    """An int or a float, not a bool (which Python counts as an int)."""
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
 def _check_gates(recipe: Recipe, encoder: str | None) -> None:
     """Refuse, before any training, a gate that names no view the model will have."""
     views = [*LinearBackend(**recipe.linear).view_names, "rules", *([encoder] if encoder else [])]
@@ -167,8 +172,8 @@ def _check_gates(recipe: Recipe, encoder: str | None) -> None:
         if not {"view", "weight"} <= set(gate) <= {"view", "weight", "margin",
                                                    "learned_only_logit"} \
                 or gate["view"] not in views \
-                or not isinstance(margin, int | float) or margin < 0 \
-                or not isinstance(gate.get("learned_only_logit", 0.0), int | float):
+                or not _is_number(margin) or margin < 0 \
+                or not _is_number(gate.get("learned_only_logit", 0.0)):
             raise ValueError(f"recipe gates.{cat} = {gate!r}: expected {{view = one of "
                              f"{views}, weight = a number, margin = a number >= 0 (optional, "
                              f"default {GATE_MARGIN:g}), learned_only_logit = a number "
