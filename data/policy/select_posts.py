@@ -226,6 +226,17 @@ def select(data_dir: Path) -> list[dict[str, str]]:
         for seed in seeds:
             for split, text in unread(seed, n):
                 add("vilexnorm", split, row_hash(text), pool, text)
+    # Added in the sixteenth session of 2026-12-06, when ViLexNorm's earlier pools became
+    # training posts: ViSpam's product reviews (every split and type; no vnmod model trains on
+    # ViSpam), every review with a profanity cue and 750 others at random, texts also in ViHSD
+    # or VLSP 2019 left out. Held out: a test of everyday comments from a new source.
+    reviews = [(split, nfc(r["Comment"])) for split in ("train", "dev", "test")
+               for r in read_rows(data_dir / "vispam" / "dataset" / f"{split}.csv")]
+    reviews = [(split, t) for split, t in reviews if t.strip() and text_key(t) not in trained]
+    cued = [row for row in reviews if PROFANITY.search(row[1])]
+    plain = [row for row in reviews if not PROFANITY.search(row[1])]
+    for split, text in cued + random.Random(20261219).sample(plain, 750):
+        add("vispam", split, row_hash(text), "vispam_reviews", text)
     return chosen
 
 
