@@ -215,6 +215,7 @@ def test_pool_weights_replace_the_source_weight_of_a_policy_pool():
     assert (w[2] == 1.0).all()
     assert w[0, fake] == w[1, fake] == 0.3  # a category weight still wins for its category
 
+
 def test_unknown_names_a_source_or_a_policy_pool():
     """A pool of the policy labels can say nothing about a category, like a source: its rows
     are left out of that category's training; the source's other pools keep theirs."""
