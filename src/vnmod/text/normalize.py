@@ -395,8 +395,7 @@ _ASCII_WORD = re.compile(r"(?<![\w<])[a-z0-9]+(?![\w>])")
 _RUN = re.compile(r"(?<![^\W\d_<])[^\W\d_]{4,400}(?![^\W\d_>])")
 # 'u' typed where 'ư' belongs before 'ơ' ('nguời', 'đuợc', 'thuơng'): the horn left off.
 _HORNLESS = re.compile(r"(?<![^\W\d_<])[^\W\d_]*u[ơớờởỡợ][^\W\d_]*(?![^\W\d_>])")
-_U_BEFORE_O_HORN = re.compile(r"u(?=[ơớờởỡợ])")
-_HORN_CUE = re.compile(r"u[ơớờởỡợ]")
+_U_BEFORE_O_HORN = re.compile(r"u(?=[ơớờởỡợ])")  # also the cue that a post may need _horn
 MIN_ASCII_RUN = 8  # an unaccented run is cut from this length, only into known pieces
 LONG_ASCII_RUN = 12  # ... from this one, with a few letters that fit no piece
 
@@ -884,7 +883,7 @@ def normalise(text: str | Any) -> Normalised:
     _deobfuscate(buf, s)
     _respace_punctuation(buf)
     _squeeze(buf, s)
-    if _HORN_CUE.search(buf.text):
+    if _U_BEFORE_O_HORN.search(buf.text):
         _horn(buf, s)
     _split_runs(buf, s)
     buf.sub(_OLD_TONE, _tone)
