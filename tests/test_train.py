@@ -237,6 +237,25 @@ def test_unknown_names_a_source_or_a_policy_pool():
     np.testing.assert_array_equal(y[3], [0, 1, 0, 0])
 
 
+def test_unknown_names_a_group_of_pools():
+    """A group name (POOL_GROUPS) leaves out every pool of the group, and no other pool."""
+    import pandas as pd
+
+    from vnmod.data.policy import LEXNORM_TRAIN_POOLS
+    from vnmod.train import _targets
+
+    pools = [*sorted(LEXNORM_TRAIN_POOLS), "vilexnorm_fresh10", "sales"]
+    frame = pd.DataFrame({"text": [str(i) for i in range(len(pools))],
+                          "source": "policy", "pool": pools,
+                          "insult": 1, "offensive": 0, "fake_news": 0, "illegal_ads": 1})
+    y = _targets(frame, Recipe(unknown={"vilexnorm_train_pools": ["fake_news",
+                                                                   "illegal_ads"]}))
+    n = len(LEXNORM_TRAIN_POOLS)
+    assert n == 10
+    np.testing.assert_array_equal(y[:n], [[1, 0, np.nan, np.nan]] * n)
+    np.testing.assert_array_equal(y[n:], [[1, 0, 0, 1]] * 2)  # a held-out pool; another pool
+
+
 def test_threshold_tolerance_takes_the_highest_cut_on_a_flat_f1():
     from vnmod.combine import best_thresholds
 

@@ -36,6 +36,7 @@ from vnmod.combine import (
     stack_key,
 )
 from vnmod.data._common import label_matrix, require_pandas, stable_bucket
+from vnmod.data.policy import POOL_GROUPS
 from vnmod.reasons import rule_backed
 from vnmod.taxonomy import CATEGORIES
 from vnmod.text.normalize import Normalised, normalise
@@ -139,12 +140,13 @@ class Recipe:
 
 def _targets(frame, recipe: Recipe) -> np.ndarray:
     """Label matrix with nan where a source, or a pool of the policy labels, says nothing
-    about a category (``recipe.unknown``, keyed by either name)."""
+    about a category (``recipe.unknown``, keyed by either name or by a group of pools of
+    :data:`vnmod.data.policy.POOL_GROUPS`)."""
     y = label_matrix(frame)
     sources = frame["source"].to_numpy()
     pools = frame["pool"].fillna("").to_numpy() if "pool" in frame else np.full(len(frame), "")
     for name, cats in recipe.unknown.items():
-        rows = (sources == name) | (pools == name)
+        rows = (sources == name) | np.isin(pools, list(POOL_GROUPS.get(name, {name})))
         for cat in cats:
             y[rows, CATEGORIES.index(cat)] = np.nan
     for cat, only in recipe.category_sources.items():

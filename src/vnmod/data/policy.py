@@ -55,6 +55,8 @@ TRAIN_ONLY_POOLS = frozenset({"policy_examples", "vihsd_sales", "vlsp_goods", "v
 #: rest of the split.
 HELD_OUT_POOLS = frozenset({"vispam_promotions", "vispam_reviews", "vilexnorm_fresh10",
                             "vilexnorm_fresh11", "vilexnorm_fresh12"})
+#: Names a recipe may give a set of pools by (``[unknown]``), beside a source's or a pool's.
+POOL_GROUPS = {"vilexnorm_train_pools": LEXNORM_TRAIN_POOLS}
 NEAR_COPY_JACCARD = 0.5
 #: Corpora whose own ids key their policy rows (each id names one post); others use row_hash.
 ID_KEYED = frozenset({"vlsp2019"})
