@@ -339,3 +339,34 @@ def test_a_learned_fake_news_score_on_a_comment_that_reads_unlike_news_flags_not
     assert "fake_news" in ungated.predict(PERSONAL_STORY).labels
     # a hoax with its cues is rule-backed: it stays flagged
     assert "fake_news" in clf.predict(RUMOURS[0]).labels
+
+
+#: A product review's 'CC cream' and mistyped 'mặc đù' (mặc dù) are no profanity; the curse
+#: 'cc' and 'đù' elsewhere still are.
+REVIEW_LOOKALIKES = ["Mình hay dùng kem CC của hãng này, CC cream che khuyết điểm tốt",
+                     "dùng CC cushion rất ok", "phấn CC mịn lắm",
+                     "Mặc đù túi có 1 vết lõm nhưng mình thấy không sao"]
+REVIEW_CURSES = ["kem cc gì mà đắt thế", "đù má giao chậm quá", "á đù đẹp thế"]
+
+
+def test_cosmetic_cc_and_a_mistyped_mac_du_are_not_profanity(clf):
+    for pred in clf.predict(REVIEW_LOOKALIKES):
+        assert "offensive" not in pred.labels, pred.text
+    for pred in clf.predict(REVIEW_CURSES):
+        assert "offensive" in pred.labels, pred.text
+
+
+#: Spellings of moral insults and name-calling the rules read since the seventeenth session
+#: (from policy training posts labelled insult that no rule found).
+SPELLED_INSULTS = ["b quá ác độc và zô liêm sị", "như này matday cứ tưởng hay",
+                   "bạn không có vô duyên mà là zô záo zục", "loại óc ứt",
+                   "trông con mgu còn kêu",
+                   "người k ra người, ngợm không ra ngợm", "thằng đàn bà, kiện nó đi"]
+
+
+def test_spelled_moral_insults_are_read_by_the_rules():
+    rules = {"insult.word.moral_strong", "insult.word.moral_strong_accented",
+             "insult.word.oc_cho_accented", "insult.word.ngu", "insult.gender"}
+    assert _hit_by(rules, SPELLED_INSULTS) == [True] * len(SPELLED_INSULTS)
+    assert _hit_by(rules, ["anh ấy là võ sĩ", "ông ngoại nghỉ ngơi", "chúc cả nhà ngủ ngon"]) \
+        == [False] * 3
