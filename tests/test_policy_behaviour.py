@@ -342,11 +342,11 @@ def test_a_learned_fake_news_score_on_a_comment_that_reads_unlike_news_flags_not
 
 
 #: A product review's 'CC cream' and mistyped 'mặc đù' (mặc dù) are no profanity; the curse
-#: 'cc' and 'đù' elsewhere still are.
+#: 'cc' and 'đù' elsewhere still are (a 'thoi cc' typed without diacritics gets 'thỏi' back).
 REVIEW_LOOKALIKES = ["Mình hay dùng kem CC của hãng này, CC cream che khuyết điểm tốt",
                      "dùng CC cushion rất ok", "phấn CC mịn lắm",
                      "Mặc đù túi có 1 vết lõm nhưng mình thấy không sao"]
-REVIEW_CURSES = ["kem cc gì mà đắt thế", "đù má giao chậm quá", "á đù đẹp thế"]
+REVIEW_CURSES = ["kem cc gì mà đắt thế", "đù má giao chậm quá", "á đù đẹp thế", "Cham thoi cc 😆"]
 
 
 def test_cosmetic_cc_and_a_mistyped_mac_du_are_not_profanity(clf):
