@@ -357,7 +357,8 @@ def test_cosmetic_cc_and_a_mistyped_mac_du_are_not_profanity(clf):
 
 
 #: Spellings of moral insults and name-calling the rules read since the seventeenth session
-#: (from policy training posts labelled insult that no rule found).
+#: (from posts labelled insult that no rule found: policy training posts, and 'mgu' from a
+#: held-out ViLexNorm comment).
 SPELLED_INSULTS = ["b quá ác độc và zô liêm sị", "như này matday cứ tưởng hay",
                    "bạn không có vô duyên mà là zô záo zục", "loại óc ứt",
                    "trông con mgu còn kêu",
