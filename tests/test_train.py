@@ -221,7 +221,7 @@ def test_unknown_names_a_source_or_a_policy_pool():
     are left out of that category's training; the source's other pools keep theirs."""
     import pandas as pd
 
-    from vnmod.train import _targets
+    from vnmod.train import recipe_targets
 
     frame = pd.DataFrame({"text": ["a", "b", "c", "d"],
                           "source": ["policy", "policy", "reintel", "vihsd"],
@@ -230,7 +230,7 @@ def test_unknown_names_a_source_or_a_policy_pool():
                           "fake_news": [0, 0, 1, 0], "illegal_ads": [0, 1, 0, 0]})
     recipe = Recipe(unknown={"vilexnorm_fresh": ["fake_news", "illegal_ads"],
                              "reintel": ["insult", "offensive"]})
-    y = _targets(frame, recipe)
+    y = recipe_targets(frame, recipe)
     np.testing.assert_array_equal(y[0], [1, 1, np.nan, np.nan])  # the pool: two left out
     np.testing.assert_array_equal(y[1], [0, 0, 0, 1])  # another pool of the same source
     np.testing.assert_array_equal(y[2], [np.nan, np.nan, 1, 0])  # by source, as before
@@ -242,14 +242,14 @@ def test_unknown_names_a_group_of_pools():
     import pandas as pd
 
     from vnmod.data.policy import LEXNORM_TRAIN_POOLS
-    from vnmod.train import _targets
+    from vnmod.train import recipe_targets
 
     pools = [*sorted(LEXNORM_TRAIN_POOLS), "vilexnorm_fresh10", "sales"]
     frame = pd.DataFrame({"text": [str(i) for i in range(len(pools))],
                           "source": "policy", "pool": pools,
                           "insult": 1, "offensive": 0, "fake_news": 0, "illegal_ads": 1})
-    y = _targets(frame, Recipe(unknown={"vilexnorm_train_pools": ["fake_news",
-                                                                   "illegal_ads"]}))
+    recipe = Recipe(unknown={"vilexnorm_train_pools": ["fake_news", "illegal_ads"]})
+    y = recipe_targets(frame, recipe)
     n = len(LEXNORM_TRAIN_POOLS)
     assert n == 10
     np.testing.assert_array_equal(y[:n], [[1, 0, np.nan, np.nan]] * n)

@@ -206,25 +206,30 @@ def select(data_dir: Path) -> list[dict[str, str]]:
     lexnorm = [(split, nfc(r["original"])) for split in ("train", "dev", "test")
                for r in read_rows(data_dir / "vilexnorm" / f"{split}.csv")]
     lexnorm = [(split, t) for split, t in lexnorm if t.strip() and text_key(t) not in trained]
-    cued: list[tuple[str, str]] = []
-    others: list[tuple[str, str]] = []
-    for row in lexnorm:
-        (cued if PROFANITY.search(row[1]) else others).append(row)
     taken: set[tuple[str, str]] = set()
 
-    def unread(seed: int, n: int) -> list[tuple[str, str]]:
-        """``n`` comments without a cue, at random, none drawn before."""
-        drawn = random.Random(seed).sample([row for row in others if row not in taken], n)
+    def unread(rows: list[tuple[str, str]], seed: int, n: int) -> list[tuple[str, str]]:
+        """``n`` of ``rows``, at random, none drawn before."""
+        drawn = random.Random(seed).sample([row for row in rows if row not in taken], n)
         taken.update(drawn)
         return drawn
 
-    for split, text in cued + unread(20261205, 480):
+    def by_cue(rows: list[tuple[str, str]]) -> tuple[list, list]:
+        """``rows`` with a profanity cue, and the others (each in its order)."""
+        cued: list[tuple[str, str]] = []
+        others: list[tuple[str, str]] = []
+        for row in rows:
+            (cued if PROFANITY.search(row[1]) else others).append(row)
+        return cued, others
+
+    cued, others = by_cue(lexnorm)
+    for split, text in cued + unread(others, 20261205, 480):
         add("vilexnorm", split, row_hash(text), "vilexnorm_comments", text)
     # Then samples of the comments without a cue, at random, none read before, each held out
     # (LEXNORM_SAMPLES: the session, and which change each was read after).
     for pool, seeds, n in LEXNORM_SAMPLES:
         for seed in seeds:
-            for split, text in unread(seed, n):
+            for split, text in unread(others, seed, n):
                 add("vilexnorm", split, row_hash(text), pool, text)
     # Added in the sixteenth session of 2026-12-06, when ViLexNorm's earlier pools became
     # training posts: ViSpam's product reviews (every split and type; no vnmod model trains on
@@ -233,18 +238,14 @@ def select(data_dir: Path) -> list[dict[str, str]]:
     reviews = [(split, nfc(r["Comment"])) for split in ("train", "dev", "test")
                for r in read_rows(data_dir / "vispam" / "dataset" / f"{split}.csv")]
     reviews = [(split, t) for split, t in reviews if t.strip() and text_key(t) not in trained]
-    cued = [row for row in reviews if PROFANITY.search(row[1])]
-    plain = [row for row in reviews if not PROFANITY.search(row[1])]
-    drawn = random.Random(20261219).sample(plain, 750)
-    for split, text in cued + drawn:
+    cued, plain = by_cue(reviews)
+    for split, text in cued + unread(plain, 20261219, 750):
         add("vispam", split, row_hash(text), "vispam_reviews", text)
     # Added in the seventeenth session of 2026-12-06: 800 more of ViSpam's reviews without a
     # profanity cue, at random, none read before; read blind before the session's changes and
     # held out (a clean measure of flags on everyday reviews after the vispam_reviews misses
     # were mended).
-    read = set(drawn)
-    rest = [row for row in plain if row not in read]
-    for split, text in random.Random(20261220).sample(rest, 800):
+    for split, text in unread(plain, 20261220, 800):
         add("vispam", split, row_hash(text), "vispam_reviews2", text)
     return chosen
 

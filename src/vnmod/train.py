@@ -138,7 +138,7 @@ class Recipe:
         return cls(**raw)
 
 
-def _targets(frame, recipe: Recipe) -> np.ndarray:
+def recipe_targets(frame, recipe: Recipe) -> np.ndarray:
     """Label matrix with nan where a source, or a pool of the policy labels, says nothing
     about a category (``recipe.unknown``, keyed by either name or by a group of pools of
     :data:`vnmod.data.policy.POOL_GROUPS`)."""
@@ -577,7 +577,7 @@ def train(recipe: Recipe, *, output: str | Path | None = None,
     counts_before = label_counts(train_df, dev_df, recipe)
     train_df = unaccented_copies(train_df, recipe.augment_unaccented)
     log.info("training rows: %d, dev rows: %d", len(train_df), len(dev_df))
-    y_train, y_dev = _targets(train_df, recipe), _targets(dev_df, recipe)
+    y_train, y_dev = recipe_targets(train_df, recipe), recipe_targets(dev_df, recipe)
     docs = [normalise(t) for t in train_df["text"]]
     dev_docs = [normalise(t) for t in dev_df["text"]]
     targets = source_targets(train_df, recipe)
@@ -702,7 +702,7 @@ def label_counts(train_df, dev_df, recipe: Recipe) -> dict[str, dict[str, int]]:
     """Posts per category (positives) and clean posts, in training and dev."""
     out: dict[str, dict[str, int]] = {}
     for split, frame in (("train", train_df), ("dev", dev_df)):
-        y = _targets(frame, recipe)
+        y = recipe_targets(frame, recipe)
         row = {cat: int(np.nansum(y[:, k] == 1)) for k, cat in enumerate(CATEGORIES)}
         row["clean"] = int(np.sum(np.all(np.nan_to_num(y) == 0, axis=1)))
         row["posts"] = len(frame)
