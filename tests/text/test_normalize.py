@@ -269,3 +269,35 @@ def test_a_horn_left_off_before_o_horn_is_put_back_letter_for_letter(text, expec
     assert n.text == expected
     word = expected.split()[0]
     assert n.to_original(0, len(word)) == (0, len(word))
+
+
+@pytest.mark.parametrize(("raw", "expected"), [
+    ("mấy thằg não cứt", "mấy thằng não cứt"), ("đúg không ta", "đúng không ta"),
+    ("họ hàg", "họ hàng"), ("coi ghiền mà qên rồi", "coi ghiền mà quên rồi"),
+    ("vui dzẻ", "vui vẻ"), ("cưới dzợ", "cưới vợ"),
+])
+def test_clipped_spellings_of_words_typed_with_marks_are_read(raw, expected):
+    assert normalise(raw).text == expected
+
+
+@pytest.mark.parametrize("raw", [
+    "big dog blog",  # no marks: never respelled
+    "quá hàng không",  # syllables already
+    "đắk lắk",  # a clipped -k is left alone ('Đắk Lắk', 'hôk')
+])
+def test_words_without_a_clipped_spelling_stay(raw):
+    assert normalise(raw).text == raw
+
+
+def test_a_respelled_word_points_back_to_what_was_typed():
+    n = normalise("Mấy Thằg đó")
+    assert n.text == "mấy thằng đó"
+    assert _written_as(n, "thằng") == "Thằg"
+
+
+@pytest.mark.parametrize(("raw", "expected"), [
+    ("một chúk", "một chúk"), ("níck fb", "níck facebook"), ("ngốk thế", "ngốk thế"),  # typed codas
+    ("đẹpvl", "đẹp vãi lồn"), ("thằngngunày", "thằng ngu này"),  # glued words are still cut
+])
+def test_a_typed_coda_is_not_cut_off_as_an_abbreviation(raw, expected):
+    assert normalise(raw).text == expected

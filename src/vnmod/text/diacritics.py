@@ -108,6 +108,22 @@ def candidates(word: str) -> list[str]:
     return _model().forms.get(word, [])
 
 
+def likeliest(forms: list[str], prev: str | None) -> str | None:
+    """Of ``forms`` (accented syllables), the likeliest after the word ``prev`` (None: at the
+    start of a context) under the bigram model; None if the model knows none of them. Ties go
+    to the earlier form."""
+    model = _model()
+    best, best_cost = None, math.inf
+    for form in forms:
+        bare = strip_diacritics(form)
+        known = model.forms.get(bare, [])
+        if form in known:
+            cost = model.first(prev, bare)[known.index(form)]
+            if cost < best_cost:
+                best, best_cost = form, cost
+    return best
+
+
 def restore(words: list[str]) -> list[str]:
     """``words`` (lower case, in order, one context) with marks put back where they were
     missing; a word that carries marks or is no known bare syllable stays and resets the

@@ -315,9 +315,43 @@ def _settings() -> dict:
                                   + r")|(?<![^\W\d_])x?s)[ :,./\-]{0,3}$"),
         "size_after": re.compile(r"^[ ,./\-]{1,3}(?:x{0,3}l|\dxl)(?![^\W\d_])"),  # ', l', ' xl'
         "typing_keep": frozenset(conf["typing"]["keep"]),
+        "respell_onsets": conf["respell"]["onsets"],
+        "respell_codas": conf["respell"]["codas"],
+        **_respell_patterns(conf["respell"]),
         "squeeze_keep": frozenset(conf["squeeze"]["keep"]),
+        "coda_spellings": frozenset(conf["coda_spellings"]),
         "teencode_multi": re.compile(r"(?<!\w)(?:" + "|".join(re.escape(k) for k in multi)
                                      + r")(?!\w)") if multi else None,
+    }
+
+
+def _respell_patterns(conf: dict) -> dict[str, re.Pattern[str]]:
+    """Patterns of words that start or end with a clipped onset or coda of ``normalize.toml``
+    [respell] where no syllable's onset or coda does ('qên' but not 'quên', 'thằg' but not
+    'thằng', from ``syllables.toml``): ``respell`` the whole word, ``respell_spot`` a quick
+    test that a text may hold one (each alternative starts with its letters, so the text is
+    scanned for them in C)."""
+    shape = read_toml("syllables.toml")
+    vowels = "".join(VOWELS)
+    codas = {r.lstrip(vowels) for r in shape["rhymes"]} - {""}
+    heads, tails, spots = [], [], []
+    for key in conf["onsets"]:  # 'q', unless the onset is 'qu'
+        longer = "|".join(re.escape(o[len(key):]) for o in sorted(shape["onsets"])
+                          if o.startswith(key) and o != key)
+        guard = f"(?!{longer})" if longer else ""
+        k = re.escape(key)
+        heads.append(k + guard)
+        spots.append(rf"{k}(?<![\w<]{k}){guard}[^\W\d_]")
+    for key in conf["codas"]:  # 'g', unless the coda is 'ng'
+        k = re.escape(key)
+        guard = "".join(f"(?<!{re.escape(c[:-len(key)])}{k})" for c in sorted(codas)
+                        if c.endswith(key) and c != key)
+        tails.append(k + guard)
+        spots.append(rf"{k}(?<=[^\W\d_]{k}){guard}(?![\w>])")
+    head, tail = "|".join(heads), "|".join(tails)
+    return {
+        "respell": re.compile(rf"(?<![\w<])(?:(?:{head})[^\W\d_]+|[^\W\d_]+(?:{tail}))(?![\w>])"),
+        "respell_spot": re.compile("|".join(spots)),
     }
 
 
@@ -579,7 +613,8 @@ def _split_runs(buf: _Buffer, s: dict) -> None:
         # ('bantknganhangvcb'), a fifth (a brand or bank code), none in a shorter one.
         allowed = (len(word) // 3 if accented
                    else len(word) // 5 if len(word) >= LONG_ASCII_RUN else 0)
-        if len(split.pieces) < 2 or split.unknown > allowed:
+        if len(split.pieces) < 2 or split.unknown > allowed or (
+                accented and len(split.pieces) == 2 and split.pieces[1] in s["coda_spellings"]):
             continue
         at = m.start()
         for piece in split.pieces[:-1]:
@@ -807,6 +842,28 @@ def _teencode(buf: _Buffer, s: dict, words: list[str]) -> None:
         buf.sub(_WORD, expand)
 
 
+def _respell(buf: _Buffer, s: dict) -> None:
+    """Clipped spellings in words typed with marks read as the syllable they stand for
+    ('thằg' -> 'thằng', 'qên' -> 'quên'; ``normalize.toml`` [respell]): a word with a mark that
+    is no syllable, rewritten at its onset and/or coda to the likeliest form the corpora
+    spell, after the word before it."""
+    onsets, codas = s["respell_onsets"], s["respell_codas"]
+
+    def respell(m: re.Match[str]) -> str | None:
+        word = m.group(0)
+        if word.isascii() or is_syllable(word) or not has_diacritics(word):
+            return None
+        heads = [word] + [new + word[len(old):] for old, news in onsets.items()
+                          if word.startswith(old) for new in news]
+        forms = [head[:-len(old)] + new for head in heads for old, news in codas.items()
+                 if head.endswith(old) for new in news]
+        forms += heads[1:]
+        before = _WORD.findall(m.string[max(0, m.start() - 24):m.start()])
+        return diacritics.likeliest(forms, before[-1] if before else None)
+
+    buf.sub(s["respell"], respell)
+
+
 def _a_size(m: re.Match[str], s: dict) -> bool:
     """True where the word ``m`` ('m', else 'mày') is a clothing size: after a size word or a
     smaller size, or before a larger one ('size m', 's m', 'm, l, xl')."""
@@ -890,6 +947,8 @@ def normalise(text: str | Any) -> Normalised:
     words = _WORD.findall(buf.text)
     unaccented = _is_unaccented(words)
     _teencode(buf, s, words)
+    if s["respell_spot"].search(buf.text):
+        _respell(buf, s)
     if unaccented:
         _restore_diacritics(buf)
         buf.sub(_OLD_TONE, _tone)  # the corpora's counts hold both placements ('hoá')
