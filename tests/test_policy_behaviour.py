@@ -371,3 +371,29 @@ def test_spelled_moral_insults_are_read_by_the_rules():
     assert _hit_by(rules, SPELLED_INSULTS) == [True] * len(SPELLED_INSULTS)
     assert _hit_by(rules, ["anh ấy là võ sĩ", "ông ngoại nghỉ ngơi", "chúc cả nhà ngủ ngon"]) \
         == [False] * 3
+
+
+#: Name-calling the rules read since the eighteenth session, from policy training posts
+#: labelled insult that no rule found; the clipped 'thằg' is read as 'thằng' first.
+NAME_CALLING = ["những đứa hãm cành cạch luôn", "1 đám đầu tôm nhiệt tình lao vào",
+                "mấy thằg não cứt", "mày đéo bình thường câm mẹ đi",
+                "bạn ko có một chút văn hoá nào", "độc ác và vô lim xỉ"]
+NOT_NAME_CALLING = ["bóc đầu tôm chiên giòn", "hành động thiếu giáo dục", "đừng hãm hại ai",
+                    "trà hãm kỹ mới ngon"]
+
+
+def test_name_calling_without_a_swear_word_is_read_by_the_rules():
+    rules = {"insult.target.adjective_mild", "insult.word.oc_cho_accented",
+             "insult.command.shut_up", "insult.word.moral_mild",
+             "insult.word.moral_strong_accented"}
+    assert _hit_by(rules, NAME_CALLING) == [True] * len(NAME_CALLING)
+    assert _hit_by(rules, NOT_NAME_CALLING) == [False] * len(NOT_NAME_CALLING)
+
+
+def test_replica_grades_and_not_from_the_brand_are_counterfeit_cues():
+    rules = {"illegal_ads.counterfeit.luxury_grade", "illegal_ads.counterfeit.fake"}
+    cues = ["Clutch Dior 3D Spsl sz 23, full box", "dép crocs không phải hàng hãng nhưng đẹp",
+            "3: dập mã đầy đủ, kèm ví nhỏ"]
+    assert _hit_by(rules, cues) == [True] * 3
+    assert _hit_by(rules, ["túi Dior chính hãng, bill Pháp", "sỉ lẻ dép crocs giá tốt"]) \
+        == [False] * 2
