@@ -26,7 +26,7 @@ from vnmod.evaluate import evaluate, evaluate_predictions
 OUT = Path(__file__).parent / "results" / "quality.json"
 #: Policy pools of sales-like posts: their posts not labelled illegal_ads are legal trade.
 SALES_POOLS = ("sales", "vispam_promotions")
-MIN_SUPPORT = 5  # a new source's category is reported from this many positives
+MIN_SUPPORT = 5  # a held-out pool's category is reported from this many positives
 
 
 def _f1_interval(pred: np.ndarray, truth: np.ndarray, rounds: int = 2000) -> list[float]:
@@ -101,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
     results["policy_test"] = real_posts(clf, without_held_out(policy))
     for pool in sorted(HELD_OUT_POOLS):
         if (policy["pool"] == pool).any():
-            results[f"new_source_{pool}"] = real_posts(clf, policy.loc[policy["pool"] == pool])
+            results[f"held_out_{pool}"] = real_posts(clf, policy.loc[policy["pool"] == pool])
 
     own = load_corpus("vnmod_labelled", split="test")
     results["vnmod_labelled_test"] = evaluate(clf, own["text"].tolist(), label_matrix(own))
@@ -137,9 +137,9 @@ def main(argv: list[str] | None = None) -> int:
         ("fake_news ROC-AUC, ReINTEL test",
          results["reintel_test"]["categories"]["fake_news"]["roc_auc"], ">= 0.90"),
     ]
-    for name in (k for k in results if k.startswith("new_source_")):
+    for name in (k for k in results if k.startswith("held_out_")):
         new = results[name]
-        where = f"new source ({name.removeprefix('new_source_')}, never trained on)"
+        where = f"held-out pool ({name.removeprefix('held_out_')}, never trained on)"
         for cat_name, cat in new["categories"].items():
             if cat["support"] < MIN_SUPPORT:
                 continue
