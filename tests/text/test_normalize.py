@@ -296,8 +296,17 @@ def test_a_respelled_word_points_back_to_what_was_typed():
 
 
 @pytest.mark.parametrize(("raw", "expected"), [
-    ("một chúk", "một chúk"), ("níck fb", "níck facebook"), ("ngốk thế", "ngốk thế"),  # typed codas
+    ("chúk", "chúk"), ("níck fb", "níck facebook"), ("ngốk thế", "ngốk thế"),  # typed codas
     ("đẹpvl", "đẹp vãi lồn"), ("thằngngunày", "thằng ngu này"),  # glued words are still cut
 ])
 def test_a_typed_coda_is_not_cut_off_as_an_abbreviation(raw, expected):
+    assert normalise(raw).text == expected
+
+
+@pytest.mark.parametrize(("raw", "expected"), [
+    ("ác độk quá", "ác độc quá"), ("một chúk", "một chút"), ("đọc mà tứk á", "đọc mà tức á"),
+    ("cảm ơn ạk", "cảm ơn ạ"),  # a clipped -k read where the corpora write the pair...
+    ("tứk quá", "tứk quá"), ("đắk lắk", "đắk lắk"), ("ok nhé", "ok nhé"),  # ...and only there
+])
+def test_a_clipped_k_is_read_only_after_a_word_the_corpora_write_its_reading_after(raw, expected):
     assert normalise(raw).text == expected

@@ -108,19 +108,25 @@ def candidates(word: str) -> list[str]:
     return _model().forms.get(word, [])
 
 
-def likeliest(forms: list[str], prev: str | None) -> str | None:
+def likeliest(forms: list[str], prev: str | None, *, seen: bool = False) -> str | None:
     """Of ``forms`` (accented syllables), the likeliest after the word ``prev`` (None: at the
-    start of a context) under the bigram model; None if the model knows none of them. Ties go
-    to the earlier form."""
+    start of a context) under the bigram model; None if the model knows none of them (with
+    ``seen``, none that the corpora write after ``prev``). Ties go to the earlier form."""
     model = _model()
     best, best_cost = None, math.inf
     for form in forms:
         bare = strip_diacritics(form)
         known = model.forms.get(bare, [])
-        if form in known:
-            cost = model.first(prev, bare)[known.index(form)]
-            if cost < best_cost:
-                best, best_cost = form, cost
+        if form not in known:
+            continue
+        index = known.index(form)
+        if seen:
+            pairs = model.after(prev).get(bare, ()) if prev in model.has_followers else ()
+            cost = min((c for j, c in pairs if j == index), default=math.inf)
+        else:
+            cost = model.first(prev, bare)[index]
+        if cost < best_cost:
+            best, best_cost = form, cost
     return best
 
 

@@ -317,6 +317,7 @@ def _settings() -> dict:
         "typing_keep": frozenset(conf["typing"]["keep"]),
         "respell_onsets": conf["respell"]["onsets"],
         "respell_codas": conf["respell"]["codas"],
+        "respell_in_context": conf["respell"]["codas_in_context"],
         **_respell_patterns(conf["respell"]),
         "squeeze_keep": frozenset(conf["squeeze"]["keep"]),
         "coda_spellings": frozenset(conf["coda_spellings"]),
@@ -348,6 +349,12 @@ def _respell_patterns(conf: dict) -> dict[str, re.Pattern[str]]:
                         if c.endswith(key) and c != key)
         tails.append(k + guard)
         spots.append(rf"{k}(?<=[^\W\d_]{k}){guard}(?![\w>])")
+    letter = r"[^\W\d_]"
+    for key in conf["codas_in_context"]:  # 'k' (no Vietnamese coda): within three letters of
+        k = re.escape(key)                 # a letter with a mark, or 'ok', 'link' would be seen
+        tails.append(k)
+        marked = "|".join(rf"(?<=[^\x00-\x7f]{letter * n}{k})" for n in range(3))
+        spots.append(rf"{k}(?![\w>])(?:{marked})")
     head, tail = "|".join(heads), "|".join(tails)
     return {
         "respell": re.compile(rf"(?<![\w<])(?:(?:{head})[^\W\d_]+|[^\W\d_]+(?:{tail}))(?![\w>])"),
@@ -847,7 +854,7 @@ def _respell(buf: _Buffer, s: dict) -> None:
     ('thằg' -> 'thằng', 'qên' -> 'quên'; ``normalize.toml`` [respell]): a word with a mark that
     is no syllable, rewritten at its onset and/or coda to the likeliest form the corpora
     spell, after the word before it."""
-    onsets, codas = s["respell_onsets"], s["respell_codas"]
+    onsets, codas, in_context = s["respell_onsets"], s["respell_codas"], s["respell_in_context"]
 
     def respell(m: re.Match[str]) -> str | None:
         word = m.group(0)
@@ -859,7 +866,10 @@ def _respell(buf: _Buffer, s: dict) -> None:
                  if head.endswith(old) for new in news]
         forms += heads[1:]
         before = _WORD.findall(m.string[max(0, m.start() - 24):m.start()])
-        return diacritics.likeliest(forms, before[-1] if before else None)
+        prev = before[-1] if before else None
+        return diacritics.likeliest(forms, prev) or diacritics.likeliest(
+            [word[:-len(old)] + new for old, news in in_context.items() if word.endswith(old)
+             for new in news], prev, seen=True)
 
     buf.sub(s["respell"], respell)
 
