@@ -138,21 +138,21 @@ def main(argv: list[str] | None = None) -> int:
          results["reintel_test"]["categories"]["fake_news"]["roc_auc"], ">= 0.90"),
     ]
     for name in (k for k in results if k.startswith("held_out_")):
-        new = results[name]
+        held = results[name]
         where = f"held-out pool ({name.removeprefix('held_out_')}, never trained on)"
-        for cat_name, cat in new["categories"].items():
+        for cat_name, cat in held["categories"].items():
             if cat["support"] < MIN_SUPPORT:
                 continue
-            ci = f", 95% CI of F1 {new['illegal_ads_f1_ci']}" if cat_name == "illegal_ads" else ""
+            ci = f", 95% CI of F1 {held['illegal_ads_f1_ci']}" if cat_name == "illegal_ads" else ""
             rows.append((f"{where}: {cat_name} F1 (P / R)",
                          f"{cat['f1']} ({cat['precision']} / {cat['recall']}{ci}), "
                          f"{cat['support']} positives", ""))
-        if "legal_sales_flagged" in new:
+        if "legal_sales_flagged" in held:
             rows.append((f"{where}: legal sales posts flagged illegal_ads",
-                         f"{new['legal_sales_flagged']} of {new['legal_sales']}", "<= 3%"))
-        by_cat = ", ".join(f"{c} {n}" for c, n in new["clean_flagged_by_category"].items() if n)
+                         f"{held['legal_sales_flagged']} of {held['legal_sales']}", "<= 3%"))
+        by_cat = ", ".join(f"{c} {n}" for c, n in held["clean_flagged_by_category"].items() if n)
         rows.append((f"{where}: posts with no label flagged (any category)",
-                     f"{new['clean_flagged']} of {new['clean']}"
+                     f"{held['clean_flagged']} of {held['clean']}"
                      + (f" ({by_cat})" if by_cat else ""), ""))
     for name, cat in (("policy_test", "illegal_ads"), ("policy_test", "offensive"),
                       ("vihsd_test", "insult"), ("vihsd_test", "offensive"),

@@ -119,12 +119,10 @@ def likeliest(forms: list[str], prev: str | None, *, seen: bool = False) -> str 
         known = model.forms.get(bare, [])
         if form not in known:
             continue
-        index = known.index(form)
-        if seen:
-            pairs = model.after(prev).get(bare, ()) if prev in model.has_followers else ()
-            cost = min((c for j, c in pairs if j == index), default=math.inf)
-        else:
-            cost = model.first(prev, bare)[index]
+        cost = model.first(prev, bare)[known.index(form)]
+        # After a word with pairs, a pair seen costs less than one never seen.
+        if seen and (prev not in model.has_followers or not cost < model.unseen[form]):
+            continue
         if cost < best_cost:
             best, best_cost = form, cost
     return best
