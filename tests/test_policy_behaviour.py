@@ -390,6 +390,15 @@ def test_name_calling_without_a_swear_word_is_read_by_the_rules():
     assert _hit_by(rules, NOT_NAME_CALLING) == [False] * len(NOT_NAME_CALLING)
 
 
+def test_barking_said_of_a_person_is_an_insult_but_not_of_a_dog_or_a_repair():
+    rules = {"insult.command.bark_bare"}
+    barks = ["dư luận viên vào sủa đi nào", "thằng ad lại sủa", "vào đây sủa làm gì"]
+    not_barks = ["con chó nhà mình sủa suốt đêm", "nhìn mặt sáng sủa ghê", "phim sến sủa quá",
+                 "bán xe để sủa lại mái nhà", "mua sủa tươi cho bé"]
+    assert _hit_by(rules, barks) == [True] * len(barks)
+    assert _hit_by(rules, not_barks) == [False] * len(not_barks)
+
+
 def test_replica_grades_and_not_from_the_brand_are_counterfeit_cues():
     rules = {"illegal_ads.counterfeit.luxury_grade", "illegal_ads.counterfeit.fake"}
     cues = ["Clutch Dior 3D Spsl sz 23, full box", "dép crocs không phải hàng hãng nhưng đẹp",

@@ -255,8 +255,9 @@ def select(data_dir: Path) -> list[dict[str, str]]:
     # held-out pools; its misses are not read for rules (the ViHSD benchmark stays untouched).
     test = [r for r in read_rows(data_dir / "vihsd" / "test.csv")
             if nfc(r["free_text"]).strip() and text_key(nfc(r["free_text"])) not in trained]
-    # A drawn comment that is a near-copy of a post selected before is left out (797 drawn,
-    # 5 left out): in one cluster with it, it would move that post's cluster to the test split.
+    # A drawn comment that is a near-copy of a post selected before is left out (five were,
+    # when the pool was drawn): in one cluster with it, it would move that post's cluster to
+    # the test split.
     draw = random.Random(20261221)
     drawn = [text for label, n in (("2", 350), ("1", 200), ("0", 250))
              for text in draw.sample([nfc(r["free_text"]) for r in test
