@@ -377,7 +377,8 @@ def test_spelled_moral_insults_are_read_by_the_rules():
 #: labelled insult that no rule found; the clipped 'thằg' is read as 'thằng' first.
 NAME_CALLING = ["những đứa hãm cành cạch luôn", "1 đám đầu tôm nhiệt tình lao vào",
                 "mấy thằg não cứt", "mày đéo bình thường câm mẹ đi",
-                "bạn ko có một chút văn hoá nào", "độc ác và vô lim xỉ"]
+                "bạn ko có một chút văn hoá nào", "độc ác và vô lim xỉ", "bọn óc vật",
+                "óc xi măng thôi"]
 NOT_NAME_CALLING = ["bóc đầu tôm chiên giòn", "hành động thiếu giáo dục", "đừng hãm hại ai",
                     "trà hãm kỹ mới ngon"]
 
