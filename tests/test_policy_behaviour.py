@@ -378,9 +378,9 @@ def test_spelled_moral_insults_are_read_by_the_rules():
 NAME_CALLING = ["những đứa hãm cành cạch luôn", "1 đám đầu tôm nhiệt tình lao vào",
                 "mấy thằg não cứt", "mày đéo bình thường câm mẹ đi",
                 "bạn ko có một chút văn hoá nào", "độc ác và vô lim xỉ", "bọn óc vật",
-                "óc xi măng thôi"]
+                "óc xi măng thôi", "cái bọn cướp ngày", "lũ tham nhũng"]
 NOT_NAME_CALLING = ["bóc đầu tôm chiên giòn", "hành động thiếu giáo dục", "đừng hãm hại ai",
-                    "trà hãm kỹ mới ngon"]
+                    "trà hãm kỹ mới ngon", "quyết tâm chống tham nhũng"]
 
 
 def test_name_calling_without_a_swear_word_is_read_by_the_rules():
