@@ -113,6 +113,8 @@ def likeliest(forms: list[str], prev: str | None, *, seen: bool = False) -> str 
     start of a context) under the bigram model; None if the model knows none of them (with
     ``seen``, none that the corpora write after ``prev``). Ties go to the earlier form."""
     model = _model()
+    if seen and prev not in model.has_followers:
+        return None  # no pair of the corpora starts with prev
     best, best_cost = None, math.inf
     for form in forms:
         bare = strip_diacritics(form)
@@ -121,7 +123,7 @@ def likeliest(forms: list[str], prev: str | None, *, seen: bool = False) -> str 
             continue
         cost = model.first(prev, bare)[known.index(form)]
         # After a word with pairs, a pair seen costs less than one never seen.
-        if seen and (prev not in model.has_followers or not cost < model.unseen[form]):
+        if seen and not cost < model.unseen[form]:
             continue
         if cost < best_cost:
             best, best_cost = form, cost
